@@ -1,0 +1,188 @@
+"""The golden backend: the IR run node by node on the bit-exact numpy models of sim_models."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import numpy as np
+import numpy.typing as npt
+
+from hwgen.errors import HwgenError
+from hwgen.ir import (
+    ClampAttrs,
+    ConcatAttrs,
+    ConvAttrs,
+    GlobalPoolAttrs,
+    Graph,
+    LinearAttrs,
+    MatMulAttrs,
+    Node,
+    OpKind,
+    OutputMode,
+    PadAttrs,
+    PoolAttrs,
+    QType,
+    TransposeAttrs,
+)
+from sim_models import elementwise, linear, movement, pool, quant
+
+Array = npt.NDArray[np.generic]
+Kernel = Callable[[Node, list[Array], list[QType], QType], Array]
+
+
+def _qparams(qtype: QType) -> tuple[float, int]:
+    assert qtype.quant is not None and not qtype.quant.per_channel
+    return float(qtype.quant.scale[0]), int(qtype.quant.zero_point[0])
+
+
+def _output_stage(attrs: LinearAttrs, acc: npt.NDArray[np.int32], channel_axis: int) -> Array:
+    out = attrs.output
+    if out.mode is OutputMode.INT32:
+        return acc
+    mult = quant.channel_view(out.multiplier, acc.ndim, channel_axis)
+    if out.mode is OutputMode.FLOAT:
+        return np.asarray((acc.astype(np.float32) * mult).astype(np.float32))
+    return quant.requantize(acc, mult, out.zero_point, out.dtype.numpy)
+
+
+def _quantize(node: Node, args: list[Array], _: list[QType], out: QType) -> Array:
+    q = out.quant
+    assert q is not None
+    return quant.quantize_linear(args[0], q.scale, q.zero_point, out.dtype.numpy, q.axis)
+
+
+def _dequantize(node: Node, args: list[Array], types: list[QType], _: QType) -> Array:
+    q = types[0].quant
+    assert q is not None
+    return quant.dequantize_linear(args[0], q.scale, q.zero_point, q.axis)
+
+
+def _conv(node: Node, args: list[Array], _: list[QType], __: QType) -> Array:
+    attrs = node.attrs
+    assert isinstance(attrs, ConvAttrs)
+    bias = args[2] if len(args) > 2 else None
+    acc = linear.conv2d_acc(
+        args[0], args[1], attrs.geometry, attrs.group, attrs.x_zero_point, attrs.w_zero_point, bias
+    )
+    return _output_stage(attrs, acc, channel_axis=1)
+
+
+def _matmul(node: Node, args: list[Array], types: list[QType], _: QType) -> Array:
+    attrs = node.attrs
+    assert isinstance(attrs, MatMulAttrs)
+    a = args[0].T if attrs.trans_a else args[0]
+    b = args[1].T if attrs.trans_b else args[1]
+    b_zp = attrs.w_zero_point if attrs.w_zero_point.size > 1 else attrs.w_zero_point.reshape(())
+    acc = linear.matmul_acc(a, b, attrs.x_zero_point, b_zp, args[2] if len(args) > 2 else None)
+    return _output_stage(attrs, acc, channel_axis=-1)
+
+
+def _add(node: Node, args: list[Array], types: list[QType], out: QType) -> Array:
+    (sa, za), (sb, zb), (sy, zy) = _qparams(types[0]), _qparams(types[1]), _qparams(out)
+    return elementwise.qlinear_add(args[0], sa, za, args[1], sb, zb, sy, zy, out.dtype.numpy)
+
+
+def _avgpool(node: Node, args: list[Array], types: list[QType], out: QType) -> Array:
+    attrs = node.attrs
+    assert isinstance(attrs, PoolAttrs)
+    (sx, zx), (sy, zy) = _qparams(types[0]), _qparams(out)
+    return pool.qlinear_avgpool2d(args[0], sx, zx, sy, zy, attrs.geometry, attrs.count_include_pad)
+
+
+def _global_avgpool(node: Node, args: list[Array], types: list[QType], out: QType) -> Array:
+    attrs = node.attrs
+    assert isinstance(attrs, GlobalPoolAttrs)
+    (sx, zx), (sy, zy) = _qparams(types[0]), _qparams(out)
+    return pool.qlinear_global_avgpool(args[0], sx, zx, sy, zy, attrs.channels_last)
+
+
+def _maxpool(node: Node, args: list[Array], _: list[QType], __: QType) -> Array:
+    assert isinstance(node.attrs, PoolAttrs)
+    return pool.maxpool2d(args[0], node.attrs.geometry)
+
+
+def _clamp(node: Node, args: list[Array], _: list[QType], __: QType) -> Array:
+    assert isinstance(node.attrs, ClampAttrs)
+    return elementwise.clamp(args[0], node.attrs.lower, node.attrs.upper)
+
+
+def _reshape(node: Node, args: list[Array], _: list[QType], out: QType) -> Array:
+    return args[0].reshape(out.shape)
+
+
+def _transpose(node: Node, args: list[Array], _: list[QType], __: QType) -> Array:
+    assert isinstance(node.attrs, TransposeAttrs)
+    return np.ascontiguousarray(args[0].transpose(node.attrs.perm))
+
+
+def _concat(node: Node, args: list[Array], _: list[QType], __: QType) -> Array:
+    assert isinstance(node.attrs, ConcatAttrs)
+    return np.concatenate(args, axis=node.attrs.axis)
+
+
+def _pad(node: Node, args: list[Array], _: list[QType], __: QType) -> Array:
+    assert isinstance(node.attrs, PadAttrs)
+    return movement.pad_constant(args[0], node.attrs.pads, node.attrs.value)
+
+
+KERNELS: dict[OpKind, Kernel] = {
+    OpKind.QUANTIZE: _quantize,
+    OpKind.DEQUANTIZE: _dequantize,
+    OpKind.CONV: _conv,
+    OpKind.MATMUL: _matmul,
+    OpKind.ADD: _add,
+    OpKind.AVGPOOL: _avgpool,
+    OpKind.GLOBAL_AVGPOOL: _global_avgpool,
+    OpKind.MAXPOOL: _maxpool,
+    OpKind.CLAMP: _clamp,
+    OpKind.RESHAPE: _reshape,
+    OpKind.TRANSPOSE: _transpose,
+    OpKind.CONCAT: _concat,
+    OpKind.PAD: _pad,
+}
+
+
+def check_inputs(graph: Graph, inputs: Mapping[str, npt.ArrayLike]) -> dict[str, Array]:
+    """Inputs keyed by the graph's input names, in its dtypes and shapes, or a clear error."""
+    missing = [name for name in graph.inputs if name not in inputs]
+    if missing:
+        raise HwgenError(f"missing input(s) {missing}; the graph takes {graph.inputs}")
+    extra = [name for name in inputs if name not in graph.inputs]
+    if extra:
+        raise HwgenError(f"unknown input(s) {extra}; the graph takes {graph.inputs}")
+    checked: dict[str, Array] = {}
+    for name in graph.inputs:
+        want = graph.type_of(name)
+        value = np.asarray(inputs[name])
+        if value.dtype != want.dtype.numpy:
+            raise HwgenError(f"input '{name}' is {value.dtype}, the graph wants {want.dtype.value}")
+        if value.shape != want.shape:
+            raise HwgenError(
+                f"input '{name}' has shape {list(value.shape)}, the graph wants {list(want.shape)}"
+            )
+        checked[name] = value
+    return checked
+
+
+def run(
+    graph: Graph,
+    inputs: Mapping[str, npt.ArrayLike],
+    observe: Callable[[Node, Array], None] | None = None,
+) -> dict[str, Array]:
+    """Run the graph; `observe` sees every node's output as it is produced."""
+    values: dict[str, Array] = dict(graph.constants)
+    values.update(check_inputs(graph, inputs))
+    for node in graph.nodes:
+        args = [values[name] for name in node.inputs]
+        types = [graph.type_of(name) for name in node.inputs]
+        out_type = graph.type_of(node.outputs[0])
+        result = np.asarray(KERNELS[node.op](node, args, types, out_type))
+        if result.dtype != out_type.dtype.numpy or result.shape != out_type.shape:
+            raise AssertionError(
+                f"{node.name}: kernel gave {result.dtype}{list(result.shape)}, IR says "
+                f"{out_type.describe()}"
+            )
+        values[node.outputs[0]] = result
+        if observe is not None:
+            observe(node, result)
+    return {name: values[name] for name in graph.outputs}

@@ -1,0 +1,26 @@
+"""ONNX frontend: QOperator, QDQ and integer (MatMulInteger / ConvInteger) graphs -> IR."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hwgen.frontend.lower import Lowering, NodeReport, Status, lower_model, lower_or_raise
+from hwgen.frontend.model import freeze_inputs, read_model
+from hwgen.ir import Graph
+
+
+def load(path: str | Path) -> Graph:
+    """Read and lower an ONNX file; the first unsupported node raises a HwgenError."""
+    return lower_or_raise(read_model(path))
+
+
+__all__ = [
+    "Lowering",
+    "NodeReport",
+    "Status",
+    "freeze_inputs",
+    "load",
+    "lower_model",
+    "lower_or_raise",
+    "read_model",
+]

@@ -1,0 +1,125 @@
+"""ONNX -> integer IR: QDQ folding, then one lowering per node, with a report per ONNX node."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+import onnx
+
+from hwgen.errors import HwgenError, ModelError, UnsupportedError
+from hwgen.frontend import lower_elementwise, lower_linear, lower_movement, lower_pool, lower_quant
+from hwgen.frontend.context import LoweringContext
+from hwgen.frontend.model import index_model
+from hwgen.frontend.qdq import fold_qdq
+from hwgen.frontend.registry import lowering_for
+from hwgen.ir import Graph, OpKind
+
+# Importing the lowering modules registers them.
+_REGISTERED = (lower_elementwise, lower_linear, lower_movement, lower_pool, lower_quant)
+
+_QUANTIZED_OPS = {
+    "QuantizeLinear", "DequantizeLinear", "QLinearConv", "QLinearMatMul", "QGemm", "QLinearAdd",
+    "QLinearAveragePool", "QLinearGlobalAveragePool", "QLinearConcat", "MatMulInteger",
+    "ConvInteger",
+}
+
+
+class Status(enum.Enum):
+    LOWERED = "lowered"
+    FOLDED = "folded"  # absorbed into another node's integer op, or computed at compile time
+    UNSUPPORTED = "unsupported"
+
+
+@dataclass(frozen=True)
+class NodeReport:
+    """What one ONNX node became."""
+
+    name: str
+    op_type: str
+    status: Status
+    ir_op: OpKind | None = None
+    into: str | None = None  # the IR node that stands for it
+    reason: str = ""
+
+
+@dataclass
+class Lowering:
+    graph: Graph
+    reports: list[NodeReport] = field(default_factory=list)
+    errors: list[HwgenError] = field(default_factory=list)
+
+    @property
+    def supported(self) -> bool:
+        return not self.errors
+
+
+def lower_model(model: onnx.ModelProto) -> Lowering:
+    """Lower every node it can; unsupported nodes are reported, not raised."""
+    original = index_model(model)
+    _refuse_float_only(original.nodes, model)
+    folding = fold_qdq(original)
+    view = index_model(folding.model)
+    ctx = LoweringContext(view)
+    result = Lowering(ctx.graph)
+    for node in view.nodes:
+        ctx.node = node
+        before = len(ctx.graph.nodes)
+        fn = lowering_for(node.domain, node.op_type)
+        try:
+            if fn is None:
+                domain = f"{node.domain}." if node.domain else ""
+                raise UnsupportedError(
+                    f"op {domain}{node.op_type} has no integer lowering in hwgen",
+                    node=node.name, op=node.op_type,
+                )
+            fn(ctx)
+        except UnsupportedError as exc:
+            if node.name in folding.reasons:
+                exc = UnsupportedError(folding.reasons[node.name], node=node.name, op=node.op_type)
+            result.errors.append(exc)
+            result.reports.append(NodeReport(node.name, node.op_type, Status.UNSUPPORTED, reason=exc.reason))
+            continue
+        emitted = ctx.graph.nodes[before:]
+        origins = folding.origins.get(node.name, [node.name])
+        for origin in origins:
+            op_type = _op_type(original.nodes, origin)
+            if emitted:
+                status = Status.LOWERED if origin == node.name else Status.FOLDED
+                result.reports.append(
+                    NodeReport(origin, op_type, status, emitted[0].op, emitted[0].name)
+                )
+            else:
+                result.reports.append(
+                    NodeReport(origin, op_type, Status.FOLDED, reason="constant, computed at compile time")
+                )
+    for out in ctx.graph.outputs:
+        if out not in ctx.graph.tensors and not result.errors:
+            result.errors.append(ModelError(f"graph output '{out}' was not produced"))
+    return result
+
+
+def _op_type(nodes: list[onnx.NodeProto], name: str) -> str:
+    return next((n.op_type for n in nodes if n.name == name), "?")
+
+
+def _refuse_float_only(nodes: list[onnx.NodeProto], model: onnx.ModelProto) -> None:
+    if any(n.op_type in _QUANTIZED_OPS for n in nodes):
+        return
+    integer_inputs = [
+        i.name for i in model.graph.input
+        if i.type.tensor_type.elem_type in (onnx.TensorProto.INT8, onnx.TensorProto.UINT8)
+    ]
+    if integer_inputs:
+        return
+    raise ModelError(
+        "float-only graph: no quantized op (QuantizeLinear, QLinearConv, ConvInteger, ...) and no "
+        "int8/uint8 input. Quantize it first, e.g. with onnxruntime.quantization.quantize_static"
+    )
+
+
+def lower_or_raise(model: onnx.ModelProto) -> Graph:
+    result = lower_model(model)
+    if result.errors:
+        raise result.errors[0]
+    return result.graph

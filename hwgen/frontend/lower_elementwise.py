@@ -1,0 +1,57 @@
+"""Element-wise ops: com.microsoft QLinearAdd, and Relu / Clip on integer tensors."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from hwgen.frontend.context import LoweringContext
+from hwgen.frontend.registry import MS_DOMAIN, lowers
+from hwgen.ir import ClampAttrs, DType, NoAttrs, OpKind, QType
+
+_QUANTIZED = (DType.INT8, DType.UINT8)
+
+
+@lowers("QLinearAdd", MS_DOMAIN)
+def qlinear_add(ctx: LoweringContext) -> None:
+    a, at = ctx.tensor(0, "A")
+    b, bt = ctx.tensor(3, "B")
+    if at.dtype not in _QUANTIZED or bt.dtype is not at.dtype:
+        raise ctx.unsupported(f"inputs must share int8 or uint8, got {at.dtype.value}, {bt.dtype.value}")
+    for name, qt, s, z in ((a, at, 1, 2), (b, bt, 4, 5)):
+        quant = ctx.quant_of(s, z, qt.dtype)
+        if quant.per_channel:
+            raise ctx.unsupported("QLinearAdd takes per-tensor scales only")
+        ctx.bind_quant(name, quant)
+    yq = ctx.quant_of(6, 7, at.dtype)
+    try:
+        shape = tuple(int(d) for d in np.broadcast_shapes(at.shape, bt.shape))
+    except ValueError:
+        raise ctx.unsupported(f"shapes {list(at.shape)} and {list(bt.shape)} do not broadcast") from None
+    ctx.emit(OpKind.ADD, [a, b], NoAttrs(), [(ctx.output(), QType(at.dtype, shape, yq))])
+
+
+def _integer_input(ctx: LoweringContext) -> tuple[str, QType]:
+    name, xt = ctx.tensor(0, "input")
+    if not xt.dtype.is_integer:
+        raise ctx.unsupported(
+            "float activation: hwgen runs quantized networks (no DequantizeLinear→"
+            f"{ctx.node.op_type}→QuantizeLinear group to fold here)"
+        )
+    return name, xt
+
+
+@lowers("Relu")
+def relu(ctx: LoweringContext) -> None:
+    x, xt = _integer_input(ctx)
+    attrs = ClampAttrs(max(0, xt.dtype.qmin), xt.dtype.qmax)
+    ctx.emit(OpKind.CLAMP, [x], attrs, [(ctx.output(), xt)])
+
+
+@lowers("Clip")
+def clip(ctx: LoweringContext) -> None:
+    x, xt = _integer_input(ctx)
+    bounds = []
+    for index, default in ((1, xt.dtype.qmin), (2, xt.dtype.qmax)):
+        value = ctx.optional_const(index, "clip bound")
+        bounds.append(default if value is None else int(value.reshape(-1)[0]))
+    ctx.emit(OpKind.CLAMP, [x], ClampAttrs(bounds[0], bounds[1]), [(ctx.output(), xt)])

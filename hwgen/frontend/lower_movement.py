@@ -1,0 +1,174 @@
+"""Data movement: Reshape, Flatten, Squeeze, Unsqueeze, Transpose, Concat, QLinearConcat, Pad.
+
+They move stored values without arithmetic, so they accept any element type and keep the
+quantization of their input.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from hwgen.frontend.context import LoweringContext
+from hwgen.frontend.registry import MS_DOMAIN, lowers
+from hwgen.ir import ConcatAttrs, NoAttrs, OpKind, PadAttrs, QType, TransposeAttrs
+
+
+def _reshape_to(ctx: LoweringContext, shape: tuple[int, ...]) -> None:
+    x = ctx.required(0, "data")
+    if x in ctx.consts:
+        ctx.fold_constant(ctx.consts[x].reshape(shape))
+        return
+    name, xt = ctx.tensor(0, "data")
+    if int(np.prod(shape, dtype=np.int64)) != xt.size:
+        raise ctx.unsupported(f"cannot reshape {list(xt.shape)} to {list(shape)}")
+    ctx.emit(OpKind.RESHAPE, [name], NoAttrs(), [(ctx.output(), xt.with_shape(shape))])
+
+
+def _input_shape(ctx: LoweringContext) -> tuple[int, ...]:
+    x = ctx.required(0, "data")
+    if x in ctx.consts:
+        return tuple(ctx.consts[x].shape)
+    return ctx.tensor(0, "data")[1].shape
+
+
+@lowers("Reshape")
+def reshape(ctx: LoweringContext) -> None:
+    in_shape = _input_shape(ctx)
+    target = [int(d) for d in ctx.const(1, "shape").reshape(-1)]
+    allow_zero = bool(ctx.attr("allowzero", 0))
+    shape = [in_shape[i] if d == 0 and not allow_zero else d for i, d in enumerate(target)]
+    if shape.count(-1) > 1:
+        raise ctx.unsupported(f"shape {target} has more than one -1")
+    if -1 in shape:
+        known = int(np.prod([d for d in shape if d != -1], dtype=np.int64))
+        total = int(np.prod(in_shape, dtype=np.int64))
+        if known == 0 or total % known:
+            raise ctx.unsupported(f"cannot reshape {list(in_shape)} to {target}")
+        shape[shape.index(-1)] = total // known
+    _reshape_to(ctx, tuple(shape))
+
+
+@lowers("Flatten")
+def flatten(ctx: LoweringContext) -> None:
+    in_shape = _input_shape(ctx)
+    axis = int(ctx.attr("axis", 1))
+    axis = axis + len(in_shape) if axis < 0 else axis
+    outer = int(np.prod(in_shape[:axis], dtype=np.int64))
+    _reshape_to(ctx, (outer, int(np.prod(in_shape[axis:], dtype=np.int64))))
+
+
+def _raw_axes(ctx: LoweringContext) -> list[int] | None:
+    """Axes from the attribute (before opset 13) or the constant input (from opset 13)."""
+    axes = ctx.attr("axes")
+    if axes is None and ctx.input(1) is not None:
+        axes = [int(a) for a in ctx.const(1, "axes").reshape(-1)]
+    return None if axes is None else [int(a) for a in axes]
+
+
+def _normalized(axes: list[int], rank: int) -> list[int]:
+    return sorted(a + rank if a < 0 else a for a in axes)
+
+
+@lowers("Squeeze")
+def squeeze(ctx: LoweringContext) -> None:
+    in_shape = _input_shape(ctx)
+    raw = _raw_axes(ctx)
+    if raw is None:
+        axes = [i for i, d in enumerate(in_shape) if d == 1]
+    else:
+        axes = _normalized(raw, len(in_shape))
+    if any(in_shape[a] != 1 for a in axes):
+        raise ctx.unsupported(f"axes {axes} of {list(in_shape)} are not all 1")
+    _reshape_to(ctx, tuple(d for i, d in enumerate(in_shape) if i not in axes))
+
+
+@lowers("Unsqueeze")
+def unsqueeze(ctx: LoweringContext) -> None:
+    in_shape = _input_shape(ctx)
+    raw = _raw_axes(ctx)
+    if raw is None:
+        raise ctx.unsupported("Unsqueeze needs axes")
+    shape = list(in_shape)
+    for a in _normalized(raw, len(in_shape) + len(raw)):
+        shape.insert(a, 1)
+    _reshape_to(ctx, tuple(shape))
+
+
+@lowers("Transpose")
+def transpose(ctx: LoweringContext) -> None:
+    name, xt = ctx.tensor(0, "data")
+    perm = tuple(int(p) for p in ctx.attr("perm", list(range(len(xt.shape)))[::-1]))
+    if sorted(perm) != list(range(len(xt.shape))):
+        raise ctx.unsupported(f"perm {list(perm)} is not a permutation of {len(xt.shape)} axes")
+    shape = tuple(xt.shape[p] for p in perm)
+    ctx.emit(OpKind.TRANSPOSE, [name], TransposeAttrs(perm), [(ctx.output(), xt.with_shape(shape))])
+
+
+def _concat(ctx: LoweringContext, indices: list[int]) -> None:
+    parts = [ctx.tensor(i, f"input {i}") for i in indices]
+    first = parts[0][1]
+    rank = len(first.shape)
+    axis = int(ctx.attr("axis", 0))
+    axis = axis + rank if axis < 0 else axis
+    for name, qt in parts:
+        if qt.dtype is not first.dtype or len(qt.shape) != rank:
+            raise ctx.unsupported(f"input '{name}' ({qt.describe()}) does not match {first.describe()}")
+        if any(qt.shape[d] != first.shape[d] for d in range(rank) if d != axis):
+            raise ctx.unsupported(f"input '{name}' shape {list(qt.shape)} does not concatenate on axis {axis}")
+    quants = [qt.quant for _, qt in parts if qt.quant is not None]
+    if any(not q.same_as(quants[0]) for q in quants):
+        raise ctx.unsupported("inputs are quantized differently; requantizing concat is not supported")
+    shape = list(first.shape)
+    shape[axis] = sum(qt.shape[axis] for _, qt in parts)
+    out = QType(first.dtype, tuple(shape), quants[0] if quants else None)
+    ctx.emit(OpKind.CONCAT, [n for n, _ in parts], ConcatAttrs(axis), [(ctx.output(), out)])
+
+
+@lowers("Concat")
+def concat(ctx: LoweringContext) -> None:
+    _concat(ctx, list(range(len(ctx.node.input))))
+
+
+@lowers("QLinearConcat", MS_DOMAIN)
+def qlinear_concat(ctx: LoweringContext) -> None:
+    count = (len(ctx.node.input) - 2) // 3
+    yq = None
+    for k in range(count):
+        name, qt = ctx.tensor(2 + 3 * k, f"input {k}")
+        quant = ctx.quant_of(3 + 3 * k, 4 + 3 * k, qt.dtype)
+        ctx.bind_quant(name, quant)
+        yq = yq or ctx.quant_of(0, 1, qt.dtype)
+        if not quant.same_as(yq):
+            raise ctx.unsupported(
+                f"input '{name}' is quantized as {quant.describe()}, the output as "
+                f"{yq.describe()}; requantizing concat is not supported"
+            )
+    _concat(ctx, [2 + 3 * k for k in range(count)])
+
+
+@lowers("Pad")
+def pad(ctx: LoweringContext) -> None:
+    mode = ctx.attr("mode", "constant")
+    if mode != "constant":
+        raise ctx.unsupported(f"Pad mode '{mode}' is not supported (constant only)")
+    name, xt = ctx.tensor(0, "data")
+    rank = len(xt.shape)
+    pads_attr = ctx.attr("pads")
+    pads = [int(p) for p in (pads_attr if pads_attr is not None else ctx.const(1, "pads").reshape(-1))]
+    if ctx.input(3) is not None:
+        axes = [int(a) % rank for a in ctx.const(3, "axes").reshape(-1)]
+        full = [0] * (2 * rank)
+        for k, a in enumerate(axes):
+            full[a], full[a + rank] = pads[k], pads[k + len(axes)]
+        pads = full
+    if len(pads) != 2 * rank:
+        raise ctx.unsupported(f"{len(pads)} pads for a rank-{rank} tensor")
+    value_arr = ctx.optional_const(2, "constant_value")
+    value: int | float = 0 if value_arr is None else value_arr.reshape(-1)[0].item()
+    if xt.dtype.is_integer and value != int(value):
+        raise ctx.unsupported(f"pad value {value} is not an integer for a {xt.dtype.value} tensor")
+    shape = tuple(d + pads[i] + pads[i + rank] for i, d in enumerate(xt.shape))
+    if min(shape) <= 0:
+        raise ctx.unsupported(f"pads {pads} crop {list(xt.shape)} to nothing")
+    attrs = PadAttrs(tuple(pads), int(value) if xt.dtype.is_integer else value)
+    ctx.emit(OpKind.PAD, [name], attrs, [(ctx.output(), xt.with_shape(shape))])

@@ -1,0 +1,66 @@
+"""Pooling: com.microsoft QLinearAveragePool / QLinearGlobalAveragePool and integer MaxPool."""
+
+from __future__ import annotations
+
+from hwgen.frontend.context import LoweringContext
+from hwgen.frontend.geometry import geometry_2d
+from hwgen.frontend.registry import MS_DOMAIN, lowers
+from hwgen.ir import DType, GlobalPoolAttrs, OpKind, PoolAttrs, QType
+
+_QUANTIZED = (DType.INT8, DType.UINT8)
+
+
+def _nchw_input(ctx: LoweringContext) -> tuple[str, QType]:
+    name, xt = ctx.tensor(0, "X")
+    if xt.dtype not in _QUANTIZED:
+        raise ctx.unsupported(f"input must be int8 or uint8, got {xt.dtype.value}")
+    if len(xt.shape) != 4:
+        raise ctx.unsupported(f"only 2-D pooling of NCHW tensors is supported, got {list(xt.shape)}")
+    return name, xt
+
+
+def _pooled_shape(ctx: LoweringContext, xt: QType) -> tuple[PoolAttrs, tuple[int, ...]]:
+    kernel = tuple(ctx.attr("kernel_shape", []))
+    geom = geometry_2d(ctx, (xt.shape[2], xt.shape[3]), kernel, pooling=True)
+    attrs = PoolAttrs(geom, bool(ctx.attr("count_include_pad", 0)))
+    return attrs, (xt.shape[0], xt.shape[1], *geom.output_size(xt.shape[2], xt.shape[3]))
+
+
+@lowers("QLinearAveragePool", MS_DOMAIN)
+def qlinear_avgpool(ctx: LoweringContext) -> None:
+    x, xt = _nchw_input(ctx)
+    if ctx.attr("channels_last", 0):
+        raise ctx.unsupported("channels_last QLinearAveragePool is not supported")
+    ctx.bind_quant(x, ctx.quant_of(1, 2, xt.dtype))
+    yq = ctx.quant_of(3, 4, xt.dtype)
+    attrs, shape = _pooled_shape(ctx, xt)
+    ctx.emit(OpKind.AVGPOOL, [x], attrs, [(ctx.output(), QType(xt.dtype, shape, yq))])
+
+
+@lowers("QLinearGlobalAveragePool", MS_DOMAIN)
+def qlinear_global_avgpool(ctx: LoweringContext) -> None:
+    x, xt = ctx.tensor(0, "X")
+    if xt.dtype not in _QUANTIZED or len(xt.shape) < 3:
+        raise ctx.unsupported(f"input must be an int8/uint8 tensor with spatial dims, got {xt.describe()}")
+    channels_last = bool(ctx.attr("channels_last", 0))
+    ctx.bind_quant(x, ctx.quant_of(1, 2, xt.dtype))
+    yq = ctx.quant_of(3, 4, xt.dtype)
+    if channels_last:
+        shape = (xt.shape[0], *([1] * (len(xt.shape) - 2)), xt.shape[-1])
+    else:
+        shape = (xt.shape[0], xt.shape[1], *([1] * (len(xt.shape) - 2)))
+    ctx.emit(
+        OpKind.GLOBAL_AVGPOOL,
+        [x],
+        GlobalPoolAttrs(channels_last),
+        [(ctx.output(), QType(xt.dtype, shape, yq))],
+    )
+
+
+@lowers("MaxPool")
+def maxpool(ctx: LoweringContext) -> None:
+    x, xt = _nchw_input(ctx)
+    if len(ctx.node.output) > 1 and ctx.node.output[1]:
+        raise ctx.unsupported("the Indices output of MaxPool is not supported")
+    attrs, shape = _pooled_shape(ctx, xt)
+    ctx.emit(OpKind.MAXPOOL, [x], attrs, [(ctx.output(), xt.with_shape(shape))])

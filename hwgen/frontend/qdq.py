@@ -1,0 +1,249 @@
+"""QDQ graphs: fold DequantizeLinear -> op -> QuantizeLinear groups into the QOperator ops that
+carry the same fused integer semantics (QLinearConv, QGemm, QLinearMatMul, QLinearAdd, ...).
+
+The fused result is the golden definition for QDQ graphs. onnxruntime fuses some groups itself
+and runs others in float, so its output can differ by one LSB where it does not fuse.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import onnx
+from onnx import helper, numpy_helper
+
+from hwgen.frontend.model import OnnxView
+from hwgen.frontend.registry import MS_DOMAIN
+from sim_models.quant import quantize_linear
+
+# Which inputs of each foldable op are quantized data (the rest are constants such as shapes).
+_DATA_INPUTS: dict[str, tuple[int, ...]] = {
+    "Conv": (0, 1, 2),
+    "Gemm": (0, 1, 2),
+    "MatMul": (0, 1),
+    "Add": (0, 1),
+    "AveragePool": (0,),
+    "GlobalAveragePool": (0,),
+    "MaxPool": (0,),
+    "Relu": (0,),
+    "Clip": (0,),
+    "Reshape": (0,),
+    "Flatten": (0,),
+    "Transpose": (0,),
+    "Squeeze": (0,),
+    "Unsqueeze": (0,),
+    "Pad": (0,),
+    "Concat": (),  # every input
+}
+
+# Ops that only move or select stored values: they fold when input and output quantization agree.
+_SAME_QUANT = {"MaxPool", "Relu", "Clip", "Reshape", "Flatten", "Transpose", "Squeeze",
+               "Unsqueeze", "Pad", "Concat"}
+
+
+@dataclass
+class QdqFolding:
+    """The rewritten model, which original nodes each new node stands for, and why groups that
+    look like QDQ groups were left unfolded."""
+
+    model: onnx.ModelProto
+    origins: dict[str, list[str]] = field(default_factory=dict)
+    reasons: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class _Group:
+    op: onnx.NodeProto
+    dqs: list[onnx.NodeProto | None]  # per data input (None for an absent optional input)
+    q: onnx.NodeProto
+
+
+class _NotFoldable(Exception):
+    pass
+
+
+def fold_qdq(view: OnnxView) -> QdqFolding:
+    groups: dict[str, _Group] = {}
+    reasons: dict[str, str] = {}
+    for node in view.nodes:
+        if node.domain not in ("", "ai.onnx") or node.op_type not in _DATA_INPUTS:
+            continue
+        try:
+            group = _match(view, node)
+        except _NotFoldable as why:
+            reasons[node.name] = str(why)
+            continue
+        if group is not None:
+            groups[node.name] = group
+
+    graph_outputs = set(view.outputs)
+    absorbed: dict[str, str] = {}  # DQ / Q node name -> name of the group it folds into
+    for group in groups.values():
+        absorbed[group.q.name] = group.op.name
+        for dq in group.dqs:
+            if dq is not None:
+                absorbed.setdefault(dq.name, group.op.name)
+    # A DequantizeLinear stays when anything outside the folded groups still reads it.
+    by_name = {n.name: n for n in view.nodes}
+    for name in list(absorbed):
+        dq = by_name[name]
+        if dq.op_type != "DequantizeLinear":
+            continue
+        readers = view.consumers.get(dq.output[0], [])
+        if dq.output[0] in graph_outputs or any(r.name not in groups for r in readers):
+            del absorbed[name]
+
+    model = onnx.ModelProto()
+    model.CopyFrom(view.model)
+    folding = QdqFolding(model, reasons=reasons)
+    new_nodes: list[onnx.NodeProto] = []
+    extra: list[onnx.TensorProto] = []
+    for node in view.graph.node:
+        if node.name in groups:
+            replacement = _rewrite(view, groups[node.name], extra)
+            new_nodes.append(replacement)
+            folding.origins[replacement.name] = [node.name] + [
+                n for n, owner in absorbed.items() if owner == node.name
+            ]
+        elif node.name not in absorbed:
+            new_nodes.append(node)
+    del model.graph.node[:]
+    model.graph.node.extend(new_nodes)
+    model.graph.initializer.extend(extra)
+    return folding
+
+
+def _match(view: OnnxView, node: onnx.NodeProto) -> _Group | None:
+    indices = _DATA_INPUTS[node.op_type] or tuple(range(len(node.input)))
+    dqs: list[onnx.NodeProto | None] = []
+    for i in indices:
+        if i >= len(node.input) or not node.input[i]:
+            dqs.append(None)
+            continue
+        producer = view.producer.get(node.input[i])
+        if producer is None or producer.op_type != "DequantizeLinear":
+            return None
+        dqs.append(producer)
+    if all(dq is None for dq in dqs):
+        return None
+    readers = view.consumers.get(node.output[0], [])
+    if len(readers) != 1 or readers[0].op_type != "QuantizeLinear" or node.output[0] in view.outputs:
+        raise _NotFoldable(
+            f"its output is read by {len(readers)} node(s) instead of one QuantizeLinear, so "
+            "there is no quantized result to fold to"
+        )
+    q = readers[0]
+    for dq in dqs:
+        if dq is not None and (len(dq.input) < 3 or not dq.input[2]):
+            raise _NotFoldable(f"'{dq.name}' has no zero point input")
+    if len(q.input) < 3 or not q.input[2]:
+        raise _NotFoldable(f"'{q.name}' has no zero point input")
+    if node.op_type in _SAME_QUANT:
+        for dq in dqs:
+            if dq is not None and not _same_params(view, dq, q):
+                raise _NotFoldable(
+                    f"{node.op_type} between '{dq.name}' and '{q.name}' changes the scale or zero "
+                    "point; hwgen folds it only where they agree"
+                )
+    if node.op_type == "Gemm" and len(node.input) > 2 and node.input[2]:
+        beta = _attr(node, "beta", 1.0)
+        if beta != 1.0:
+            raise _NotFoldable(f"Gemm with beta={beta} and a bias is not supported")
+    return _Group(node, dqs, q)
+
+
+def _attr(node: onnx.NodeProto, name: str, default: object) -> object:
+    for a in node.attribute:
+        if a.name == name:
+            return helper.get_attribute_value(a)
+    return default
+
+
+def _same_params(view: OnnxView, dq: onnx.NodeProto, q: onnx.NodeProto) -> bool:
+    for a, b in ((dq.input[1], q.input[1]), (dq.input[2], q.input[2])):
+        if a == b:
+            continue
+        va, vb = view.constants.get(a), view.constants.get(b)
+        if va is None or vb is None or va.dtype != vb.dtype or not np.array_equal(va, vb):
+            return False
+    return True
+
+
+def _triple(dq: onnx.NodeProto) -> list[str]:
+    return [dq.input[0], dq.input[1], dq.input[2]]
+
+
+def _rewrite(view: OnnxView, group: _Group, extra: list[onnx.TensorProto]) -> onnx.NodeProto:
+    op, q, dqs = group.op, group.q, group.dqs
+    out = [q.output[0]]
+    y = [q.input[1], q.input[2]]
+    attrs = {a.name: helper.get_attribute_value(a) for a in op.attribute}
+    kind = op.op_type
+    name = op.name
+    if kind == "Conv":
+        x, w, b = dqs
+        assert x is not None and w is not None
+        inputs = _triple(x) + _triple(w) + y + ([b.input[0]] if b is not None else [])
+        return helper.make_node("QLinearConv", inputs, out, name=name, **attrs)
+    if kind == "Gemm":
+        a, bm, c = dqs
+        assert a is not None and bm is not None
+        attrs.pop("beta", None)
+        inputs = _triple(a) + _triple(bm) + [c.input[0] if c is not None else ""] + y
+        return helper.make_node("QGemm", inputs, out, name=name, domain=MS_DOMAIN, **attrs)
+    if kind == "MatMul":
+        a, bm = dqs
+        assert a is not None and bm is not None
+        return helper.make_node("QLinearMatMul", _triple(a) + _triple(bm) + y, out, name=name)
+    if kind == "Add":
+        a, bm = dqs
+        assert a is not None and bm is not None
+        inputs = _triple(a) + _triple(bm) + y
+        return helper.make_node("QLinearAdd", inputs, out, name=name, domain=MS_DOMAIN)
+    if kind in ("AveragePool", "GlobalAveragePool"):
+        (x,) = dqs
+        assert x is not None
+        return helper.make_node(
+            f"QLinear{kind}", _triple(x) + y, out, name=name, domain=MS_DOMAIN, **attrs
+        )
+    # Same quantization in and out: the op itself, applied to the stored integers.
+    inputs = list(op.input)
+    for i, dq in zip(_DATA_INPUTS[kind] or range(len(op.input)), dqs, strict=False):
+        if dq is not None:
+            inputs[i] = dq.input[0]
+    if kind in ("Relu", "Clip", "Pad"):
+        inputs = _quantized_bounds(view, group, inputs, extra)
+        kind = "Clip" if kind == "Relu" else kind
+    return helper.make_node(kind, inputs, out, name=name, **attrs)
+
+
+def _quantized_bounds(
+    view: OnnxView, group: _Group, inputs: list[str], extra: list[onnx.TensorProto]
+) -> list[str]:
+    """Real-valued bounds (Relu's 0, Clip's min/max, Pad's value) become stored integers,
+    quantized with the group's output parameters: Q(f(DQ(x))) = f'(x) when scales agree."""
+    q = group.q
+    scale = view.constants[q.input[1]]
+    zp = view.constants[q.input[2]]
+
+    def quantized(value: float, tag: str) -> str:
+        tensor = quantize_linear(np.float32(value), scale, zp, zp.dtype)
+        name = f"{group.op.name}_{tag}_q"
+        extra.append(numpy_helper.from_array(np.asarray(tensor, zp.dtype).reshape(()), name))
+        return name
+
+    kind = group.op.op_type
+    if kind == "Relu":
+        return [inputs[0], quantized(0.0, "min")]
+    if kind == "Clip":
+        result = [inputs[0]]
+        for index, tag in ((1, "min"), (2, "max")):
+            bound = inputs[index] if index < len(inputs) else ""
+            result.append(quantized(float(view.constants[bound]), tag) if bound else "")
+        return result
+    # Pad
+    padded = list(inputs) + [""] * (3 - len(inputs))
+    value = float(view.constants[padded[2]]) if padded[2] else 0.0
+    padded[2] = quantized(value, "value")
+    return padded

@@ -1,0 +1,42 @@
+"""Typed integer IR: tensor types, ops with typed attributes, nodes and graphs."""
+
+from hwgen.ir.graph import Graph, Node
+from hwgen.ir.ops import (
+    ClampAttrs,
+    ConcatAttrs,
+    ConvAttrs,
+    GlobalPoolAttrs,
+    LinearAttrs,
+    MatMulAttrs,
+    NoAttrs,
+    OpAttrs,
+    OpKind,
+    OutputMode,
+    PadAttrs,
+    PoolAttrs,
+    Requant,
+    TransposeAttrs,
+)
+from hwgen.ir.types import DType, QType, Quant
+
+__all__ = [
+    "ClampAttrs",
+    "ConcatAttrs",
+    "ConvAttrs",
+    "DType",
+    "GlobalPoolAttrs",
+    "Graph",
+    "LinearAttrs",
+    "MatMulAttrs",
+    "NoAttrs",
+    "Node",
+    "OpAttrs",
+    "OpKind",
+    "OutputMode",
+    "PadAttrs",
+    "PoolAttrs",
+    "QType",
+    "Quant",
+    "Requant",
+    "TransposeAttrs",
+]

@@ -1,0 +1,123 @@
+"""The integer ops of the IR and their typed attributes.
+
+Every attribute a backend needs is computed here once, at lowering time (the requant multiplier
+above all), so the golden model, the host C and the NPU read one value instead of re-deriving it.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from hwgen.ir.types import DType
+from sim_models.linear import Conv2dGeometry
+
+
+class OpKind(enum.Enum):
+    QUANTIZE = "quantize"
+    DEQUANTIZE = "dequantize"
+    CONV = "conv"
+    MATMUL = "matmul"
+    ADD = "add"
+    AVGPOOL = "avgpool"
+    GLOBAL_AVGPOOL = "global_avgpool"
+    MAXPOOL = "maxpool"
+    CLAMP = "clamp"
+    RESHAPE = "reshape"
+    TRANSPOSE = "transpose"
+    CONCAT = "concat"
+    PAD = "pad"
+
+
+class OutputMode(enum.Enum):
+    """What a conv or matmul does with its int32 accumulator."""
+
+    INT32 = "int32"  # ConvInteger / MatMulInteger: the accumulator is the output
+    REQUANT = "requant"  # QLinear*: onnxruntime's float32 requantization to int8/uint8
+    FLOAT = "float"  # QGemm without y_scale: f32(acc) * multiplier
+
+
+@dataclass(frozen=True, eq=False)
+class Requant:
+    """Output stage of a conv or matmul. `multiplier` holds one float32 per output channel (or
+    one for the tensor): f32(f32(xs * ws[c]) / ys), computed at lowering."""
+
+    mode: OutputMode
+    multiplier: npt.NDArray[np.float32]
+    zero_point: int = 0
+    dtype: DType = DType.INT32
+
+
+@dataclass(frozen=True, eq=False)
+class LinearAttrs:
+    """Shared by conv and matmul: zero points subtracted before the exact int32 product."""
+
+    x_zero_point: int
+    w_zero_point: npt.NDArray[np.int32]  # per tensor (size 1) or per output channel
+    output: Requant
+
+
+@dataclass(frozen=True, eq=False)
+class ConvAttrs(LinearAttrs):
+    geometry: Conv2dGeometry = Conv2dGeometry((1, 1))
+    group: int = 1
+
+
+@dataclass(frozen=True, eq=False)
+class MatMulAttrs(LinearAttrs):
+    trans_a: bool = False
+    trans_b: bool = False
+
+
+@dataclass(frozen=True)
+class PoolAttrs:
+    geometry: Conv2dGeometry
+    count_include_pad: bool = False
+
+
+@dataclass(frozen=True)
+class GlobalPoolAttrs:
+    channels_last: bool = False
+
+
+@dataclass(frozen=True)
+class ClampAttrs:
+    lower: int
+    upper: int
+
+
+@dataclass(frozen=True)
+class TransposeAttrs:
+    perm: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class ConcatAttrs:
+    axis: int
+
+
+@dataclass(frozen=True)
+class PadAttrs:
+    pads: tuple[int, ...]  # ONNX order: all begins, then all ends
+    value: int | float
+
+
+@dataclass(frozen=True)
+class NoAttrs:
+    pass
+
+
+OpAttrs = (
+    ConvAttrs
+    | MatMulAttrs
+    | PoolAttrs
+    | GlobalPoolAttrs
+    | ClampAttrs
+    | TransposeAttrs
+    | ConcatAttrs
+    | PadAttrs
+    | NoAttrs
+)

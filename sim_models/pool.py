@@ -1,0 +1,83 @@
+"""Max and average pooling on quantized tensors."""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from sim_models.fp import rne
+from sim_models.linear import Conv2dGeometry, windows
+from sim_models.quant import dequantize_linear
+
+
+def maxpool2d(x: npt.ArrayLike, geom: Conv2dGeometry) -> npt.NDArray[np.integer]:
+    """MaxPool on integers; padding never wins (it holds the type's minimum)."""
+    xi = np.asarray(x)
+    lowest = np.iinfo(xi.dtype).min
+    return np.asarray(windows(xi, geom, lowest).max(axis=(4, 5)), dtype=xi.dtype)
+
+
+def _window_counts(
+    height: int, width: int, geom: Conv2dGeometry, include_pad: bool
+) -> npt.NDArray[np.float32]:
+    """Elements averaged per output: real taps, or taps inside the declared padding."""
+    ones = np.ones((1, 1, height, width), dtype=np.int64)
+    if include_pad:
+        top, left, bottom, right = geom.pads
+        ones = np.pad(ones, ((0, 0), (0, 0), (top, bottom), (left, right)), constant_values=1)
+        inner = Conv2dGeometry(geom.kernel, geom.strides, (0, 0, 0, 0), geom.dilations, geom.ceil_mode)
+        # Windows that ceil_mode runs past the declared padding count only what lies inside it.
+        oh, ow = geom.output_size(height, width)
+        counts = windows(ones, inner, 0).sum(axis=(4, 5))[:, :, :oh, :ow]
+    else:
+        counts = windows(ones, geom, 0).sum(axis=(4, 5))
+    return np.asarray(counts[0, 0], dtype=np.float32)
+
+
+def qlinear_avgpool2d(
+    x: npt.ArrayLike,
+    x_scale: float,
+    x_zero_point: int,
+    y_scale: float,
+    y_zero_point: int,
+    geom: Conv2dGeometry,
+    count_include_pad: bool,
+) -> npt.NDArray[np.integer]:
+    """com.microsoft QLinearAveragePool: dequantize to float32, sum the window in (h, w) order in
+    float32, divide by the count, then rne(y / ys + yzp) and saturate."""
+    xi = np.asarray(x)
+    xf = dequantize_linear(xi, x_scale, x_zero_point)
+    win = windows(xf, geom, np.float32(0))
+    _, _, _, _, kh, kw = win.shape
+    total = np.zeros(win.shape[:4], dtype=np.float32)
+    for i in range(kh):
+        for j in range(kw):
+            total = (total + win[..., i, j]).astype(np.float32)
+    counts = _window_counts(xi.shape[2], xi.shape[3], geom, count_include_pad)
+    mean = (total / counts).astype(np.float32)
+    y = ((mean / np.float32(y_scale)).astype(np.float32) + np.float32(y_zero_point)).astype(
+        np.float32
+    )
+    info = np.iinfo(xi.dtype)
+    return np.asarray(np.clip(rne(y), info.min, info.max).astype(xi.dtype))
+
+
+def qlinear_global_avgpool(
+    x: npt.ArrayLike,
+    x_scale: float,
+    x_zero_point: int,
+    y_scale: float,
+    y_zero_point: int,
+    channels_last: bool = False,
+) -> npt.NDArray[np.integer]:
+    """com.microsoft QLinearGlobalAveragePool: exact int32 sum of (x - xzp) over the image, times
+    f32(xs / f32(ys * N)) in float32, clamp, round half to even, add yzp (MLAS's rule)."""
+    xi = np.asarray(x)
+    spatial = tuple(range(1, xi.ndim - 1)) if channels_last else tuple(range(2, xi.ndim))
+    count = int(np.prod([xi.shape[a] for a in spatial]))
+    acc = (xi.astype(np.int64) - x_zero_point).sum(axis=spatial, keepdims=True)
+    scale = np.float32(x_scale) / np.float32(np.float32(y_scale) * np.float32(count))
+    info = np.iinfo(xi.dtype)
+    f = (acc.astype(np.int32).astype(np.float32) * np.float32(scale)).astype(np.float32)
+    f = np.clip(f, np.float32(info.min - y_zero_point), np.float32(info.max - y_zero_point))
+    return np.asarray((rne(f).astype(np.int64) + y_zero_point).astype(xi.dtype))
