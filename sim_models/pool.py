@@ -17,21 +17,10 @@ def maxpool2d(x: npt.ArrayLike, geom: Conv2dGeometry) -> npt.NDArray[np.integer]
     return np.asarray(windows(xi, geom, lowest).max(axis=(4, 5)), dtype=xi.dtype)
 
 
-def _window_counts(
-    height: int, width: int, geom: Conv2dGeometry, include_pad: bool
-) -> npt.NDArray[np.float32]:
-    """Elements averaged per output: real taps, or taps inside the declared padding."""
+def _real_taps(height: int, width: int, geom: Conv2dGeometry) -> npt.NDArray[np.float32]:
+    """Input elements (not padding) under each window."""
     ones = np.ones((1, 1, height, width), dtype=np.int64)
-    if include_pad:
-        top, left, bottom, right = geom.pads
-        ones = np.pad(ones, ((0, 0), (0, 0), (top, bottom), (left, right)), constant_values=1)
-        inner = Conv2dGeometry(geom.kernel, geom.strides, (0, 0, 0, 0), geom.dilations, geom.ceil_mode)
-        # Windows that ceil_mode runs past the declared padding count only what lies inside it.
-        oh, ow = geom.output_size(height, width)
-        counts = windows(ones, inner, 0).sum(axis=(4, 5))[:, :, :oh, :ow]
-    else:
-        counts = windows(ones, geom, 0).sum(axis=(4, 5))
-    return np.asarray(counts[0, 0], dtype=np.float32)
+    return np.asarray(windows(ones, geom, 0).sum(axis=(4, 5))[0, 0], dtype=np.float32)
 
 
 def qlinear_avgpool2d(
@@ -44,7 +33,11 @@ def qlinear_avgpool2d(
     count_include_pad: bool,
 ) -> npt.NDArray[np.integer]:
     """com.microsoft QLinearAveragePool: dequantize to float32, sum the window in (h, w) order in
-    float32, divide by the count, then rne(y / ys + yzp) and saturate."""
+    float32, divide by the count, then rne(y / ys + yzp) and saturate.
+
+    The count is the whole kernel with count_include_pad, even for windows that ceil_mode runs
+    past the padding, and the input elements under the window without it (onnxruntime's rule).
+    """
     xi = np.asarray(x)
     xf = dequantize_linear(xi, x_scale, x_zero_point)
     win = windows(xf, geom, np.float32(0))
@@ -53,13 +46,25 @@ def qlinear_avgpool2d(
     for i in range(kh):
         for j in range(kw):
             total = (total + win[..., i, j]).astype(np.float32)
-    counts = _window_counts(xi.shape[2], xi.shape[3], geom, count_include_pad)
+    if count_include_pad:
+        counts = np.float32(geom.kernel[0] * geom.kernel[1])
+    else:
+        counts = _real_taps(xi.shape[2], xi.shape[3], geom)
     mean = (total / counts).astype(np.float32)
     y = ((mean / np.float32(y_scale)).astype(np.float32) + np.float32(y_zero_point)).astype(
         np.float32
     )
     info = np.iinfo(xi.dtype)
     return np.asarray(np.clip(rne(y), info.min, info.max).astype(xi.dtype))
+
+
+# MLAS computes the global average in this range of x_scale / (y_scale * N) only.
+MIN_GLOBAL_POOL_SCALE = 2.0**-32
+MAX_GLOBAL_POOL_SCALE = 256.0
+
+
+def global_avgpool_scale(x_scale: float, y_scale: float, count: int) -> float:
+    return float(np.float32(x_scale) / np.float32(np.float32(y_scale) * np.float32(count)))
 
 
 def qlinear_global_avgpool(
@@ -76,7 +81,7 @@ def qlinear_global_avgpool(
     spatial = tuple(range(1, xi.ndim - 1)) if channels_last else tuple(range(2, xi.ndim))
     count = int(np.prod([xi.shape[a] for a in spatial]))
     acc = (xi.astype(np.int64) - x_zero_point).sum(axis=spatial, keepdims=True)
-    scale = np.float32(x_scale) / np.float32(np.float32(y_scale) * np.float32(count))
+    scale = global_avgpool_scale(x_scale, y_scale, count)
     info = np.iinfo(xi.dtype)
     f = (acc.astype(np.int32).astype(np.float32) * np.float32(scale)).astype(np.float32)
     f = np.clip(f, np.float32(info.min - y_zero_point), np.float32(info.max - y_zero_point))

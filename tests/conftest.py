@@ -2,28 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import numpy as np
 import numpy.typing as npt
-import onnx
-import onnxruntime as ort
+
+from hwgen.oracle import onnxruntime_outputs
 
 
-def ort_run(
-    model: onnx.ModelProto,
-    inputs: Mapping[str, npt.ArrayLike],
-    level: ort.GraphOptimizationLevel = ort.GraphOptimizationLevel.ORT_ENABLE_ALL,
-) -> dict[str, np.ndarray]:
-    options = ort.SessionOptions()
-    options.graph_optimization_level = level
-    options.intra_op_num_threads = 1
-    session = ort.InferenceSession(
-        model.SerializeToString(), options, providers=["CPUExecutionProvider"]
-    )
-    names = [o.name for o in session.get_outputs()]
-    results = session.run(names, {k: np.asarray(v) for k, v in inputs.items()})
-    return dict(zip(names, (np.asarray(r) for r in results), strict=True))
+ort_run = onnxruntime_outputs
 
 
 def assert_bit_exact(got: np.ndarray, want: np.ndarray, what: str) -> None:
@@ -41,3 +26,17 @@ def assert_bit_exact(got: np.ndarray, want: np.ndarray, what: str) -> None:
             f"{what}: {int((~same).sum())} of {same.size} elements differ; first at {idx}: "
             f"expected {want[idx]!r}, got {got[idx]!r}"
         )
+
+
+# (label, exact elements, total elements, worst difference in LSB), filled by the QDQ tests.
+QDQ_AGREEMENT: list[tuple[str, int, int, int]] = []
+
+
+def pytest_terminal_summary(terminalreporter: object) -> None:
+    if not QDQ_AGREEMENT:
+        return
+    write = terminalreporter.write_line  # type: ignore[attr-defined]
+    write("QDQ golden (fused integer semantics) vs onnxruntime, all optimizations:")
+    for label, exact, total, worst in QDQ_AGREEMENT:
+        write(f"  {label}: {exact}/{total} elements exact ({100 * exact / total:.1f} %), "
+              f"largest difference {worst} LSB")

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from hwgen.frontend.context import LoweringContext
 from hwgen.frontend.geometry import geometry_2d
 from hwgen.frontend.registry import MS_DOMAIN, lowers
 from hwgen.ir import DType, GlobalPoolAttrs, OpKind, PoolAttrs, QType
+from sim_models.pool import MAX_GLOBAL_POOL_SCALE, MIN_GLOBAL_POOL_SCALE, global_avgpool_scale
 
 _QUANTIZED = (DType.INT8, DType.UINT8)
 
@@ -43,8 +46,17 @@ def qlinear_global_avgpool(ctx: LoweringContext) -> None:
     if xt.dtype not in _QUANTIZED or len(xt.shape) < 3:
         raise ctx.unsupported(f"input must be an int8/uint8 tensor with spatial dims, got {xt.describe()}")
     channels_last = bool(ctx.attr("channels_last", 0))
-    ctx.bind_quant(x, ctx.quant_of(1, 2, xt.dtype))
+    xq = ctx.quant_of(1, 2, xt.dtype)
+    ctx.bind_quant(x, xq)
     yq = ctx.quant_of(3, 4, xt.dtype)
+    spatial = xt.shape[1:-1] if channels_last else xt.shape[2:]
+    count = int(np.prod(spatial))
+    scale = global_avgpool_scale(float(xq.scale[0]), float(yq.scale[0]), count)
+    if not MIN_GLOBAL_POOL_SCALE <= scale < MAX_GLOBAL_POOL_SCALE:
+        raise ctx.unsupported(
+            f"x_scale / (y_scale * {count}) = {scale:.3g} lies outside [2^-32, 256), the range "
+            "onnxruntime computes this op in"
+        )
     if channels_last:
         shape = (xt.shape[0], *([1] * (len(xt.shape) - 2)), xt.shape[-1])
     else:

@@ -1,0 +1,1 @@
+"""Example networks, built from scratch with onnx.helper and quantized with onnxruntime."""

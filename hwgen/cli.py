@@ -1,0 +1,43 @@
+"""The `hwgen` command."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from rich.console import Console
+
+from hwgen import __version__
+from hwgen.commands import check, demo, run
+from hwgen.errors import HwgenError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hwgen",
+        description="Compile a quantized ONNX network into a network-specific NPU and its host C.",
+    )
+    parser.add_argument("--version", action="version", version=f"hwgen {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    check.add_parser(sub)
+    run.add_parser(sub)
+    demo.add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    err = Console(stderr=True, highlight=False)
+    try:
+        return int(args.handler(args))
+    except HwgenError as exc:
+        err.print(f"[bold red]error:[/] {exc.message}", markup=True, soft_wrap=True)
+        return 1
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

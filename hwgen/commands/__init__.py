@@ -1,0 +1,1 @@
+"""One module per `hwgen` subcommand: its arguments and its handler."""
