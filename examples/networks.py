@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
@@ -25,27 +27,37 @@ class _Builder:
         self.inits.append(numpy_helper.from_array(value, name))
         return name
 
-    def node(self, op: str, inputs: list[str], output: str, **attrs: object) -> str:
+    def node(self, op: str, inputs: list[str], output: str, **attrs: Any) -> str:
         self.nodes.append(helper.make_node(op, inputs, [output], name=output, **attrs))
         return output
 
-    def conv(self, x: str, name: str, cin: int, cout: int, k: int, *, stride: int = 1,
-             group: int = 1) -> str:
+    def conv(
+        self, x: str, name: str, cin: int, cout: int, k: int, *, stride: int = 1, group: int = 1
+    ) -> str:
         w = self.weight(f"{name}.w", (cout, cin // group, k, k), fan_in=(cin // group) * k * k)
         b = self.bias(f"{name}.b", cout)
         pad = k // 2
-        return self.node("Conv", [x, w, b], name, kernel_shape=[k, k], pads=[pad] * 4,
-                         strides=[stride, stride], group=group)
+        return self.node(
+            "Conv",
+            [x, w, b],
+            name,
+            kernel_shape=[k, k],
+            pads=[pad] * 4,
+            strides=[stride, stride],
+            group=group,
+        )
 
     def gemm(self, x: str, name: str, cin: int, cout: int) -> str:
         w = self.weight(f"{name}.w", (cout, cin), fan_in=cin)
         b = self.bias(f"{name}.b", cout)
         return self.node("Gemm", [x, w, b], name, transB=1)
 
-    def model(self, name: str, input_shape: tuple[int, ...], output: str,
-              output_shape: tuple[int, ...]) -> onnx.ModelProto:
+    def model(
+        self, name: str, input_shape: tuple[int, ...], output: str, output_shape: tuple[int, ...]
+    ) -> onnx.ModelProto:
         graph = helper.make_graph(
-            self.nodes, name,
+            self.nodes,
+            name,
             [helper.make_tensor_value_info("input", TensorProto.FLOAT, list(input_shape))],
             [helper.make_tensor_value_info(output, TensorProto.FLOAT, list(output_shape))],
             self.inits,

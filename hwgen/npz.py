@@ -6,6 +6,7 @@ import os
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -32,7 +33,8 @@ def save_npz(path: str | Path, arrays: Mapping[str, npt.ArrayLike]) -> None:
     fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.", suffix=".npz")
     try:
         with os.fdopen(fd, "wb") as f:
-            np.savez(f, **{k: np.asarray(v) for k, v in arrays.items()})
+            savez: Any = np.savez  # numpy's stub types **kwds as its own flags
+            savez(f, **{k: np.asarray(v) for k, v in arrays.items()})
         os.replace(tmp, p)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

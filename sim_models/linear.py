@@ -53,7 +53,14 @@ class Conv2dGeometry:
     def output_size(self, height: int, width: int) -> tuple[int, int]:
         sizes = []
         for extent, k, s, d, before, after in (
-            (height, self.kernel[0], self.strides[0], self.dilations[0], self.pads[0], self.pads[2]),
+            (
+                height,
+                self.kernel[0],
+                self.strides[0],
+                self.dilations[0],
+                self.pads[0],
+                self.pads[2],
+            ),
             (width, self.kernel[1], self.strides[1], self.dilations[1], self.pads[1], self.pads[3]),
         ):
             span = extent + before + after - d * (k - 1) - 1
@@ -113,8 +120,10 @@ def conv2d_acc(
     out = np.empty((n, o, oh, ow), dtype=np.int64)
     for g in range(group):
         # (N, OH, OW, Cg*KH*KW) @ (Cg*KH*KW, Og)
-        patches = win[:, g * cg : (g + 1) * cg].transpose(0, 2, 3, 1, 4, 5).reshape(
-            n, oh, ow, cg * kh * kw
+        patches = (
+            win[:, g * cg : (g + 1) * cg]
+            .transpose(0, 2, 3, 1, 4, 5)
+            .reshape(n, oh, ow, cg * kh * kw)
         )
         filters = wc[g * og : (g + 1) * og].reshape(og, cg * kh * kw).T
         out[:, g * og : (g + 1) * og] = _exact_matmul(patches, filters).transpose(0, 3, 1, 2)

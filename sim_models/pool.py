@@ -46,6 +46,7 @@ def qlinear_avgpool2d(
     for i in range(kh):
         for j in range(kw):
             total = (total + win[..., i, j]).astype(np.float32)
+    counts: npt.NDArray[np.float32] | np.float32
     if count_include_pad:
         counts = np.float32(geom.kernel[0] * geom.kernel[1])
     else:

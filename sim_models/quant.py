@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
 
@@ -15,7 +17,7 @@ def _limits(dtype: npt.DTypeLike) -> tuple[int, int]:
     return int(info.min), int(info.max)
 
 
-def channel_view(values: npt.ArrayLike, ndim: int, axis: int | None) -> npt.NDArray[np.generic]:
+def channel_view(values: npt.ArrayLike, ndim: int, axis: int | None) -> npt.NDArray[Any]:
     """Shape per-tensor (size 1) or per-channel parameters to broadcast along `axis`."""
     arr = np.asarray(values).reshape(-1)
     if arr.size == 1 or axis is None:
@@ -39,7 +41,7 @@ def quantize_linear(
     lo, hi = _limits(dtype)
     scaled = (xf / s).astype(np.float32)
     clamped = np.clip(scaled, (lo - zp).astype(np.float32), (hi - zp).astype(np.float32))
-    return (rne(clamped).astype(np.int64) + zp).astype(np.dtype(dtype))
+    return np.asarray((rne(clamped).astype(np.int64) + zp).astype(np.dtype(dtype)))
 
 
 def dequantize_linear(

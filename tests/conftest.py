@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-import numpy.typing as npt
+import pytest
 
 from hwgen.oracle import onnxruntime_outputs
-
 
 ort_run = onnxruntime_outputs
 
@@ -28,15 +27,24 @@ def assert_bit_exact(got: np.ndarray, want: np.ndarray, what: str) -> None:
         )
 
 
-# (label, exact elements, total elements, worst difference in LSB), filled by the QDQ tests.
-QDQ_AGREEMENT: list[tuple[str, int, int, int]] = []
+# (label, exact elements, total elements, worst difference in LSB), one per QDQ test. Tests
+# publish them as user properties so that they reach this process under pytest-xdist too.
+QDQ_PROPERTY = "qdq_agreement"
+_qdq_agreement: list[tuple[str, int, int, int]] = []
 
 
-def pytest_terminal_summary(terminalreporter: object) -> None:
-    if not QDQ_AGREEMENT:
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when == "call":
+        _qdq_agreement.extend(v for k, v in report.user_properties if k == QDQ_PROPERTY)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if not _qdq_agreement:
         return
-    write = terminalreporter.write_line  # type: ignore[attr-defined]
+    write = terminalreporter.write_line
     write("QDQ golden (fused integer semantics) vs onnxruntime, all optimizations:")
-    for label, exact, total, worst in QDQ_AGREEMENT:
-        write(f"  {label}: {exact}/{total} elements exact ({100 * exact / total:.1f} %), "
-              f"largest difference {worst} LSB")
+    for label, exact, total, worst in sorted(_qdq_agreement):
+        write(
+            f"  {label}: {exact}/{total} elements exact ({100 * exact / total:.1f} %), "
+            f"largest difference {worst} LSB"
+        )

@@ -34,7 +34,10 @@ def single_node_model(
     ]
     output = helper.make_empty_tensor_value_info("y")
     graph = helper.make_graph(
-        [node], "single", inputs, [output],
+        [node],
+        "single",
+        inputs,
+        [output],
         [numpy_helper.from_array(np.asarray(v), k) for k, v in consts.items()],
     )
     imports = [helper.make_opsetid("", opset)]

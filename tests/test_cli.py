@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 import pytest
-from onnx import TensorProto, helper, numpy_helper
+from onnx import TensorProto, helper
 
 from hwgen.cli import main
 from tests.single_node import single_node_model
@@ -17,10 +17,21 @@ from tests.single_node import single_node_model
 
 def _qconv_model() -> onnx.ModelProto:
     x = np.zeros((1, 2, 4, 4), np.int8)
-    consts = {"xs": np.float32(0.5), "xz": np.int8(1), "w": np.ones((2, 2, 1, 1), np.int8),
-              "ws": np.float32(0.25), "wz": np.int8(0), "ys": np.float32(1.0), "yz": np.int8(-3)}
-    return single_node_model("QLinearConv", {"x": x}, {k: np.asarray(v) for k, v in consts.items()},
-                             ["x", "xs", "xz", "w", "ws", "wz", "ys", "yz"])
+    consts = {
+        "xs": np.float32(0.5),
+        "xz": np.int8(1),
+        "w": np.ones((2, 2, 1, 1), np.int8),
+        "ws": np.float32(0.25),
+        "wz": np.int8(0),
+        "ys": np.float32(1.0),
+        "yz": np.int8(-3),
+    }
+    return single_node_model(
+        "QLinearConv",
+        {"x": x},
+        {k: np.asarray(v) for k, v in consts.items()},
+        ["x", "xs", "xz", "w", "ws", "wz", "ys", "yz"],
+    )
 
 
 def _save(model: onnx.ModelProto, tmp_path: Path, name: str = "model.onnx") -> str:
@@ -48,7 +59,9 @@ def test_check_supported_model(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert "QLinearConv" in out and "all nodes supported" in out
 
 
-def test_check_unsupported_op_names_node(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_check_unsupported_op_names_node(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     model = _qconv_model()
     model.graph.node.append(helper.make_node("Softmax", ["y"], ["z"], name="probabilities"))
     model.graph.output[0].name = "z"
@@ -58,14 +71,18 @@ def test_check_unsupported_op_names_node(tmp_path: Path, capsys: pytest.CaptureF
     assert "probabilities" in flat and "Softmax has no integer lowering" in flat
 
 
-def test_run_unsupported_op_is_one_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_run_unsupported_op_is_one_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     model = _qconv_model()
     model.graph.node.append(helper.make_node("Softmax", ["y"], ["z"], name="probabilities"))
     model.graph.output[0].name = "z"
     inputs = tmp_path / "in.npz"
     np.savez(inputs, x=np.zeros((1, 2, 4, 4), np.int8))
     out = tmp_path / "out.npz"
-    code, _, err = _run(capsys, "run", _save(model, tmp_path), "--inputs", str(inputs), "--outputs", str(out))
+    code, _, err = _run(
+        capsys, "run", _save(model, tmp_path), "--inputs", str(inputs), "--outputs", str(out)
+    )
     assert code == 1
     assert "node 'probabilities' (Softmax)" in _error_line(err)
     assert not out.exists()
@@ -73,7 +90,8 @@ def test_run_unsupported_op_is_one_error(tmp_path: Path, capsys: pytest.CaptureF
 
 def test_float_only_graph(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     graph = helper.make_graph(
-        [helper.make_node("Relu", ["x"], ["y"], name="relu")], "float",
+        [helper.make_node("Relu", ["x"], ["y"], name="relu")],
+        "float",
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])],
     )
@@ -119,7 +137,9 @@ def test_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert "no such file" in _error_line(err)
 
 
-def test_runtime_scale_is_refused_with_reason(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_runtime_scale_is_refused_with_reason(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     model = _qconv_model()
     kept = [i for i in model.graph.initializer if i.name != "ys"]
     del model.graph.initializer[:]
@@ -134,8 +154,17 @@ def test_run_golden_round_trip(tmp_path: Path, capsys: pytest.CaptureFixture[str
     model_path = _save(_qconv_model(), tmp_path)
     x = np.arange(32, dtype=np.int8).reshape(1, 2, 4, 4)
     np.savez(tmp_path / "in.npz", x=x)
-    code, _, _ = _run(capsys, "run", model_path, "--inputs", str(tmp_path / "in.npz"),
-                      "--outputs", str(tmp_path / "out.npz"), "--backend", "golden")
+    code, _, _ = _run(
+        capsys,
+        "run",
+        model_path,
+        "--inputs",
+        str(tmp_path / "in.npz"),
+        "--outputs",
+        str(tmp_path / "out.npz"),
+        "--backend",
+        "golden",
+    )
     assert code == 0
     with np.load(tmp_path / "out.npz") as out:
         y = out["y"]
@@ -153,11 +182,20 @@ def test_run_golden_round_trip(tmp_path: Path, capsys: pytest.CaptureFixture[str
         ({"q": np.zeros((1, 2, 4, 4), np.int8)}, "missing input(s) ['x']"),
     ],
 )
-def test_run_bad_inputs(tmp_path: Path, capsys: pytest.CaptureFixture[str], feeds: dict, message: str) -> None:
+def test_run_bad_inputs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], feeds: dict, message: str
+) -> None:
     np.savez(tmp_path / "in.npz", **feeds)
     out = tmp_path / "out.npz"
-    code, _, err = _run(capsys, "run", _save(_qconv_model(), tmp_path), "--inputs",
-                        str(tmp_path / "in.npz"), "--outputs", str(out))
+    code, _, err = _run(
+        capsys,
+        "run",
+        _save(_qconv_model(), tmp_path),
+        "--inputs",
+        str(tmp_path / "in.npz"),
+        "--outputs",
+        str(out),
+    )
     assert code == 1
     assert message in _error_line(err)
     assert not out.exists()
@@ -167,9 +205,9 @@ def test_console_script_exit_code(tmp_path: Path) -> None:
     """The installed entry point, in a fresh process: exit code and stderr as a user sees them."""
     proc = subprocess.run(
         [sys.executable, "-m", "hwgen.cli", "check", str(tmp_path / "absent.onnx")],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr and "no such file" in proc.stderr
-
-

@@ -17,7 +17,7 @@ from examples import networks
 from examples.quantize import Format, quantize
 from hwgen.backends import golden
 from hwgen.frontend import lower_or_raise
-from tests.conftest import QDQ_AGREEMENT, assert_bit_exact, ort_run
+from tests.conftest import QDQ_PROPERTY, assert_bit_exact, ort_run
 
 INPUTS_PER_MODEL = 20
 
@@ -57,7 +57,9 @@ def i_seed(name: str) -> int:
 
 @pytest.mark.parametrize("per_channel", [False, True], ids=["per-tensor", "per-channel"])
 @pytest.mark.parametrize("name", sorted(NETWORKS))
-def test_qdq_within_one_lsb(name: str, per_channel: bool) -> None:
+def test_qdq_within_one_lsb(
+    name: str, per_channel: bool, record_property: Callable[[str, object], None]
+) -> None:
     model = quantized(name, Format.QDQ, per_channel)
     graph = lower_or_raise(model)
     out = graph.outputs[0]
@@ -75,5 +77,5 @@ def test_qdq_within_one_lsb(name: str, per_channel: bool) -> None:
         total += lsb.size
         worst = max(worst, int(lsb.max()))
     label = f"{name} {'per-channel' if per_channel else 'per-tensor'} QDQ"
-    QDQ_AGREEMENT.append((label, exact, total, worst))
+    record_property(QDQ_PROPERTY, (label, exact, total, worst))
     assert worst <= 1, f"{label}: golden and onnxruntime differ by {worst} LSB"

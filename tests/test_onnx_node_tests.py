@@ -45,8 +45,12 @@ def _load_case(name: str) -> tuple[onnx.ModelProto, dict[str, np.ndarray], list[
     case = NODE_DIR / name
     model = onnx.load(str(case / "model.onnx"))
     data = case / "test_data_set_0"
-    inputs = [numpy_helper.to_array(onnx.load_tensor(str(p))) for p in sorted(data.glob("input_*.pb"))]
-    outputs = [numpy_helper.to_array(onnx.load_tensor(str(p))) for p in sorted(data.glob("output_*.pb"))]
+    inputs = [
+        numpy_helper.to_array(onnx.load_tensor(str(p))) for p in sorted(data.glob("input_*.pb"))
+    ]
+    outputs = [
+        numpy_helper.to_array(onnx.load_tensor(str(p))) for p in sorted(data.glob("output_*.pb"))
+    ]
     names = [i.name for i in model.graph.input]
     return model, dict(zip(names, inputs, strict=True)), outputs
 

@@ -24,7 +24,9 @@ def _scale(draw: st.DrawFn) -> np.float32:
     return np.float32(draw(st.floats(0.0001220703125, 4.0, width=32)))
 
 
-def _ints(rng: np.random.Generator, dtype: type, shape: tuple[int, ...], extreme: bool) -> np.ndarray:
+def _ints(
+    rng: np.random.Generator, dtype: type, shape: tuple[int, ...], extreme: bool
+) -> np.ndarray:
     info = np.iinfo(dtype)
     if extreme:  # saturate the accumulator and the output with the range's ends
         return rng.choice(np.array([info.min, info.max], dtype=dtype), size=shape)
@@ -56,17 +58,26 @@ def qlinearconv_case(draw: st.DrawFn) -> tuple[dict, dict, dict]:
     per_channel = draw(st.booleans())
     w_scale = np.array([_scale(draw) for _ in range(cout if per_channel else 1)], np.float32)
     consts = {
-        "x_scale": np.array(_scale(draw), np.float32), "x_zp": _zp(draw, xdt), "w": wq,
+        "x_scale": np.array(_scale(draw), np.float32),
+        "x_zp": _zp(draw, xdt),
+        "w": wq,
         "w_scale": w_scale if per_channel else w_scale.reshape(()),
         "w_zp": np.zeros(cout if per_channel else (), np.int8),
-        "y_scale": np.array(_scale(draw), np.float32), "y_zp": _zp(draw, xdt),
+        "y_scale": np.array(_scale(draw), np.float32),
+        "y_zp": _zp(draw, xdt),
     }
     order = ["x", "x_scale", "x_zp", "w", "w_scale", "w_zp", "y_scale", "y_zp"]
     if draw(st.booleans()):
         consts["bias"] = rng.integers(-(2**20), 2**20, size=cout, dtype=np.int32)
         order.append("bias")
-    attrs = {"group": group, "strides": strides, "dilations": dilations, "pads": pads,
-             "kernel_shape": [kh, kw], "order": order}
+    attrs = {
+        "group": group,
+        "strides": strides,
+        "dilations": dilations,
+        "pads": pads,
+        "kernel_shape": [kh, kw],
+        "order": order,
+    }
     return {"x": x}, consts, attrs
 
 
@@ -84,11 +95,25 @@ def test_qlinearconv_accumulator_above_2_pow_24() -> None:
     x = rng.integers(-128, 128, size=(1, 64, 6, 6), dtype=np.int8)
     w = rng.integers(-128, 128, size=(8, 64, 3, 3), dtype=np.int8)
     bias = (rng.choice([-1, 1], size=8) * rng.integers(2**24, 2**25, size=8)).astype(np.int32)
-    consts = {"x_scale": np.float32(1.0), "x_zp": np.int8(0), "w": w, "w_scale": np.float32(1.0),
-              "w_zp": np.int8(0), "y_scale": np.float32(2.0**18), "y_zp": np.int8(0), "b": bias}
+    consts = {
+        "x_scale": np.float32(1.0),
+        "x_zp": np.int8(0),
+        "w": w,
+        "w_scale": np.float32(1.0),
+        "w_zp": np.int8(0),
+        "y_scale": np.float32(2.0**18),
+        "y_zp": np.int8(0),
+        "b": bias,
+    }
     order = ["x", "x_scale", "x_zp", "w", "w_scale", "w_zp", "y_scale", "y_zp", "b"]
-    model = single_node_model("QLinearConv", {"x": x}, {k: np.asarray(v) for k, v in consts.items()},
-                              order, kernel_shape=[3, 3], pads=[1, 1, 1, 1])
+    model = single_node_model(
+        "QLinearConv",
+        {"x": x},
+        {k: np.asarray(v) for k, v in consts.items()},
+        order,
+        kernel_shape=[3, 3],
+        pads=[1, 1, 1, 1],
+    )
     got = check_against_onnxruntime(model, {"x": x})
     acc = conv2d_acc(x, w, Conv2dGeometry((3, 3), pads=(1, 1, 1, 1)), bias=bias)
     assert np.abs(acc).min() > 2**24 and (acc % 2).any()  # odd values above 2^24 do round
@@ -100,12 +125,21 @@ def matmul_case(draw: st.DrawFn) -> tuple[dict, dict]:
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     dt = draw(st.sampled_from(INT_TYPES))
     extreme = draw(st.booleans())
-    m, k, n = draw(st.integers(1, 8)), draw(st.sampled_from([1, 3, 16, 300, 1100])), draw(st.integers(1, 8))
+    m, k, n = (
+        draw(st.integers(1, 8)),
+        draw(st.sampled_from([1, 3, 16, 300, 1100])),
+        draw(st.integers(1, 8)),
+    )
     batch = draw(st.sampled_from([(), (2,)]))
     data = {"a": _ints(rng, dt, (*batch, m, k), extreme), "b": _ints(rng, dt, (k, n), extreme)}
-    consts = {"a_scale": np.array(_scale(draw), np.float32), "a_zp": _zp(draw, dt),
-              "b_scale": np.array(_scale(draw), np.float32), "b_zp": _zp(draw, dt),
-              "y_scale": np.array(_scale(draw), np.float32), "y_zp": _zp(draw, dt)}
+    consts = {
+        "a_scale": np.array(_scale(draw), np.float32),
+        "a_zp": _zp(draw, dt),
+        "b_scale": np.array(_scale(draw), np.float32),
+        "b_zp": _zp(draw, dt),
+        "y_scale": np.array(_scale(draw), np.float32),
+        "y_zp": _zp(draw, dt),
+    }
     return data, consts
 
 
@@ -131,15 +165,23 @@ def qgemm_case(draw: st.DrawFn) -> tuple[dict, dict, dict, list[str]]:
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     dt = draw(st.sampled_from(INT_TYPES))
     extreme = draw(st.booleans())
-    m, k, n = draw(st.integers(1, 6)), draw(st.sampled_from([1, 5, 64, 1100])), draw(st.integers(1, 6))
+    m, k, n = (
+        draw(st.integers(1, 6)),
+        draw(st.sampled_from([1, 5, 64, 1100])),
+        draw(st.integers(1, 6)),
+    )
     trans_a, trans_b = draw(st.booleans()), draw(st.booleans())
     per_column = draw(st.booleans())
     a = _ints(rng, dt, (k, m) if trans_a else (m, k), extreme)
     b = _ints(rng, np.int8, (n, k) if trans_b else (k, n), extreme)
     b_scale = np.array([_scale(draw) for _ in range(n if per_column else 1)], np.float32)
-    consts = {"a_scale": np.array(_scale(draw), np.float32), "a_zp": _zp(draw, dt), "b": b,
-              "b_scale": b_scale if per_column else b_scale.reshape(()),
-              "b_zp": np.zeros(n if per_column else (), np.int8)}
+    consts = {
+        "a_scale": np.array(_scale(draw), np.float32),
+        "a_zp": _zp(draw, dt),
+        "b": b,
+        "b_scale": b_scale if per_column else b_scale.reshape(()),
+        "b_zp": np.zeros(n if per_column else (), np.int8),
+    }
     order = ["a", "a_scale", "a_zp", "b", "b_scale", "b_zp"]
     bias_shape = draw(st.sampled_from([None, (n,), (1, n), (m, n)]))
     if bias_shape is not None:
@@ -170,8 +212,11 @@ def qlinearadd_case(draw: st.DrawFn) -> tuple[dict, dict]:
     b_shape = draw(st.sampled_from([shape, (1, shape[1], 1, 1), (shape[3],)]))
     extreme = draw(st.booleans())
     data = {"a": _ints(rng, dt, shape, extreme), "b": _ints(rng, dt, b_shape, extreme)}
-    consts = {f"{t}_{p}": (np.array(_scale(draw), np.float32) if p == "scale" else _zp(draw, dt))
-              for t in "aby" for p in ("scale", "zp")}
+    consts = {
+        f"{t}_{p}": (np.array(_scale(draw), np.float32) if p == "scale" else _zp(draw, dt))
+        for t in "aby"
+        for p in ("scale", "zp")
+    }
     return data, consts
 
 
@@ -191,11 +236,18 @@ def pool_case(draw: st.DrawFn) -> tuple[dict, dict, dict]:
     pads = [draw(st.integers(0, k[i % 2] - 1)) for i in range(4)]
     shape = (1, draw(st.integers(1, 3)), draw(st.integers(k[0], 10)), draw(st.integers(k[1], 10)))
     data = {"x": _ints(rng, dt, shape, draw(st.booleans()))}
-    consts = {"x_scale": np.array(_scale(draw), np.float32), "x_zp": _zp(draw, dt),
-              "y_scale": np.array(_scale(draw), np.float32), "y_zp": _zp(draw, dt)}
-    attrs = {"kernel_shape": k, "pads": pads,
-             "strides": [draw(st.integers(1, 2)), draw(st.integers(1, 2))],
-             "ceil_mode": int(draw(st.booleans()))}
+    consts = {
+        "x_scale": np.array(_scale(draw), np.float32),
+        "x_zp": _zp(draw, dt),
+        "y_scale": np.array(_scale(draw), np.float32),
+        "y_zp": _zp(draw, dt),
+    }
+    attrs = {
+        "kernel_shape": k,
+        "pads": pads,
+        "strides": [draw(st.integers(1, 2)), draw(st.integers(1, 2))],
+        "ceil_mode": int(draw(st.booleans())),
+    }
     return data, consts, attrs
 
 
@@ -204,8 +256,13 @@ def pool_case(draw: st.DrawFn) -> tuple[dict, dict, dict]:
 def test_qlinear_averagepool(case: tuple[dict, dict, dict], include_pad: bool) -> None:
     data, consts, attrs = case
     model = single_node_model(
-        "QLinearAveragePool", data, consts, ["x", "x_scale", "x_zp", "y_scale", "y_zp"],
-        domain=MS, count_include_pad=int(include_pad), **attrs,
+        "QLinearAveragePool",
+        data,
+        consts,
+        ["x", "x_scale", "x_zp", "y_scale", "y_zp"],
+        domain=MS,
+        count_include_pad=int(include_pad),
+        **attrs,
     )
     check_against_onnxruntime(model, data)
 
@@ -218,7 +275,10 @@ def test_qlinear_global_averagepool(case: tuple[dict, dict, dict]) -> None:
     scale = global_avgpool_scale(float(consts["x_scale"]), float(consts["y_scale"]), count)
     assume(MIN_GLOBAL_POOL_SCALE <= scale < MAX_GLOBAL_POOL_SCALE)  # onnxruntime refuses others
     model = single_node_model(
-        "QLinearGlobalAveragePool", data, consts, ["x", "x_scale", "x_zp", "y_scale", "y_zp"],
+        "QLinearGlobalAveragePool",
+        data,
+        consts,
+        ["x", "x_scale", "x_zp", "y_scale", "y_zp"],
         domain=MS,
     )
     check_against_onnxruntime(model, data)
@@ -230,9 +290,14 @@ def test_maxpool(case: tuple[dict, dict, dict], dilation: int) -> None:
     data, _, attrs = case
     attrs["dilations"] = [dilation, dilation]
     k = attrs["kernel_shape"]
-    if data["x"].shape[2] < dilation * (k[0] - 1) + 1 or data["x"].shape[3] < dilation * (k[1] - 1) + 1:
+    if (
+        data["x"].shape[2] < dilation * (k[0] - 1) + 1
+        or data["x"].shape[3] < dilation * (k[1] - 1) + 1
+    ):
         attrs["dilations"] = [1, 1]
-    check_against_onnxruntime(single_node_model("MaxPool", data, {}, ["x"], opset=13, **attrs), data)
+    check_against_onnxruntime(
+        single_node_model("MaxPool", data, {}, ["x"], opset=13, **attrs), data
+    )
 
 
 @PROPERTY
@@ -249,9 +314,13 @@ def test_quantize_dequantize(seed: int, dt: type, per_axis: bool, draw: st.DataO
     halves = rng.integers(-700, 700, size=shape).astype(np.float32) * np.float32(0.5)
     x = (halves * (scale.reshape(1, -1, 1) if per_axis else scale)).astype(np.float32)
     x[0, 0, :2] = [np.float32(1e9), np.float32(-1e9)]
-    q = single_node_model("QuantizeLinear", {"x": x}, {"s": scale, "z": zp}, ["x", "s", "z"], axis=1)
+    q = single_node_model(
+        "QuantizeLinear", {"x": x}, {"s": scale, "z": zp}, ["x", "s", "z"], axis=1
+    )
     stored = check_against_onnxruntime(q, {"x": x})
-    dq = single_node_model("DequantizeLinear", {"q": stored}, {"s": scale, "z": zp}, ["q", "s", "z"], axis=1)
+    dq = single_node_model(
+        "DequantizeLinear", {"q": stored}, {"s": scale, "z": zp}, ["q", "s", "z"], axis=1
+    )
     check_against_onnxruntime(dq, {"q": stored})
 
 
@@ -259,7 +328,9 @@ def test_quantize_dequantize(seed: int, dt: type, per_axis: bool, draw: st.DataO
 def test_relu_and_clip_on_stored_integers(dt: type) -> None:
     x = np.arange(np.iinfo(dt).min, np.iinfo(dt).max + 1, dtype=dt).reshape(1, 1, 16, 16)
     if dt is np.int8:  # onnxruntime has no uint8 Relu
-        check_against_onnxruntime(single_node_model("Relu", {"x": x}, {}, ["x"], opset=14), {"x": x})
+        check_against_onnxruntime(
+            single_node_model("Relu", {"x": x}, {}, ["x"], opset=14), {"x": x}
+        )
     bounds = {"lo": np.array(np.iinfo(dt).min + 7, dt), "hi": np.array(100, dt)}
     clip = single_node_model("Clip", {"x": x}, bounds, ["x", "lo", "hi"], opset=13)
     check_against_onnxruntime(clip, {"x": x})
@@ -271,11 +342,19 @@ def test_data_movement(seed: int, dt: type, draw: st.DataObject) -> None:
     rng = np.random.default_rng(seed)
     x = _ints(rng, dt, (2, 3, 4, 5), False)
     perm = draw.draw(st.permutations(range(4)))
-    check_against_onnxruntime(single_node_model("Transpose", {"x": x}, {}, ["x"], perm=list(perm)), {"x": x})
-    shape = np.array(draw.draw(st.sampled_from([[6, -1], [0, 3, 20], [-1], [2, 0, 0, 5]])), np.int64)
-    check_against_onnxruntime(single_node_model("Reshape", {"x": x}, {"s": shape}, ["x", "s"]), {"x": x})
+    check_against_onnxruntime(
+        single_node_model("Transpose", {"x": x}, {}, ["x"], perm=list(perm)), {"x": x}
+    )
+    shape = np.array(
+        draw.draw(st.sampled_from([[6, -1], [0, 3, 20], [-1], [2, 0, 0, 5]])), np.int64
+    )
+    check_against_onnxruntime(
+        single_node_model("Reshape", {"x": x}, {"s": shape}, ["x", "s"]), {"x": x}
+    )
     axis = draw.draw(st.integers(-4, 3))
-    check_against_onnxruntime(single_node_model("Flatten", {"x": x}, {}, ["x"], axis=axis), {"x": x})
+    check_against_onnxruntime(
+        single_node_model("Flatten", {"x": x}, {}, ["x"], axis=axis), {"x": x}
+    )
     other = _ints(rng, dt, (2, 3, 4, 5), False)
     both = {"x": x, "o": other}
     check_against_onnxruntime(single_node_model("Concat", both, {}, ["x", "o"], axis=axis), both)
@@ -287,4 +366,7 @@ def test_data_movement(seed: int, dt: type, draw: st.DataObject) -> None:
     thin = {"t": x[:, :1]}
     axes = np.array([1], np.int64)
     check_against_onnxruntime(single_node_model("Squeeze", thin, {"a": axes}, ["t", "a"]), thin)
-    check_against_onnxruntime(single_node_model("Unsqueeze", {"x": x}, {"a": np.array([0, -1], np.int64)}, ["x", "a"]), {"x": x})
+    check_against_onnxruntime(
+        single_node_model("Unsqueeze", {"x": x}, {"a": np.array([0, -1], np.int64)}, ["x", "a"]),
+        {"x": x},
+    )

@@ -39,8 +39,10 @@ def handle(args: argparse.Namespace) -> int:
     out.print(report_table(lowering))
     unsupported = [r for r in lowering.reports if r.status is Status.UNSUPPORTED]
     if unsupported:
-        out.print(f"[red]{len(unsupported)} node(s) unsupported[/]; the first: "
-                  f"{lowering.errors[0].message}")
+        out.print(
+            f"[red]{len(unsupported)} node(s) unsupported[/]; the first: "
+            f"{lowering.errors[0].message}"
+        )
         return 1
     out.print(f"[green]all nodes supported[/]: {len(lowering.graph.nodes)} integer ops")
     return 0

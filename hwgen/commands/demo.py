@@ -19,14 +19,18 @@ from hwgen.backends import golden
 from hwgen.frontend import lower_or_raise
 from hwgen.ir.analysis import total_macs
 from hwgen.npz import save_npz
-from hwgen.outdir import atomic_directory
 from hwgen.oracle import onnxruntime_outputs
+from hwgen.outdir import atomic_directory
 
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("demo", help="run the bundled example CNN end to end and check it")
-    p.add_argument("-o", "--output", default="hwgen-demo",
-                   help="directory for the example's model and data (default: hwgen-demo)")
+    p.add_argument(
+        "-o",
+        "--output",
+        default="hwgen-demo",
+        help="directory for the example's model and data (default: hwgen-demo)",
+    )
     p.add_argument("--inputs", type=int, default=20, help="random inputs to check (default: 20)")
     p.set_defaults(handler=handle)
 
@@ -41,12 +45,16 @@ def handle(args: argparse.Namespace) -> int:
         graph = lower_or_raise(model)
     ops = Counter(node.op.value for node in graph.nodes)
     macs = total_macs(graph)
-    console.print(f"example CNN: {len(model.graph.node)} ONNX nodes -> {len(graph.nodes)} integer "
-                  f"ops ({', '.join(f'{n} {op}' for op, n in ops.most_common())}); {macs:,} MACs")
+    console.print(
+        f"example CNN: {len(model.graph.node)} ONNX nodes -> {len(graph.nodes)} integer "
+        f"ops ({', '.join(f'{n} {op}' for op, n in ops.most_common())}); {macs:,} MACs"
+    )
 
     rng = np.random.default_rng(0)
-    batches = [rng.uniform(-1.5, 1.5, size=networks.CNN_INPUT).astype(np.float32)
-               for _ in range(args.inputs)]
+    batches = [
+        rng.uniform(-1.5, 1.5, size=networks.CNN_INPUT).astype(np.float32)
+        for _ in range(args.inputs)
+    ]
     mismatches = compared = 0
     outputs: list[dict[str, np.ndarray]] = []
     with Progress(console=console, transient=True) as progress:
@@ -67,13 +75,18 @@ def handle(args: argparse.Namespace) -> int:
         save_npz(staging / "outputs.npz", outputs[0])
     out = Path(args.output)
     if mismatches:
-        console.print(f"[bold red]MISMATCH[/]: {mismatches} of {compared} output elements differ "
-                      "from onnxruntime")
+        console.print(
+            f"[bold red]MISMATCH[/]: {mismatches} of {compared} output elements differ "
+            "from onnxruntime"
+        )
         return 1
-    console.print(f"[bold green]bit-exact[/]: golden == onnxruntime on all {compared} output "
-                  f"elements of {len(batches)} random inputs")
-    console.print(f"wrote {out}/model.onnx, inputs.npz, outputs.npz; try:\n"
-                  f"  hwgen check {out}/model.onnx\n"
-                  f"  hwgen run {out}/model.onnx --inputs {out}/inputs.npz --outputs out.npz")
+    console.print(
+        f"[bold green]bit-exact[/]: golden == onnxruntime on all {compared} output "
+        f"elements of {len(batches)} random inputs"
+    )
+    console.print(
+        f"wrote {out}/model.onnx, inputs.npz, outputs.npz; try:\n"
+        f"  hwgen check {out}/model.onnx\n"
+        f"  hwgen run {out}/model.onnx --inputs {out}/inputs.npz --outputs out.npz"
+    )
     return 0
-

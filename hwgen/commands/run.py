@@ -19,8 +19,12 @@ def add_parser(sub: Any) -> None:
     p.add_argument("model", help="quantized ONNX model")
     p.add_argument("--inputs", required=True, help=".npz keyed by the graph's input names")
     p.add_argument("--outputs", required=True, help=".npz to write, keyed by output names")
-    p.add_argument("--backend", choices=BACKENDS, default="golden",
-                   help="golden: the bit-exact numpy model (default)")
+    p.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default="golden",
+        help="golden: the bit-exact numpy model (default)",
+    )
     p.set_defaults(handler=handle)
 
 

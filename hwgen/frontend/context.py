@@ -44,7 +44,7 @@ class LoweringContext:
     def input(self, index: int) -> str | None:
         """The name of input `index`, or None where it is absent or left empty."""
         if index < len(self.node.input) and self.node.input[index]:
-            return self.node.input[index]
+            return str(self.node.input[index])
         return None
 
     def required(self, index: int, what: str) -> str:
@@ -98,7 +98,9 @@ class LoweringContext:
         zp_value = self.optional_const(zp_index, "zero point")
         zp = np.zeros(scale.size, np.int32) if zp_value is None else zp_value
         if np.any(~np.isfinite(scale)) or np.any(scale <= 0):
-            raise self.unsupported(f"scale must be positive and finite, got {scale.reshape(-1)[:4]}")
+            raise self.unsupported(
+                f"scale must be positive and finite, got {scale.reshape(-1)[:4]}"
+            )
         if zp_value is not None and DType.from_numpy(zp_value.dtype) is not dtype:
             raise self.unsupported(
                 f"zero point type {zp_value.dtype} differs from the tensor type {dtype.value}"
@@ -146,4 +148,4 @@ class LoweringContext:
         self.consts[self.node.output[0]] = value
 
     def output(self, index: int = 0) -> str:
-        return self.node.output[index]
+        return str(self.node.output[index])

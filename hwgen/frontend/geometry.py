@@ -20,7 +20,10 @@ def geometry_2d(
         pad_list = [0, 0, 0, 0]
         for axis in range(2):
             out = -(-in_hw[axis] // strides[axis])
-            total = max((out - 1) * strides[axis] + dilations[axis] * (kernel[axis] - 1) + 1 - in_hw[axis], 0)
+            total = max(
+                (out - 1) * strides[axis] + dilations[axis] * (kernel[axis] - 1) + 1 - in_hw[axis],
+                0,
+            )
             small, big = total // 2, total - total // 2
             before, after = (small, big) if auto_pad == "SAME_UPPER" else (big, small)
             pad_list[axis], pad_list[axis + 2] = before, after

@@ -19,8 +19,16 @@ from hwgen.ir import Graph, OpKind
 _REGISTERED = (lower_elementwise, lower_linear, lower_movement, lower_pool, lower_quant)
 
 _QUANTIZED_OPS = {
-    "QuantizeLinear", "DequantizeLinear", "QLinearConv", "QLinearMatMul", "QGemm", "QLinearAdd",
-    "QLinearAveragePool", "QLinearGlobalAveragePool", "QLinearConcat", "MatMulInteger",
+    "QuantizeLinear",
+    "DequantizeLinear",
+    "QLinearConv",
+    "QLinearMatMul",
+    "QGemm",
+    "QLinearAdd",
+    "QLinearAveragePool",
+    "QLinearGlobalAveragePool",
+    "QLinearConcat",
+    "MatMulInteger",
     "ConvInteger",
 }
 
@@ -71,14 +79,20 @@ def lower_model(model: onnx.ModelProto) -> Lowering:
                 domain = f"{node.domain}." if node.domain else ""
                 raise UnsupportedError(
                     f"op {domain}{node.op_type} has no integer lowering in hwgen",
-                    node=node.name, op=node.op_type,
+                    node=node.name,
+                    op=node.op_type,
                 )
             fn(ctx)
         except UnsupportedError as exc:
-            if node.name in folding.reasons:
-                exc = UnsupportedError(folding.reasons[node.name], node=node.name, op=node.op_type)
-            result.errors.append(exc)
-            result.reports.append(NodeReport(node.name, node.op_type, Status.UNSUPPORTED, reason=exc.reason))
+            error = exc
+            if node.name in folding.reasons:  # a QDQ group that did not fold says why
+                error = UnsupportedError(
+                    folding.reasons[node.name], node=node.name, op=node.op_type
+                )
+            result.errors.append(error)
+            result.reports.append(
+                NodeReport(node.name, node.op_type, Status.UNSUPPORTED, reason=error.reason)
+            )
             continue
         emitted = ctx.graph.nodes[before:]
         origins = folding.origins.get(node.name, [node.name])
@@ -91,7 +105,9 @@ def lower_model(model: onnx.ModelProto) -> Lowering:
                 )
             else:
                 result.reports.append(
-                    NodeReport(origin, op_type, Status.FOLDED, reason="constant, computed at compile time")
+                    NodeReport(
+                        origin, op_type, Status.FOLDED, reason="constant, computed at compile time"
+                    )
                 )
     for out in ctx.graph.outputs:
         if out not in ctx.graph.tensors and not result.errors:
@@ -107,7 +123,8 @@ def _refuse_float_only(nodes: list[onnx.NodeProto], model: onnx.ModelProto) -> N
     if any(n.op_type in _QUANTIZED_OPS for n in nodes):
         return
     integer_inputs = [
-        i.name for i in model.graph.input
+        i.name
+        for i in model.graph.input
         if i.type.tensor_type.elem_type in (onnx.TensorProto.INT8, onnx.TensorProto.UINT8)
     ]
     if integer_inputs:

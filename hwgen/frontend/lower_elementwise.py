@@ -16,7 +16,9 @@ def qlinear_add(ctx: LoweringContext) -> None:
     a, at = ctx.tensor(0, "A")
     b, bt = ctx.tensor(3, "B")
     if at.dtype not in _QUANTIZED or bt.dtype is not at.dtype:
-        raise ctx.unsupported(f"inputs must share int8 or uint8, got {at.dtype.value}, {bt.dtype.value}")
+        raise ctx.unsupported(
+            f"inputs must share int8 or uint8, got {at.dtype.value}, {bt.dtype.value}"
+        )
     for name, qt, s, z in ((a, at, 1, 2), (b, bt, 4, 5)):
         quant = ctx.quant_of(s, z, qt.dtype)
         if quant.per_channel:
@@ -26,7 +28,9 @@ def qlinear_add(ctx: LoweringContext) -> None:
     try:
         shape = tuple(int(d) for d in np.broadcast_shapes(at.shape, bt.shape))
     except ValueError:
-        raise ctx.unsupported(f"shapes {list(at.shape)} and {list(bt.shape)} do not broadcast") from None
+        raise ctx.unsupported(
+            f"shapes {list(at.shape)} and {list(bt.shape)} do not broadcast"
+        ) from None
     ctx.emit(OpKind.ADD, [a, b], NoAttrs(), [(ctx.output(), QType(at.dtype, shape, yq))])
 
 

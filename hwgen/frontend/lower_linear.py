@@ -43,8 +43,13 @@ def _bias(ctx: LoweringContext, index: int, expect: tuple[int, ...] | None) -> l
 
 
 def _requant_output(
-    ctx: LoweringContext, x_scale: float, w_scale: np.ndarray, scale_idx: int, zp_idx: int,
-    dtype_hint: DType, alpha: float = 1.0,
+    ctx: LoweringContext,
+    x_scale: float,
+    w_scale: np.ndarray,
+    scale_idx: int,
+    zp_idx: int,
+    dtype_hint: DType,
+    alpha: float = 1.0,
 ) -> tuple[Requant, Quant, DType]:
     zp = ctx.optional_const(zp_idx, "output zero point")
     dtype = DType.from_numpy(zp.dtype) if zp is not None else dtype_hint
@@ -109,9 +114,7 @@ def conv_integer(ctx: LoweringContext) -> None:
     x, _, w, wt, base, out_shape = _conv_common(ctx, 0, 1)
     x_zp = _zero_point(ctx, 2, "x zero point", None)
     w_zp = _zero_point(ctx, 3, "w zero point", wt.shape[0])
-    attrs = ConvAttrs(
-        int(x_zp[0]), w_zp, base.output, geometry=base.geometry, group=base.group
-    )
+    attrs = ConvAttrs(int(x_zp[0]), w_zp, base.output, geometry=base.geometry, group=base.group)
     ctx.emit(OpKind.CONV, [x, w], attrs, [(ctx.output(), QType(DType.INT32, out_shape))])
 
 
@@ -189,7 +192,9 @@ def qgemm(ctx: LoweringContext) -> None:
             if np.broadcast_shapes(c_shape, (m, n)) != (m, n):
                 raise ValueError
         except ValueError:
-            raise ctx.unsupported(f"C of shape {list(c_shape)} does not broadcast to {[m, n]}") from None
+            raise ctx.unsupported(
+                f"C of shape {list(c_shape)} does not broadcast to {[m, n]}"
+            ) from None
     if ctx.input(7) is None:
         xs = np.float32(np.float32(alpha) * np.float32(aq.scale[0]))
         multiplier = np.asarray((xs * bq.scale).astype(np.float32))

@@ -112,12 +112,18 @@ def _concat(ctx: LoweringContext, indices: list[int]) -> None:
     axis = axis + rank if axis < 0 else axis
     for name, qt in parts:
         if qt.dtype is not first.dtype or len(qt.shape) != rank:
-            raise ctx.unsupported(f"input '{name}' ({qt.describe()}) does not match {first.describe()}")
+            raise ctx.unsupported(
+                f"input '{name}' ({qt.describe()}) does not match {first.describe()}"
+            )
         if any(qt.shape[d] != first.shape[d] for d in range(rank) if d != axis):
-            raise ctx.unsupported(f"input '{name}' shape {list(qt.shape)} does not concatenate on axis {axis}")
+            raise ctx.unsupported(
+                f"input '{name}' shape {list(qt.shape)} does not concatenate on axis {axis}"
+            )
     quants = [qt.quant for _, qt in parts if qt.quant is not None]
     if any(not q.same_as(quants[0]) for q in quants):
-        raise ctx.unsupported("inputs are quantized differently; requantizing concat is not supported")
+        raise ctx.unsupported(
+            "inputs are quantized differently; requantizing concat is not supported"
+        )
     shape = list(first.shape)
     shape[axis] = sum(qt.shape[axis] for _, qt in parts)
     out = QType(first.dtype, tuple(shape), quants[0] if quants else None)
@@ -154,7 +160,9 @@ def pad(ctx: LoweringContext) -> None:
     name, xt = ctx.tensor(0, "data")
     rank = len(xt.shape)
     pads_attr = ctx.attr("pads")
-    pads = [int(p) for p in (pads_attr if pads_attr is not None else ctx.const(1, "pads").reshape(-1))]
+    pads = [
+        int(p) for p in (pads_attr if pads_attr is not None else ctx.const(1, "pads").reshape(-1))
+    ]
     if ctx.input(3) is not None:
         axes = [int(a) % rank for a in ctx.const(3, "axes").reshape(-1)]
         full = [0] * (2 * rank)

@@ -18,7 +18,9 @@ def _nchw_input(ctx: LoweringContext) -> tuple[str, QType]:
     if xt.dtype not in _QUANTIZED:
         raise ctx.unsupported(f"input must be int8 or uint8, got {xt.dtype.value}")
     if len(xt.shape) != 4:
-        raise ctx.unsupported(f"only 2-D pooling of NCHW tensors is supported, got {list(xt.shape)}")
+        raise ctx.unsupported(
+            f"only 2-D pooling of NCHW tensors is supported, got {list(xt.shape)}"
+        )
     return name, xt
 
 
@@ -44,7 +46,9 @@ def qlinear_avgpool(ctx: LoweringContext) -> None:
 def qlinear_global_avgpool(ctx: LoweringContext) -> None:
     x, xt = ctx.tensor(0, "X")
     if xt.dtype not in _QUANTIZED or len(xt.shape) < 3:
-        raise ctx.unsupported(f"input must be an int8/uint8 tensor with spatial dims, got {xt.describe()}")
+        raise ctx.unsupported(
+            f"input must be an int8/uint8 tensor with spatial dims, got {xt.describe()}"
+        )
     channels_last = bool(ctx.attr("channels_last", 0))
     xq = ctx.quant_of(1, 2, xt.dtype)
     ctx.bind_quant(x, xq)

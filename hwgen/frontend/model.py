@@ -14,7 +14,7 @@ from onnx import numpy_helper
 from hwgen.errors import ModelError
 from hwgen.ir.types import DType, QType
 
-_ONNX_DTYPES = {
+_ONNX_DTYPES: dict[int, DType] = {
     onnx.TensorProto.INT8: DType.INT8,
     onnx.TensorProto.UINT8: DType.UINT8,
     onnx.TensorProto.INT32: DType.INT32,
@@ -31,7 +31,9 @@ def read_model(path: str | Path) -> onnx.ModelProto:
     try:
         model = onnx.load(str(p))
     except Exception as exc:  # protobuf raises several unrelated types for a corrupt file
-        raise ModelError(f"'{p}' is not a readable ONNX model ({type(exc).__name__}: {exc})") from None
+        raise ModelError(
+            f"'{p}' is not a readable ONNX model ({type(exc).__name__}: {exc})"
+        ) from None
     if not model.graph.node:
         raise ModelError(f"'{p}' holds no graph nodes (not an ONNX model, or an empty one)")
     return model
@@ -119,7 +121,9 @@ def _constant_value(node: onnx.NodeProto) -> npt.NDArray[np.generic]:
     for attr in node.attribute:
         if attr.name == "value":
             return numpy_helper.to_array(attr.t)
-    raise ModelError("only Constant nodes with a tensor 'value' are supported", node=node.name, op="Constant")
+    raise ModelError(
+        "only Constant nodes with a tensor 'value' are supported", node=node.name, op="Constant"
+    )
 
 
 def _input_type(inp: onnx.ValueInfoProto) -> QType:

@@ -38,8 +38,18 @@ _DATA_INPUTS: dict[str, tuple[int, ...]] = {
 }
 
 # Ops that only move or select stored values: they fold when input and output quantization agree.
-_SAME_QUANT = {"MaxPool", "Relu", "Clip", "Reshape", "Flatten", "Transpose", "Squeeze",
-               "Unsqueeze", "Pad", "Concat"}
+_SAME_QUANT = {
+    "MaxPool",
+    "Relu",
+    "Clip",
+    "Reshape",
+    "Flatten",
+    "Transpose",
+    "Squeeze",
+    "Unsqueeze",
+    "Pad",
+    "Concat",
+}
 
 
 @dataclass
@@ -128,7 +138,11 @@ def _match(view: OnnxView, node: onnx.NodeProto) -> _Group | None:
     if all(dq is None for dq in dqs):
         return None
     readers = view.consumers.get(node.output[0], [])
-    if len(readers) != 1 or readers[0].op_type != "QuantizeLinear" or node.output[0] in view.outputs:
+    if (
+        len(readers) != 1
+        or readers[0].op_type != "QuantizeLinear"
+        or node.output[0] in view.outputs
+    ):
         raise _NotFoldable(
             f"its output is read by {len(readers)} node(s) instead of one QuantizeLinear, so "
             "there is no quantized result to fold to"

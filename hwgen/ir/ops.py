@@ -62,7 +62,7 @@ class LinearAttrs:
 
 @dataclass(frozen=True, eq=False)
 class ConvAttrs(LinearAttrs):
-    geometry: Conv2dGeometry = Conv2dGeometry((1, 1))
+    geometry: Conv2dGeometry
     group: int = 1
 
 

@@ -26,11 +26,11 @@ class DType(enum.Enum):
 
     @property
     def qmin(self) -> int:
-        return int(np.iinfo(self.numpy).min)
+        return _LIMITS[self][0]
 
     @property
     def qmax(self) -> int:
-        return int(np.iinfo(self.numpy).max)
+        return _LIMITS[self][1]
 
     @classmethod
     def from_numpy(cls, dtype: npt.DTypeLike) -> DType:
@@ -39,6 +39,14 @@ class DType(enum.Enum):
             if member.value == name:
                 return member
         raise ValueError(f"unsupported element type {name}")
+
+
+_LIMITS = {
+    DType.INT8: (-(2**7), 2**7 - 1),
+    DType.UINT8: (0, 2**8 - 1),
+    DType.INT32: (-(2**31), 2**31 - 1),
+    DType.INT64: (-(2**63), 2**63 - 1),
+}
 
 
 def _frozen_array(values: npt.ArrayLike, dtype: npt.DTypeLike) -> npt.NDArray[np.generic]:

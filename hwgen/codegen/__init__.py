@@ -1,0 +1,1 @@
+"""Emission: SystemVerilog from Amaranth (and, later, the host C)."""

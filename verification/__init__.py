@@ -1,0 +1,1 @@
+"""cocotb testbenches of the NPU blocks and their pytest runners."""
