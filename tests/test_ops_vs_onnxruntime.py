@@ -370,3 +370,37 @@ def test_data_movement(seed: int, dt: type, draw: st.DataObject) -> None:
         single_node_model("Unsqueeze", {"x": x}, {"a": np.array([0, -1], np.int64)}, ["x", "a"]),
         {"x": x},
     )
+
+
+@PROPERTY
+@given(qlinearconv_case())
+def test_convinteger(case: tuple[dict, dict, dict]) -> None:
+    """The same convolutions with the int32 accumulator as output (per-tensor zero points:
+    onnxruntime refuses per-channel ones)."""
+    data, consts, attrs = case
+    attrs.pop("order")
+    inputs = {"x": data["x"], "w": consts["w"]}
+    zps = {"xz": consts["x_zp"], "wz": np.zeros((), consts["w"].dtype)}
+    if data["x"].dtype == np.int8:  # onnxruntime's ConvInteger takes uint8 activations only
+        inputs["x"] = (data["x"].astype(np.int16) + 128).astype(np.uint8)
+        zps["xz"] = np.array(int(consts["x_zp"]) + 128, np.uint8)
+    model = single_node_model(
+        "ConvInteger",
+        {"x": inputs["x"]},
+        {"w": inputs["w"], **zps},
+        ["x", "w", "xz", "wz"],
+        opset=13,
+        **attrs,
+    )
+    check_against_onnxruntime(model, {"x": inputs["x"]})
+
+
+@pytest.mark.parametrize("dt", INT_TYPES)
+def test_qlinearconcat_with_shared_quantization(dt: type) -> None:
+    rng = np.random.default_rng(3)
+    parts = {f"x{i}": _ints(rng, dt, (1, 2 + i, 3, 3), False) for i in range(3)}
+    scale, zp = np.array(0.05, np.float32), np.array(3, dt)
+    consts = {"s": scale, "z": zp}
+    order = ["s", "z"] + [n for name in parts for n in (name, "s", "z")]
+    model = single_node_model("QLinearConcat", parts, consts, order, domain=MS, axis=1)
+    check_against_onnxruntime(model, parts)
