@@ -34,6 +34,14 @@ def _qconv_model() -> onnx.ModelProto:
     )
 
 
+def _with_softmax() -> onnx.ModelProto:
+    """A supported conv followed by an op hwgen has no integer form of."""
+    model = _qconv_model()
+    model.graph.node.append(helper.make_node("Softmax", ["y"], ["z"], name="probabilities"))
+    model.graph.output[0].name = "z"
+    return model
+
+
 def _save(model: onnx.ModelProto, tmp_path: Path, name: str = "model.onnx") -> str:
     path = tmp_path / name
     onnx.save(model, str(path))
@@ -62,10 +70,7 @@ def test_check_supported_model(tmp_path: Path, capsys: pytest.CaptureFixture[str
 def test_check_unsupported_op_names_node(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    model = _qconv_model()
-    model.graph.node.append(helper.make_node("Softmax", ["y"], ["z"], name="probabilities"))
-    model.graph.output[0].name = "z"
-    code, out, _ = _run(capsys, "check", _save(model, tmp_path))
+    code, out, _ = _run(capsys, "check", _save(_with_softmax(), tmp_path))
     assert code == 1
     flat = " ".join(out.split())
     assert "probabilities" in flat and "Softmax has no integer lowering" in flat
@@ -74,9 +79,7 @@ def test_check_unsupported_op_names_node(
 def test_run_unsupported_op_is_one_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    model = _qconv_model()
-    model.graph.node.append(helper.make_node("Softmax", ["y"], ["z"], name="probabilities"))
-    model.graph.output[0].name = "z"
+    model = _with_softmax()
     inputs = tmp_path / "in.npz"
     np.savez(inputs, x=np.zeros((1, 2, 4, 4), np.int8))
     out = tmp_path / "out.npz"

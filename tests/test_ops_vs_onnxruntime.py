@@ -38,6 +38,15 @@ def _zp(draw: st.DrawFn, dtype: type) -> np.ndarray:
     return np.array(draw(st.integers(int(info.min), int(info.max))), dtype=dtype)
 
 
+def _qparams(draw: st.DrawFn, dtype: type, tensors: str) -> dict[str, np.ndarray]:
+    """Per-tensor `<t>_scale` and `<t>_zp` for each tensor letter."""
+    params: dict[str, np.ndarray] = {}
+    for t in tensors:
+        params[f"{t}_scale"] = np.array(_scale(draw), np.float32)
+        params[f"{t}_zp"] = _zp(draw, dtype)
+    return params
+
+
 @st.composite
 def qlinearconv_case(draw: st.DrawFn) -> tuple[dict, dict, dict]:
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
@@ -132,15 +141,7 @@ def matmul_case(draw: st.DrawFn) -> tuple[dict, dict]:
     )
     batch = draw(st.sampled_from([(), (2,)]))
     data = {"a": _ints(rng, dt, (*batch, m, k), extreme), "b": _ints(rng, dt, (k, n), extreme)}
-    consts = {
-        "a_scale": np.array(_scale(draw), np.float32),
-        "a_zp": _zp(draw, dt),
-        "b_scale": np.array(_scale(draw), np.float32),
-        "b_zp": _zp(draw, dt),
-        "y_scale": np.array(_scale(draw), np.float32),
-        "y_zp": _zp(draw, dt),
-    }
-    return data, consts
+    return data, _qparams(draw, dt, "aby")
 
 
 @PROPERTY
@@ -212,12 +213,7 @@ def qlinearadd_case(draw: st.DrawFn) -> tuple[dict, dict]:
     b_shape = draw(st.sampled_from([shape, (1, shape[1], 1, 1), (shape[3],)]))
     extreme = draw(st.booleans())
     data = {"a": _ints(rng, dt, shape, extreme), "b": _ints(rng, dt, b_shape, extreme)}
-    consts = {
-        f"{t}_{p}": (np.array(_scale(draw), np.float32) if p == "scale" else _zp(draw, dt))
-        for t in "aby"
-        for p in ("scale", "zp")
-    }
-    return data, consts
+    return data, _qparams(draw, dt, "aby")
 
 
 @PROPERTY
