@@ -34,7 +34,9 @@ def accumulators(draw: st.DrawFn) -> np.ndarray:
     elif kind == "small":
         values = rng.integers(-5000, 5000, size=512)
     else:
-        values = np.array([-(2**31), 2**31 - 1, 0, 1, -1, 2**24, 2**24 + 1, 2**24 + 3, -(2**25) - 1])
+        values = np.array(
+            [-(2**31), 2**31 - 1, 0, 1, -1, 2**24, 2**24 + 1, 2**24 + 3, -(2**25) - 1]
+        )
     return np.asarray(values, dtype=np.int64)
 
 
@@ -64,7 +66,8 @@ def test_every_tie_rounds_to_even() -> None:
     acc = np.arange(-1001, 1002, dtype=np.int64)
     for dtype in DTYPES:
         np.testing.assert_array_equal(
-            _integer_rule(acc, np.float32(0.5), 0, dtype), _float_rule(acc, np.float32(0.5), 0, dtype)
+            _integer_rule(acc, np.float32(0.5), 0, dtype),
+            _float_rule(acc, np.float32(0.5), 0, dtype),
         )
 
 

@@ -1,0 +1,63 @@
+"""Combinational building blocks shared by the NPU's datapaths."""
+
+from __future__ import annotations
+
+from amaranth import Const, Module, Mux, Signal, Value
+from amaranth.lib import stream
+
+
+def bit_length(m: Module, value: Value, name: str) -> Signal:
+    """Position of the leading one plus one; 0 for 0 (a priority encoder)."""
+    width = len(value)
+    result = Signal(range(width + 1), name=name)
+    for i in range(width):  # later assignments win: the highest set bit decides
+        with m.If(value[i]):
+            m.d.comb += result.eq(i + 1)
+    return result
+
+
+def shift_right_rne(m: Module, value: Value, shift: Value, name: str) -> Signal:
+    """round(value / 2^shift), ties to even, for an unsigned value and any shift."""
+    width = len(value)
+    # Beyond width + 1 every result is 0, as at width + 1; clamping keeps `half` in range.
+    sh = Signal(range(width + 2), name=f"{name}_shift")
+    m.d.comb += sh.eq(Mux(shift > width + 1, width + 1, shift))
+    quotient = Signal(width, name=f"{name}_q")
+    remainder = Signal(width, name=f"{name}_rem")
+    half = Signal(width + 1, name=f"{name}_half")
+    result = Signal(width + 1, name=name)
+    m.d.comb += [
+        quotient.eq(value >> sh),
+        remainder.eq(value - (quotient << sh)),
+        half.eq((Const(1, width + 2) << sh) >> 1),
+    ]
+    round_up = (sh != 0) & ((remainder > half) | ((remainder == half) & quotient[0]))
+    m.d.comb += result.eq(quotient + round_up)
+    return result
+
+
+class StallPipeline:
+    """Valid bits of a pipeline that advances as a whole, whenever its last stage is empty or
+    is being read: simple, and it keeps every stage's data and valid in lockstep."""
+
+    def __init__(
+        self, m: Module, source: stream.Interface, sink: stream.Interface, stages: int
+    ) -> None:
+        self.m = m
+        self.advance = Signal(name="advance")
+        self.valid = [Signal(name=f"valid_{i}") for i in range(stages)]
+        m.d.comb += [
+            self.advance.eq(~self.valid[-1] | sink.ready),
+            source.ready.eq(self.advance),
+            sink.valid.eq(self.valid[-1]),
+        ]
+        with m.If(self.advance):
+            m.d.sync += self.valid[0].eq(source.valid)
+            for prev, nxt in zip(self.valid, self.valid[1:], strict=False):
+                m.d.sync += nxt.eq(prev)
+
+    def register(self, value: Value, name: str) -> Signal:
+        reg = Signal.like(value, name=name)
+        with self.m.If(self.advance):
+            self.m.d.sync += reg.eq(value)
+        return reg

@@ -1,0 +1,89 @@
+"""NpuConfig: the one description of an NPU that the generator, the C header, the cycle model
+and the report all read."""
+
+from __future__ import annotations
+
+import enum
+import math
+from dataclasses import dataclass
+
+from hwgen.errors import HwgenError
+
+
+class ConfigError(HwgenError):
+    """An NpuConfig that cannot be built."""
+
+
+class RequantMode(enum.Enum):
+    ORT = "ort"  # onnxruntime's float32 rule, emulated in integer logic
+    SHIFT = "shift"  # Deeploy's RequantShift: (acc * mul + add) >> shift
+
+
+ARRAY_SIZES = (2, 4, 8, 16)
+
+
+@dataclass(frozen=True)
+class NpuConfig:
+    """Array size M, datapath widths, memory depths (in words), requant mode, bus widths."""
+
+    array: int = 8
+    operand_width: int = 8
+    acc_width: int = 32
+    max_reduction: int = 4096  # the largest K (conv: Cin * kh * kw) the NPU must accumulate
+    weight_depth: int = 1024  # M x M weight blocks
+    act_depth: int = 2048  # M-byte activation vectors, per buffer (there are two)
+    out_depth: int = 2048  # M-byte output vectors
+    param_depth: int = 256  # output channels with their own requant parameters
+    requant: RequantMode = RequantMode.ORT
+    axil_width: int = 32
+    data_width: int = 32
+
+    def __post_init__(self) -> None:
+        problems = self.problems()
+        if problems:
+            raise ConfigError("NpuConfig: " + "; ".join(problems))
+
+    def problems(self) -> list[str]:
+        found: list[str] = []
+        if self.array not in ARRAY_SIZES:
+            found.append(f"array size M={self.array} must be a power of two in {ARRAY_SIZES}")
+        if self.operand_width != 8:
+            found.append(f"operand_width={self.operand_width}: only 8-bit operands are supported")
+        if self.max_reduction < 1:
+            found.append(f"max_reduction={self.max_reduction} must be at least 1")
+        else:
+            need = self.accumulation_bits
+            if self.acc_width < need:
+                found.append(
+                    f"acc_width={self.acc_width} cannot hold a reduction of {self.max_reduction} "
+                    f"{self.operand_width}-bit products (needs {need} bits)"
+                )
+        if self.requant is RequantMode.ORT and self.acc_width != 32:
+            found.append(
+                f"acc_width={self.acc_width}: ort requant reproduces onnxruntime's int32 "
+                "accumulator and needs acc_width=32"
+            )
+        if self.acc_width > 32:
+            found.append(f"acc_width={self.acc_width} is above 32, which the requant unit takes")
+        for name, depth, least in (
+            ("weight_depth", self.weight_depth, 2),
+            ("act_depth", self.act_depth, max(1, -(-self.max_reduction // max(self.array, 1)))),
+            ("out_depth", self.out_depth, 1),
+            ("param_depth", self.param_depth, self.array),
+        ):
+            if depth < least:
+                found.append(f"{name}={depth} is too small (at least {least})")
+        if self.axil_width != 32:
+            found.append(f"axil_width={self.axil_width}: the CSR bus is 32 bits")
+        if self.data_width not in (32, 64):
+            found.append(f"data_width={self.data_width} must be 32 or 64")
+        return found
+
+    @property
+    def accumulation_bits(self) -> int:
+        """Bits that a sum of max_reduction signed products needs."""
+        return 2 * self.operand_width + math.ceil(math.log2(max(self.max_reduction, 1))) + 1
+
+    @property
+    def peak_macs_per_cycle(self) -> int:
+        return self.array * self.array

@@ -1,0 +1,35 @@
+"""NpuConfig refuses what cannot be built, before any RTL is written."""
+
+from __future__ import annotations
+
+import pytest
+
+from hwgen.npu.config import ConfigError, NpuConfig, RequantMode
+
+
+@pytest.mark.parametrize("m", [2, 4, 8, 16])
+def test_valid_array_sizes(m: int) -> None:
+    assert NpuConfig(array=m).peak_macs_per_cycle == m * m
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"array": 6}, "M=6 must be a power of two"),
+        ({"array": 32}, "M=32 must be a power of two"),
+        ({"acc_width": 20, "requant": RequantMode.SHIFT}, "cannot hold a reduction of 4096"),
+        ({"acc_width": 28}, "needs acc_width=32"),
+        ({"weight_depth": 1}, "weight_depth=1 is too small"),
+        ({"act_depth": 16, "max_reduction": 4096}, "act_depth=16 is too small (at least 512)"),
+        ({"param_depth": 4, "array": 8}, "param_depth=4 is too small"),
+        ({"data_width": 48}, "data_width=48 must be 32 or 64"),
+    ],
+)
+def test_bad_configs_are_refused(kwargs: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        NpuConfig(**kwargs)  # type: ignore[arg-type]
+
+
+def test_shift_mode_accepts_narrow_accumulator_for_short_reductions() -> None:
+    config = NpuConfig(acc_width=24, max_reduction=64, requant=RequantMode.SHIFT, act_depth=8)
+    assert config.accumulation_bits == 23
