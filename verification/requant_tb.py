@@ -128,5 +128,6 @@ async def random_vectors_match_model(
     expected = [int(v) & 0xFF for v in want]
     bad = [i for i, (g, w) in enumerate(zip(got, expected, strict=True)) if g != w]
     assert not bad, (
-        f"{len(bad)} of {count} differ; first #{bad[0]}: expected {expected[bad[0]]}, got {got[bad[0]]}"
+        f"{len(bad)} of {count} differ; "
+        f"first #{bad[0]}: expected {expected[bad[0]]}, got {got[bad[0]]}"
     )

@@ -9,7 +9,7 @@ rounding shift by the combined exponent (round half to even), zero point, clamp.
 
 from __future__ import annotations
 
-from amaranth import Module, Mux, Signal, signed, unsigned
+from amaranth import Module, Mux, Signal, Value, signed, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -51,9 +51,9 @@ def _signature(request: data.StructLayout) -> wiring.Signature:
     )
 
 
-def _clamp(value: object, lower: object, upper: object) -> object:
-    low = Mux(value < lower, lower, value)  # type: ignore[operator]
-    return Mux(low > upper, upper, low)  # type: ignore[operator]
+def _clamp(value: Value, lower: Value, upper: Value) -> Value:
+    low = Mux(value < lower, lower, value)
+    return Mux(low > upper, upper, low)
 
 
 class RequantOrt(wiring.Component):
