@@ -1,0 +1,144 @@
+"""Implicit im2col: walks a convolution (or GEMM) one M x M step per cycle.
+
+Loop order: output channel block j, output pixel (oh, ow), then the reduction (ky, kx, cb). Per
+step it gives the activation vector address (or `pad` for a tap outside the image), the weight
+block address and first/last marks; per row (the last step of a pixel) it names the output
+address and the row's first parameter word.
+"""
+
+from __future__ import annotations
+
+from amaranth import Module, Signal, signed
+from amaranth.lib import data, wiring
+from amaranth.lib.wiring import In, Out
+
+from hwgen.npu.descriptor import ADDR, CONV_DESCRIPTOR, DIM
+
+
+class AddressGenerator(wiring.Component):
+    def __init__(self, array: int) -> None:
+        self.array = array
+        step = data.StructLayout(
+            {
+                "act_addr": ADDR,
+                "pad": 1,
+                "weight_addr": ADDR,
+                "first": 1,
+                "last": 1,
+                "out_addr": ADDR,
+                "param_addr": ADDR,
+            }
+        )
+        super().__init__(
+            {
+                "cmd": In(CONV_DESCRIPTOR),
+                "start": In(1),
+                "en": In(1),
+                "valid": Out(1),
+                "step": Out(step),
+                "running": Out(1),
+            }
+        )
+
+    def elaborate(self, platform: object) -> Module:
+        m = Module()
+        cmd = Signal(CONV_DESCRIPTOR)
+        j, oh, ow = Signal(DIM), Signal(DIM), Signal(DIM)
+        ky, kx, cb = Signal(DIM), Signal(DIM), Signal(DIM)
+        ih_base, iw_base = Signal(signed(18)), Signal(signed(18))  # oh*sh - pt, ow*sw - pl
+        ky_off, kx_off = Signal(DIM), Signal(DIM)  # ky*dh, kx*dw
+        tap = Signal(DIM)  # (ky*kw + kx)*Cb + cb: the step within the row
+        weight_row = Signal(ADDR)  # weight_base + j*KB
+        pixel_out = Signal(ADDR)  # (oh*OW + ow)*Cob
+        reduction = Signal(DIM)
+
+        ih = Signal(signed(18))
+        iw = Signal(signed(18))
+        m.d.comb += [ih.eq(ih_base + ky_off), iw.eq(iw_base + kx_off)]
+        pad = (ih < 0) | (ih >= cmd.in_h) | (iw < 0) | (iw >= cmd.in_w)
+        last_cb = cb == cmd.cin_blocks - 1
+        last_kx = kx == cmd.kernel_w - 1
+        last_ky = ky == cmd.kernel_h - 1
+        last_tap = last_cb & last_kx & last_ky
+        last_ow = ow == cmd.out_w - 1
+        last_oh = oh == cmd.out_h - 1
+        last_j = j == cmd.cout_blocks - 1
+
+        with m.FSM():
+            with m.State("IDLE"):
+                with m.If(self.start):
+                    c = self.cmd
+                    m.d.sync += [
+                        cmd.eq(c),
+                        j.eq(0),
+                        oh.eq(0),
+                        ow.eq(0),
+                        ky.eq(0),
+                        kx.eq(0),
+                        cb.eq(0),
+                        ih_base.eq(-c.pad_top),
+                        iw_base.eq(-c.pad_left),
+                        ky_off.eq(0),
+                        kx_off.eq(0),
+                        tap.eq(0),
+                        weight_row.eq(c.weight_base),
+                        pixel_out.eq(0),
+                        reduction.eq(c.kernel_h * c.kernel_w * c.cin_blocks),
+                    ]
+                    m.next = "RUN"
+            with m.State("RUN"):
+                m.d.comb += self.running.eq(1)
+                with m.If(self.en):
+                    act_row = Signal(signed(34))
+                    m.d.comb += act_row.eq(ih * cmd.in_w + iw)
+                    m.d.sync += [
+                        self.valid.eq(1),
+                        self.step.act_addr.eq(cmd.act_base + act_row * cmd.cin_blocks + cb),
+                        self.step.pad.eq(pad),
+                        self.step.weight_addr.eq(weight_row + tap),
+                        self.step.first.eq(tap == 0),
+                        self.step.last.eq(last_tap),
+                        self.step.out_addr.eq(cmd.out_base + pixel_out + j),
+                        self.step.param_addr.eq(cmd.param_base + j * self.array),
+                    ]
+                    # Advance the loop nest, innermost first.
+                    m.d.sync += [cb.eq(cb + 1), tap.eq(tap + 1)]
+                    with m.If(last_cb):
+                        m.d.sync += [cb.eq(0), kx.eq(kx + 1), kx_off.eq(kx_off + cmd.dilation_w)]
+                        with m.If(last_kx):
+                            m.d.sync += [
+                                kx.eq(0),
+                                kx_off.eq(0),
+                                ky.eq(ky + 1),
+                                ky_off.eq(ky_off + cmd.dilation_h),
+                            ]
+                            with m.If(last_ky):
+                                m.d.sync += [
+                                    ky.eq(0),
+                                    ky_off.eq(0),
+                                    tap.eq(0),
+                                    ow.eq(ow + 1),
+                                    iw_base.eq(iw_base + cmd.stride_w),
+                                    pixel_out.eq(pixel_out + cmd.cout_blocks),
+                                ]
+                                with m.If(last_ow):
+                                    m.d.sync += [
+                                        ow.eq(0),
+                                        iw_base.eq(-cmd.pad_left),
+                                        oh.eq(oh + 1),
+                                        ih_base.eq(ih_base + cmd.stride_h),
+                                    ]
+                                    with m.If(last_oh):
+                                        m.d.sync += [
+                                            oh.eq(0),
+                                            ih_base.eq(-cmd.pad_top),
+                                            pixel_out.eq(0),
+                                            j.eq(j + 1),
+                                            weight_row.eq(weight_row + reduction),
+                                        ]
+                                        with m.If(last_j):
+                                            m.next = "IDLE"
+        # Outside RUN the step register empties once the pipeline has taken it.
+        with m.If(self.en & ~self.running):
+            m.d.sync += self.valid.eq(0)
+        return m

@@ -1,0 +1,261 @@
+"""The compute core: memories, address generator, multiplier array, requantization, output.
+
+Pipeline: address generator -> memory read -> MacArray (3 stages) -> row of M sums -> one
+channel per cycle through the requant unit (bias added, parameters read per channel) -> bytes
+collected into an output vector -> output buffer. Everything up to the array stalls as a whole
+(`en`) while a finished row waits for the requant lane.
+"""
+
+from __future__ import annotations
+
+from amaranth import Cat, Module, Mux, Signal, signed, unsigned
+from amaranth.lib import data, fifo, wiring
+from amaranth.lib.memory import Memory
+from amaranth.lib.wiring import In, Out
+
+from hwgen.npu.address_gen import AddressGenerator
+from hwgen.npu.arith import StallPipeline
+from hwgen.npu.config import NpuConfig, RequantMode
+from hwgen.npu.descriptor import ADDR, CONV_DESCRIPTOR
+from hwgen.npu.errors import NpuError
+from hwgen.npu.mac_array import MacArray
+from hwgen.npu.requant import ORT_PARAMS, SHIFT_PARAMS, requant_unit
+
+COUNTER = unsigned(32)
+
+
+def param_layout(config: NpuConfig) -> data.StructLayout:
+    params = ORT_PARAMS if config.requant is RequantMode.ORT else SHIFT_PARAMS
+    return data.StructLayout({"bias": signed(32), "params": params})
+
+
+def write_port(width: int, depth: int, banked: bool = False) -> wiring.Signature:
+    members = {"en": Out(1), "addr": Out(range(depth)), "data": Out(width)}
+    if banked:
+        members["bank"] = Out(1)
+    return wiring.Signature(members)
+
+
+class Core(wiring.Component):
+    def __init__(self, config: NpuConfig) -> None:
+        self.config = config
+        m = config.array
+        self.vector_width = 8 * m
+        self.block_width = 8 * m * m
+        self.params = param_layout(config)
+        super().__init__(
+            {
+                "cmd": In(CONV_DESCRIPTOR),
+                "start": In(1),
+                "busy": Out(1),
+                "done": Out(1),
+                "error": Out(4),
+                "act_write": In(write_port(self.vector_width, config.act_depth, banked=True)),
+                "weight_write": In(write_port(self.block_width, config.weight_depth)),
+                "param_write": In(write_port(self.params.size, config.param_depth)),
+                "out_read_addr": In(range(config.out_depth)),
+                "out_read_data": Out(self.vector_width),
+                "busy_cycles": Out(COUNTER),
+                "stall_cycles": Out(COUNTER),
+                "mac_cycles": Out(COUNTER),
+            }
+        )
+
+    def elaborate(self, platform: object) -> Module:
+        m = Module()
+        cfg = self.config
+        lanes = cfg.array
+
+        m.submodules.agen = agen = AddressGenerator(lanes)
+        m.submodules.array = array = MacArray(cfg)
+        m.submodules.requant = requant = requant_unit(cfg)
+
+        # Memories: host write ports, compute read ports.
+        banks = []
+        for b in range(2):
+            mem = Memory(shape=unsigned(self.vector_width), depth=cfg.act_depth, init=[])
+            m.submodules[f"act{b}"] = mem
+            banks.append(mem)
+        m.submodules.weights = weights = Memory(
+            shape=unsigned(self.block_width), depth=cfg.weight_depth, init=[]
+        )
+        m.submodules.param_mem = param_mem = Memory(
+            shape=unsigned(self.params.size), depth=cfg.param_depth, init=[]
+        )
+        m.submodules.out_mem = out_mem = Memory(
+            shape=unsigned(self.vector_width), depth=cfg.out_depth, init=[]
+        )
+        for b, mem in enumerate(banks):
+            port = mem.write_port()
+            m.d.comb += [
+                port.en.eq(self.act_write.en & (self.act_write.bank == b)),
+                port.addr.eq(self.act_write.addr),
+                port.data.eq(self.act_write.data),
+            ]
+        for mem, src in ((weights, self.weight_write), (param_mem, self.param_write)):
+            port = mem.write_port()
+            m.d.comb += [port.en.eq(src.en), port.addr.eq(src.addr), port.data.eq(src.data)]
+        host_out = out_mem.read_port()
+        m.d.comb += [host_out.addr.eq(self.out_read_addr), self.out_read_data.eq(host_out.data)]
+
+        # Command state: checked at start, refused with an error code, or run.
+        cmd = Signal(CONV_DESCRIPTOR)
+        rows_total = Signal(32)
+        rows_done = Signal(32)
+        launch = Signal()
+        check = self._check(m, self.cmd)
+        with m.If(self.start & ~self.busy):
+            m.d.sync += self.error.eq(check)
+            with m.If(check == NpuError.NONE):
+                m.d.comb += launch.eq(1)
+                m.d.sync += [
+                    cmd.eq(self.cmd),
+                    rows_total.eq(self.cmd.cout_blocks * self.cmd.out_h * self.cmd.out_w),
+                    rows_done.eq(0),
+                    self.busy.eq(1),
+                ]
+        m.d.comb += [agen.cmd.eq(self.cmd), agen.start.eq(launch)]
+
+        # The front of the pipeline moves unless a finished row waits (MacArray's contract).
+        row_taken = Signal()
+        en = Signal()
+        m.d.comb += [en.eq(~array.sums_valid | row_taken), agen.en.eq(en), array.en.eq(en)]
+
+        # Memory read stage.
+        act_reads = [mem.read_port() for mem in banks]
+        weight_read = weights.read_port()
+        step = agen.step
+        for port in act_reads:
+            m.d.comb += [port.addr.eq(step.act_addr), port.en.eq(en)]
+        m.d.comb += [weight_read.addr.eq(step.weight_addr), weight_read.en.eq(en)]
+        r_valid, r_pad, r_first, r_last = Signal(), Signal(), Signal(), Signal()
+        with m.If(en):
+            m.d.sync += [
+                r_valid.eq(agen.valid),
+                r_pad.eq(step.pad),
+                r_first.eq(step.first),
+                r_last.eq(step.last),
+            ]
+        activations = Mux(cmd.act_bank, act_reads[1].data, act_reads[0].data)
+        pad_vector = cmd.pad_value.as_unsigned().replicate(lanes)
+        m.d.comb += [
+            array.valid.eq(r_valid),
+            array.first.eq(r_first),
+            array.last.eq(r_last),
+            array.a.eq(Mux(r_pad, pad_vector, activations)),
+            array.w.eq(weight_read.data),
+        ]
+
+        # Row bookkeeping: each row's output address and first parameter word, in order.
+        m.submodules.rows = rows = fifo.SyncFIFOBuffered(width=32, depth=8)
+        m.d.comb += [
+            rows.w_en.eq(en & agen.valid & step.last),
+            rows.w_data.eq(Cat(step.out_addr, step.param_addr)),
+        ]
+        m.submodules.out_addrs = out_addrs = fifo.SyncFIFOBuffered(width=16, depth=4)
+
+        # Requant lane: one channel of the held row per cycle, with its parameter word.
+        sums = Signal(array.sums.shape())
+        channel = Signal(range(lanes))
+        holding = Signal()
+        param_addr = Signal(ADDR)
+        issue = wiring.Signature({"valid": Out(1), "ready": In(1)}).create()
+        m.d.comb += issue.valid.eq(holding)
+        pipe = StallPipeline(m, issue, requant.request, stages=1)
+        param_read = param_mem.read_port()
+        m.d.comb += [param_read.addr.eq(param_addr + channel), param_read.en.eq(pipe.advance)]
+        issued_acc = pipe.register(sums[channel], "issued_acc")
+        last_channel = holding & pipe.advance & (channel == lanes - 1)
+        with m.If(holding & pipe.advance):
+            m.d.sync += channel.eq(channel + 1)
+            with m.If(channel == lanes - 1):
+                m.d.sync += [holding.eq(0), channel.eq(0)]
+        # A new row may follow in the cycle the last channel of the previous one issues.
+        m.d.comb += row_taken.eq(array.sums_valid & (~holding | last_channel))
+        with m.If(row_taken):
+            m.d.sync += [
+                sums.eq(array.sums),
+                holding.eq(1),
+                channel.eq(0),
+                param_addr.eq(rows.r_data[16:32]),
+            ]
+        m.d.comb += [
+            rows.r_en.eq(row_taken),
+            out_addrs.w_en.eq(row_taken),
+            out_addrs.w_data.eq(rows.r_data[:16]),
+        ]
+        word = self.params(param_read.data)
+        m.d.comb += [
+            requant.request.payload.acc.eq(issued_acc + word.bias),
+            requant.request.payload.params.eq(word.params),
+        ]
+
+        # Collect bytes into the output vector and write it.
+        collected = Signal(self.vector_width)
+        lane = Signal(range(lanes))
+        out_write = out_mem.write_port()
+        m.d.comb += [
+            requant.result.ready.eq(1),
+            out_write.addr.eq(out_addrs.r_data),
+            out_write.data.eq(collected | (requant.result.payload << (8 * (lanes - 1)))),
+        ]
+        with m.If(requant.result.valid):
+            m.d.sync += [
+                collected.word_select(lane, 8).eq(requant.result.payload),
+                lane.eq(lane + 1),
+            ]
+            with m.If(lane == lanes - 1):
+                m.d.comb += [out_write.en.eq(1), out_addrs.r_en.eq(1)]
+                m.d.sync += [lane.eq(0), collected.eq(0), rows_done.eq(rows_done + 1)]
+
+        # Done once the last row is written.
+        with m.If(self.busy & (rows_done == rows_total)):
+            m.d.comb += self.done.eq(1)
+            m.d.sync += self.busy.eq(0)
+
+        # Performance counters of the current command.
+        with m.If(launch):
+            m.d.sync += [self.busy_cycles.eq(0), self.stall_cycles.eq(0), self.mac_cycles.eq(0)]
+        with m.Elif(self.busy):
+            m.d.sync += self.busy_cycles.eq(self.busy_cycles + 1)
+            with m.If(~en):
+                m.d.sync += self.stall_cycles.eq(self.stall_cycles + 1)
+            with m.If(en & r_valid):
+                m.d.sync += self.mac_cycles.eq(self.mac_cycles + 1)
+        return m
+
+    def _check(self, m: Module, c: data.View) -> Signal:
+        """The first thing wrong with a descriptor, as an NpuError code."""
+        cfg = self.config
+        code = Signal(4)
+        reduction = c.kernel_h * c.kernel_w * c.cin_blocks
+        act_end = c.act_base + c.in_h * c.in_w * c.cin_blocks
+        weight_end = c.weight_base + c.cout_blocks * reduction
+        param_end = c.param_base + c.cout_blocks * cfg.array
+        out_end = c.out_base + c.out_h * c.out_w * c.cout_blocks
+        zero = Signal()
+        m.d.comb += zero.eq(
+            (c.in_h == 0)
+            | (c.in_w == 0)
+            | (c.cin_blocks == 0)
+            | (c.out_h == 0)
+            | (c.out_w == 0)
+            | (c.cout_blocks == 0)
+            | (c.kernel_h == 0)
+            | (c.kernel_w == 0)
+            | (c.stride_h == 0)
+            | (c.stride_w == 0)
+            | (c.dilation_h == 0)
+            | (c.dilation_w == 0)
+        )
+        with m.If(zero):
+            m.d.comb += code.eq(NpuError.ZERO_DIMENSION)
+        with m.Elif(act_end > cfg.act_depth):
+            m.d.comb += code.eq(NpuError.ACT_RANGE)
+        with m.Elif(weight_end > cfg.weight_depth):
+            m.d.comb += code.eq(NpuError.WEIGHT_RANGE)
+        with m.Elif(param_end > cfg.param_depth):
+            m.d.comb += code.eq(NpuError.PARAM_RANGE)
+        with m.Elif(out_end > cfg.out_depth):
+            m.d.comb += code.eq(NpuError.OUT_RANGE)
+        return code
