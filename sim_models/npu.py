@@ -111,8 +111,8 @@ def execute(mem: NpuMemories, cmd: ConvCommand) -> None:
     """What the command writes to the output buffer."""
     m = mem.array
     kb = cmd.reduction_blocks
-    oy, ox = np.meshgrid(np.arange(cmd.out_h), np.arange(cmd.out_w), indexing="ij")
-    oy, ox = oy.reshape(-1), ox.reshape(-1)
+    grid_y, grid_x = np.meshgrid(np.arange(cmd.out_h), np.arange(cmd.out_w), indexing="ij")
+    oy, ox = grid_y.reshape(-1), grid_x.reshape(-1)
     pixels = oy.size
     # Gather the implicit im2col matrix: (pixels, KB, M) activation vectors.
     patches = np.empty((pixels, kb, m), dtype=np.int64)
