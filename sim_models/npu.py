@@ -156,5 +156,5 @@ def cycles(cmd: ConvCommand, array: int, mode: str) -> int:
     period = max(kb, array)  # cycles between rows in steady state
     first_row_done = 1 + FETCH_LATENCY + MAC_LATENCY + kb - 1
     last_row_done = first_row_done + (cmd.rows - 1) * period
-    drain = array + REQUANT_LATENCY[mode] + 1
+    drain = array + REQUANT_LATENCY[mode] + 2  # channels, requant, output write, done
     return last_row_done + drain

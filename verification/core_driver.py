@@ -1,0 +1,88 @@
+"""Drives the compute core's host ports from cocotb: load memories, run a command, read
+results. Used by the core testbench and the benchmarks."""
+
+from __future__ import annotations
+
+import numpy as np
+from cocotb.clock import Clock
+from cocotb.handle import HierarchyObject
+from cocotb.triggers import ClockCycles, FallingEdge, ReadOnly, RisingEdge
+
+from hwgen.npu.config import NpuConfig
+from hwgen.npu.descriptor import CONV_DESCRIPTOR
+from sim_models.npu import ConvCommand, NpuMemories
+from verification.npu_data import param_word, vector_word, word_bytes
+from verification.packing import pack
+
+
+class CoreDriver:
+    def __init__(self, dut: HierarchyObject, config: NpuConfig) -> None:
+        self.dut = dut
+        self.config = config
+
+    async def reset(self) -> None:
+        Clock(self.dut.clk, 10, unit="ns").start()
+        self.dut.rst.value = 1
+        self.dut.start.value = 0
+        for port in ("act_write", "weight_write", "param_write"):
+            getattr(self.dut, f"{port}__en").value = 0
+        await ClockCycles(self.dut.clk, 2)
+        self.dut.rst.value = 0
+
+    async def _write(
+        self, port: str, words: list[tuple[int, int]], bank: int | None = None
+    ) -> None:
+        dut = self.dut
+        en, addr, data = (getattr(dut, f"{port}__{n}") for n in ("en", "addr", "data"))
+        if bank is not None:
+            getattr(dut, f"{port}__bank").value = bank
+        for address, word in words:
+            en.value = 1
+            addr.value = address
+            data.value = word
+            await RisingEdge(dut.clk)
+        en.value = 0
+
+    async def load(self, mem: NpuMemories, act_rows: range | None = None) -> None:
+        """Write the memories' contents (the activation rows given, or all)."""
+        rows = act_rows if act_rows is not None else range(mem.act.shape[1])
+        for bank in range(2):
+            await self._write("act_write", [(a, vector_word(mem.act[bank, a])) for a in rows], bank)
+        await self._write(
+            "weight_write",
+            [(a, vector_word(mem.weights[a].reshape(-1))) for a in range(mem.weights.shape[0])],
+        )
+        await self._write(
+            "param_write", [(a, param_word(self.config, mem, a)) for a in range(mem.bias.size)]
+        )
+
+    async def run(self, cmd: ConvCommand) -> dict[str, int]:
+        """Start a command and wait for it; the error code and the performance counters."""
+        dut = self.dut
+        dut.cmd.value = pack(CONV_DESCRIPTOR, cmd.as_dict())
+        dut.start.value = 1
+        await RisingEdge(dut.clk)
+        dut.start.value = 0
+        await ReadOnly()
+        if int(dut.busy.value):
+            await FallingEdge(dut.busy)
+        await RisingEdge(dut.clk)
+        return {
+            "error": int(dut.error.value),
+            "busy_cycles": int(dut.busy_cycles.value),
+            "stall_cycles": int(dut.stall_cycles.value),
+            "mac_cycles": int(dut.mac_cycles.value),
+        }
+
+    async def read_out(self, addresses: list[int]) -> np.ndarray:
+        dut = self.dut
+        lanes = self.config.array
+        got = np.zeros((len(addresses), lanes), np.uint8)
+        await RisingEdge(dut.clk)
+        for i, address in enumerate(addresses):
+            dut.out_read_addr.value = address
+            await RisingEdge(dut.clk)  # the synchronous read port takes the address here
+            await ReadOnly()
+            got[i] = word_bytes(int(dut.out_read_data.value), lanes)
+            await RisingEdge(dut.clk)
+        return got

@@ -1,0 +1,31 @@
+"""The compute core under Verilator: M in {2, 4, 8}, both requant modes."""
+
+from __future__ import annotations
+
+import pytest
+
+from hwgen.npu.config import NpuConfig, RequantMode
+from hwgen.npu.core import Core
+from verification.npu_env import encode
+from verification.runner import run_cocotb
+
+
+@pytest.mark.parametrize("mode", list(RequantMode), ids=lambda m: m.value)
+@pytest.mark.parametrize("m", [2, 4, 8])
+def test_core(m: int, mode: RequantMode) -> None:
+    config = NpuConfig(
+        array=m,
+        requant=mode,
+        max_reduction=64,
+        act_depth=256,
+        weight_depth=128,
+        param_depth=64,
+        out_depth=256,
+    )
+    run_cocotb(
+        lambda: Core(config),
+        toplevel="core",
+        test_module="verification.core_tb",
+        params=f"m{m}-{mode.value}",
+        extra_env=encode(config),
+    )
