@@ -1,0 +1,156 @@
+"""The NPU: compute core behind an AXI4-Lite register file and AXI4-Stream data ports."""
+
+from __future__ import annotations
+
+from amaranth import Cat, Module, Mux, Signal
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+
+from hwgen.npu import csr
+from hwgen.npu.axi import AxiLiteSlave, axi_lite_slave, axi_stream
+from hwgen.npu.config import NpuConfig, RequantMode
+from hwgen.npu.core import Core
+from hwgen.npu.csr import DmaTarget, Reg
+from hwgen.npu.descriptor import CONV_DESCRIPTOR
+from hwgen.npu.dma import StreamReader, StreamWriter
+
+
+class Npu(wiring.Component):
+    def __init__(self, config: NpuConfig) -> None:
+        self.config = config
+        dw = config.data_width
+        super().__init__(
+            {
+                "s_axil": Out(axi_lite_slave(csr.ADDR_WIDTH)),
+                "s_axis": In(axi_stream(dw)),
+                "m_axis": Out(axi_stream(dw)),
+                "irq": Out(1),
+            }
+        )
+
+    def elaborate(self, platform: object) -> Module:
+        m = Module()
+        cfg = self.config
+        m.submodules.core = core = Core(cfg)
+        m.submodules.axil = axil = AxiLiteSlave(csr.ADDR_WIDTH)
+        widths = {
+            DmaTarget.ACT_BANK0: core.vector_width,
+            DmaTarget.ACT_BANK1: core.vector_width,
+            DmaTarget.WEIGHTS: core.block_width,
+            DmaTarget.PARAMS: core.params.size,
+        }
+        m.submodules.writer = writer = StreamWriter(cfg.data_width, widths)
+        m.submodules.reader = reader = StreamReader(
+            cfg.data_width, core.vector_width, cfg.out_depth
+        )
+        wiring.connect(m, wiring.flipped(self.s_axil), axil.bus)
+        wiring.connect(m, wiring.flipped(self.s_axis), writer.stream)
+        wiring.connect(m, reader.stream, wiring.flipped(self.m_axis))
+
+        # Registers.
+        fields = [
+            Signal(shape, name=f"desc_{name}")
+            for name, shape in ((n, f.shape) for n, f in CONV_DESCRIPTOR)
+        ]
+        irq_enable = Signal()
+        done = Signal()
+        cycles = Signal(32)
+        dma_target = Signal(2)
+        dma_addr = Signal(16)
+        dma_count = Signal(32)
+        m.d.sync += cycles.eq(cycles + 1)
+        start = Signal()
+        read_start = Signal()
+        word = axil.write_addr
+        value = axil.write_data
+        writable = {Reg.CTRL, Reg.STATUS, Reg.DMA_TARGET, Reg.DMA_ADDR, Reg.DMA_COUNT, Reg.DMA_CTRL}
+        descriptor_words = range(Reg.DESCRIPTOR // 4, Reg.DESCRIPTOR // 4 + len(fields))
+        m.d.comb += axil.write_error.eq(1)
+        for reg in writable:
+            with m.If(word == reg // 4):
+                m.d.comb += axil.write_error.eq(0)
+        with m.If((word >= descriptor_words.start) & (word < descriptor_words.stop)):
+            m.d.comb += axil.write_error.eq(0)
+        with m.If(axil.write):
+            with m.Switch(word):
+                with m.Case(Reg.CTRL // 4):
+                    m.d.comb += start.eq(value[0])
+                    m.d.sync += irq_enable.eq(value[1])
+                with m.Case(Reg.STATUS // 4):
+                    with m.If(value[1]):
+                        m.d.sync += done.eq(0)
+                with m.Case(Reg.DMA_TARGET // 4):
+                    m.d.sync += dma_target.eq(value)
+                with m.Case(Reg.DMA_ADDR // 4):
+                    m.d.sync += dma_addr.eq(value)
+                with m.Case(Reg.DMA_COUNT // 4):
+                    m.d.sync += dma_count.eq(value)
+                with m.Case(Reg.DMA_CTRL // 4):
+                    m.d.comb += read_start.eq(value[0])
+                for k, field in enumerate(fields):
+                    with m.Case(descriptor_words.start + k):
+                        m.d.sync += field.eq(value)
+
+        # A refused command finishes at once, with its error code.
+        launched = Signal()
+        m.d.sync += launched.eq(start & ~core.busy)
+        with m.If(core.done | (launched & (core.error != 0))):
+            m.d.sync += done.eq(1)
+        with m.Elif(start & ~core.busy):
+            m.d.sync += done.eq(0)
+        m.d.comb += [
+            core.cmd.eq(Cat(*fields)),
+            core.start.eq(start),
+            self.irq.eq(irq_enable & done),
+        ]
+
+        # The data port.
+        restart = axil.write & ((word == Reg.DMA_TARGET // 4) | (word == Reg.DMA_ADDR // 4))
+        m.d.comb += [
+            writer.target.eq(Mux(word == Reg.DMA_TARGET // 4, value, dma_target)),
+            writer.start_addr.eq(Mux(word == Reg.DMA_ADDR // 4, value, dma_addr)),
+            writer.restart.eq(restart),
+            core.act_write.en.eq(writer.write_en & (writer.write_target <= DmaTarget.ACT_BANK1)),
+            core.act_write.bank.eq(writer.write_target[0]),
+            core.act_write.addr.eq(writer.write_addr),
+            core.act_write.data.eq(writer.write_data),
+            core.weight_write.en.eq(writer.write_en & (writer.write_target == DmaTarget.WEIGHTS)),
+            core.weight_write.addr.eq(writer.write_addr),
+            core.weight_write.data.eq(writer.write_data),
+            core.param_write.en.eq(writer.write_en & (writer.write_target == DmaTarget.PARAMS)),
+            core.param_write.addr.eq(writer.write_addr),
+            core.param_write.data.eq(writer.write_data),
+            reader.start.eq(read_start),
+            reader.addr.eq(dma_addr),
+            reader.count.eq(dma_count),
+            core.out_read_addr.eq(reader.read_addr),
+            reader.read_data.eq(core.out_read_data),
+        ]
+
+        # Reads.
+        hw_config = (
+            cfg.array | (int(cfg.requant is RequantMode.SHIFT) << 8) | ((cfg.data_width // 8) << 16)
+        )
+        read_values = {
+            Reg.ID: csr.MAGIC,
+            Reg.HW_CONFIG: hw_config,
+            Reg.CTRL: irq_enable << 1,
+            Reg.STATUS: core.busy | (done << 1) | (core.error << csr.STATUS_ERROR_SHIFT),
+            Reg.CYCLES: cycles,
+            Reg.BUSY_CYCLES: core.busy_cycles,
+            Reg.STALL_CYCLES: core.stall_cycles,
+            Reg.MAC_CYCLES: core.mac_cycles,
+            Reg.DMA_TARGET: dma_target,
+            Reg.DMA_ADDR: dma_addr,
+            Reg.DMA_COUNT: dma_count,
+            Reg.DMA_CTRL: reader.busy,
+        }
+        m.d.comb += axil.read_error.eq(1)
+        with m.Switch(axil.read_addr):
+            for reg, source in read_values.items():
+                with m.Case(reg // 4):
+                    m.d.comb += [axil.read_data.eq(source), axil.read_error.eq(0)]
+            for k, field in enumerate(fields):
+                with m.Case(descriptor_words.start + k):
+                    m.d.comb += [axil.read_data.eq(field), axil.read_error.eq(0)]
+        return m
