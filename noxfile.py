@@ -29,7 +29,7 @@ def tests(session: nox.Session) -> None:
 @nox.session
 def verify(session: nox.Session) -> None:
     """The cocotb regression: Amaranth blocks emitted as SystemVerilog, under Verilator."""
-    session.run("pytest", "verification", *session.posargs)
+    session.run("pytest", "verification", "-n", "2", *session.posargs)
 
 
 @nox.session

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -22,6 +21,12 @@ BUILD = ROOT / "build" / "sim"
 VERILATOR_ARGS = ["-Wno-WIDTH", "-Wno-fatal"]
 
 
+def _write_if_changed(path: Path, text: str) -> None:
+    # Rewriting an unchanged source would make the simulator build run again.
+    if not path.exists() or path.read_text() != text:
+        path.write_text(text)
+
+
 def run_cocotb(
     make: Callable[[], wiring.Component],
     toplevel: str,
@@ -29,19 +34,33 @@ def run_cocotb(
     params: str,
     extra_env: dict[str, str] | None = None,
 ) -> None:
-    """Emit `make()` as SystemVerilog, build it under Verilator (reused while the RTL is
-    unchanged), run `test_module`'s cocotb tests and fail on any failure."""
+    """Emit `make()` as SystemVerilog named `toplevel` and run `test_module` on it."""
+
+    def emit(directory: Path) -> list[Path]:
+        source = directory / f"{toplevel}.sv"
+        _write_if_changed(source, emit_systemverilog(make(), toplevel))
+        return [source]
+
+    run_cocotb_sources(emit, toplevel, test_module, params, extra_env)
+
+
+def run_cocotb_sources(
+    emit: Callable[[Path], list[Path]],
+    toplevel: str,
+    test_module: str,
+    params: str,
+    extra_env: dict[str, str] | None = None,
+) -> None:
+    """Write the RTL with `emit(directory)`, build it under Verilator (once per parameter
+    set, again only when a source changed), run `test_module`'s cocotb tests, fail on any
+    failure."""
     use_verilator()
-    sv = emit_systemverilog(make(), toplevel)
-    digest = hashlib.sha256(sv.encode()).hexdigest()[:12]
-    build_dir = BUILD / f"{toplevel}-{params}-{digest}"
+    build_dir = BUILD / f"{toplevel}-{params}"
     build_dir.mkdir(parents=True, exist_ok=True)
-    source = build_dir / f"{toplevel}.sv"
-    if not source.exists() or source.read_text() != sv:
-        source.write_text(sv)
+    sources = emit(build_dir)
     runner = get_runner("verilator")
     runner.build(
-        sources=[source],
+        sources=sources,
         hdl_toplevel=toplevel,
         build_dir=build_dir,
         build_args=VERILATOR_ARGS,
