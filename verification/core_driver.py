@@ -43,15 +43,16 @@ class CoreDriver:
             await RisingEdge(dut.clk)
         en.value = 0
 
-    async def load(self, mem: NpuMemories, act_rows: range | None = None) -> None:
-        """Write the memories' contents (the activation rows given, or all)."""
-        rows = act_rows if act_rows is not None else range(mem.act.shape[1])
+    async def load(self, mem: NpuMemories, *, weights: bool = True) -> None:
+        """Write the memories' contents (the weights too, unless the RTL holds them)."""
         for bank in range(2):
-            await self._write("act_write", [(a, vector_word(mem.act[bank, a])) for a in rows], bank)
-        await self._write(
-            "weight_write",
-            [(a, vector_word(mem.weights[a].reshape(-1))) for a in range(mem.weights.shape[0])],
-        )
+            words = [(a, vector_word(mem.act[bank, a])) for a in range(mem.act.shape[1])]
+            await self._write("act_write", words, bank)
+        if weights:
+            await self._write(
+                "weight_write",
+                [(a, vector_word(mem.weights[a].reshape(-1))) for a in range(mem.weights.shape[0])],
+            )
         await self._write(
             "param_write", [(a, param_word(self.config, mem, a)) for a in range(mem.bias.size)]
         )

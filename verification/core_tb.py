@@ -3,6 +3,8 @@ dilation, sizes that are not multiples of M) against sim_models.npu, outputs and
 
 from __future__ import annotations
 
+import os
+
 import cocotb
 import numpy as np
 from cocotb.handle import HierarchyObject
@@ -10,10 +12,11 @@ from cocotb.handle import HierarchyObject
 from hwgen.npu.errors import NpuError
 from sim_models.npu import ConvCommand, cycles, execute
 from verification.core_driver import CoreDriver
-from verification.npu_data import random_command, random_memories
+from verification.npu_data import preloaded_weights, random_command, random_memories
 from verification.npu_env import decode
 
 CONFIG = decode()
+PRELOADED = os.environ.get("NPU_WEIGHTS_PRELOADED") == "1"
 
 
 @cocotb.test(timeout_time=50, timeout_unit="ms")
@@ -22,7 +25,9 @@ async def random_commands_match_model(dut: HierarchyObject) -> None:
     await driver.reset()
     rng = np.random.default_rng(CONFIG.array * 31 + len(CONFIG.requant.value))
     mem = random_memories(CONFIG, rng)
-    await driver.load(mem)
+    if PRELOADED:  # the RTL was generated with these weights as the memory's initial value
+        mem.weights[:] = preloaded_weights(CONFIG)
+    await driver.load(mem, weights=not PRELOADED)
     for n in range(24):
         cmd = random_command(CONFIG, rng)
         counters = await driver.run(cmd)

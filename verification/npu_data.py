@@ -117,3 +117,14 @@ def random_command(
                 "pad_value": int(rng.integers(-128, 128)),
             }
         )
+
+
+def preloaded_weights(config: NpuConfig) -> np.ndarray:
+    """Weight blocks fixed by seed, for RTL generated with them as initial memory contents."""
+    rng = np.random.default_rng(12345)
+    m = config.array
+    return rng.integers(-128, 128, size=(config.weight_depth, m, m)).astype(np.int8)
+
+
+def preloaded_weight_words(config: NpuConfig) -> list[int]:
+    return [vector_word(block.reshape(-1)) for block in preloaded_weights(config)]

@@ -6,6 +6,7 @@ import pytest
 
 from hwgen.npu.config import NpuConfig, RequantMode
 from hwgen.npu.core import Core
+from verification.npu_data import preloaded_weight_words
 from verification.npu_env import encode
 from verification.runner import run_cocotb
 
@@ -28,4 +29,18 @@ def test_core(m: int, mode: RequantMode) -> None:
         test_module="verification.core_tb",
         params=f"m{m}-{mode.value}",
         extra_env=encode(config),
+    )
+
+
+def test_core_with_weights_from_the_generated_rtl() -> None:
+    """Weights given at generation time are in the weight memory from reset."""
+    config = NpuConfig(
+        array=4, max_reduction=64, act_depth=256, weight_depth=128, param_depth=64, out_depth=256
+    )
+    run_cocotb(
+        lambda: Core(config, preloaded_weight_words(config)),
+        toplevel="core",
+        test_module="verification.core_tb",
+        params="m4-ort-preloaded",
+        extra_env={**encode(config), "NPU_WEIGHTS_PRELOADED": "1"},
     )

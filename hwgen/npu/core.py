@@ -8,6 +8,8 @@ collected into an output vector -> output buffer. Everything up to the array sta
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from amaranth import Cat, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, fifo, wiring
 from amaranth.lib.memory import Memory
@@ -15,7 +17,7 @@ from amaranth.lib.wiring import In, Out
 
 from hwgen.npu.address_gen import AddressGenerator
 from hwgen.npu.arith import StallPipeline
-from hwgen.npu.config import NpuConfig, RequantMode
+from hwgen.npu.config import ConfigError, NpuConfig, RequantMode
 from hwgen.npu.descriptor import ADDR, CONV_DESCRIPTOR
 from hwgen.npu.errors import NpuError
 from hwgen.npu.mac_array import MacArray
@@ -37,8 +39,16 @@ def write_port(width: int, depth: int, banked: bool = False) -> wiring.Signature
 
 
 class Core(wiring.Component):
-    def __init__(self, config: NpuConfig) -> None:
+    def __init__(self, config: NpuConfig, weight_init: Sequence[int] = ()) -> None:
+        """`weight_init`: initial weight blocks (packed words), e.g. a network's constant
+        weights, so that they need not be loaded over the bus."""
+        if len(weight_init) > config.weight_depth:
+            raise ConfigError(
+                f"NpuConfig: {len(weight_init)} weight blocks do not fit weight_depth="
+                f"{config.weight_depth}"
+            )
         self.config = config
+        self.weight_init = list(weight_init)
         m = config.array
         self.vector_width = 8 * m
         self.block_width = 8 * m * m
@@ -77,7 +87,7 @@ class Core(wiring.Component):
             m.submodules[f"act{b}"] = mem
             banks.append(mem)
         m.submodules.weights = weights = Memory(
-            shape=unsigned(self.block_width), depth=cfg.weight_depth, init=[]
+            shape=unsigned(self.block_width), depth=cfg.weight_depth, init=self.weight_init
         )
         m.submodules.param_mem = param_mem = Memory(
             shape=unsigned(self.params.size), depth=cfg.param_depth, init=[]

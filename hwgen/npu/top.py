@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from amaranth import Cat, Module, Mux, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
@@ -16,8 +18,9 @@ from hwgen.npu.dma import StreamReader, StreamWriter
 
 
 class Npu(wiring.Component):
-    def __init__(self, config: NpuConfig) -> None:
+    def __init__(self, config: NpuConfig, weight_init: Sequence[int] = ()) -> None:
         self.config = config
+        self.weight_init = weight_init
         dw = config.data_width
         super().__init__(
             {
@@ -31,7 +34,7 @@ class Npu(wiring.Component):
     def elaborate(self, platform: object) -> Module:
         m = Module()
         cfg = self.config
-        m.submodules.core = core = Core(cfg)
+        m.submodules.core = core = Core(cfg, self.weight_init)
         m.submodules.axil = axil = AxiLiteSlave(csr.ADDR_WIDTH)
         widths = {
             DmaTarget.ACT_BANK0: core.vector_width,
