@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from rich.console import Console
 
 from hwgen import __version__
-from hwgen.commands import check, demo, run
+from hwgen.commands import check, compile, demo, run
 from hwgen.errors import HwgenError
 
 
@@ -21,6 +21,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"hwgen {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     check.add_parser(sub)
+    compile.add_parser(sub)
     run.add_parser(sub)
     demo.add_parser(sub)
     return parser

@@ -7,17 +7,13 @@ import numpy as np
 
 from hwgen.npu.config import NpuConfig, RequantMode
 from hwgen.npu.core import param_layout
+from hwgen.npu.words import lanes_word, word_lanes
 from sim_models.npu import ConvCommand, NpuMemories
 from sim_models.requant import split_float32
 from verification.packing import pack
 
-
-def vector_word(values: np.ndarray) -> int:
-    return int.from_bytes(np.asarray(values).astype(np.int8).tobytes(), "little")
-
-
-def word_bytes(word: int, lanes: int) -> np.ndarray:
-    return np.frombuffer(int(word).to_bytes(lanes, "little"), dtype=np.uint8).copy()
+vector_word = lanes_word
+word_bytes = word_lanes
 
 
 def param_word(config: NpuConfig, mem: NpuMemories, channel: int) -> int:

@@ -42,7 +42,10 @@ def _output_stage(attrs: LinearAttrs, acc: npt.NDArray[np.int32], channel_axis: 
     mult = quant.channel_view(out.multiplier, acc.ndim, channel_axis)
     if out.mode is OutputMode.FLOAT:
         return np.asarray((acc.astype(np.float32) * mult).astype(np.float32))
-    return quant.requantize(acc, mult, out.zero_point, out.dtype.numpy)
+    result = quant.requantize(acc, mult, out.zero_point, out.dtype.numpy)
+    if out.clamp is not None:
+        result = elementwise.clamp(result, *out.clamp)
+    return result
 
 
 def _quantize(node: Node, args: list[Array], _: list[QType], out: QType) -> Array:

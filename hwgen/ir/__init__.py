@@ -1,6 +1,6 @@
 """Typed integer IR: tensor types, ops with typed attributes, nodes and graphs."""
 
-from hwgen.ir.graph import Graph, Node
+from hwgen.ir.graph import Graph, Node, Target
 from hwgen.ir.ops import (
     ClampAttrs,
     ConcatAttrs,
@@ -38,5 +38,6 @@ __all__ = [
     "QType",
     "Quant",
     "Requant",
+    "Target",
     "TransposeAttrs",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -9,6 +10,13 @@ import numpy.typing as npt
 
 from hwgen.ir.ops import OpAttrs, OpKind
 from hwgen.ir.types import QType
+
+
+class Target(enum.Enum):
+    """Where a node runs."""
+
+    HOST = "host"
+    NPU = "npu"
 
 
 @dataclass
@@ -20,6 +28,8 @@ class Node:
     attrs: OpAttrs
     # Names of the ONNX nodes this one was lowered from (a QDQ group folds several).
     origin: tuple[str, ...] = ()
+    target: Target = Target.HOST
+    reason: str = ""  # why it runs where it does, once placed
 
 
 @dataclass
@@ -39,3 +49,16 @@ class Graph:
 
     def producers(self) -> dict[str, Node]:
         return {out: node for node in self.nodes for out in node.outputs}
+
+    def consumers(self) -> dict[str, list[Node]]:
+        readers: dict[str, list[Node]] = {}
+        for node in self.nodes:
+            for name in node.inputs:
+                readers.setdefault(name, []).append(node)
+        return readers
+
+    def node(self, name: str) -> Node:
+        for node in self.nodes:
+            if node.name == name:
+                return node
+        raise KeyError(name)

@@ -49,6 +49,8 @@ class Requant:
     multiplier: npt.NDArray[np.float32]
     zero_point: int = 0
     dtype: DType = DType.INT32
+    # A fused ReLU / Clip: bounds on the stored output value, inside the dtype's range.
+    clamp: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True, eq=False)

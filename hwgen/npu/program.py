@@ -1,4 +1,5 @@
-"""Mapping a quantized convolution (or GEMM) onto the NPU's memories and one command.
+"""Mapping quantized convolutions (and matrix products, as 1x1 convolutions) onto the NPU's
+memories and commands.
 
 The array multiplies stored int8 activations by int8 weights, so the activation zero point is
 folded into the bias: sum (x - xzp) w = sum x w - xzp sum w. Padded taps then feed xzp itself
@@ -16,12 +17,12 @@ import numpy.typing as npt
 from hwgen.errors import HwgenError
 from hwgen.npu.config import NpuConfig, RequantMode
 from sim_models.linear import Conv2dGeometry
-from sim_models.npu import ConvCommand, NpuMemories
+from sim_models.npu import ORT_FIELDS, ConvCommand, NpuMemories
 from sim_models.quant import wrap_int32
 from sim_models.requant import split_float32
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ConvLayer:
     """An int8 convolution with onnxruntime's requantization (QLinearConv), batch 1."""
 
@@ -31,7 +32,78 @@ class ConvLayer:
     multiplier: npt.NDArray[np.float32]  # O (or 1)
     y_zero_point: int
     geometry: Conv2dGeometry
-    y_signed: bool = True
+    lower: int = -128  # bounds of the stored output (dtype range, or a fused ReLU / clip)
+    upper: int = 127
+
+    @property
+    def out_channels(self) -> int:
+        return int(self.weights.shape[0])
+
+    def blocks(self, m: int) -> tuple[int, int]:
+        """(input channel blocks, output channel blocks)."""
+        o, c = self.weights.shape[:2]
+        return -(-c // m), -(-o // m)
+
+
+def weight_blocks(layer: ConvLayer, m: int) -> npt.NDArray[np.int8]:
+    """The layer's M x M blocks in the weight memory's order: output block, ky, kx, input
+    block; each block [input lane][output lane]."""
+    o, c, kh, kw = layer.weights.shape
+    cb, ob = layer.blocks(m)
+    padded = np.zeros((ob * m, cb * m, kh, kw), np.int8)
+    padded[:o, :c] = layer.weights
+    blocks = padded.reshape(ob, m, cb, m, kh, kw).transpose(0, 4, 5, 2, 3, 1)
+    return np.ascontiguousarray(blocks.reshape(-1, m, m))
+
+
+def channel_parameters(
+    layer: ConvLayer, m: int
+) -> tuple[npt.NDArray[np.int64], dict[str, npt.NDArray[np.int64]]]:
+    """Per output channel, padded to blocks of M: the folded bias and the ort requant fields."""
+    _, ob = layer.blocks(m)
+    o = layer.out_channels
+    count = ob * m
+    bias = np.zeros(count, np.int64)
+    folded = layer.bias.astype(np.int64) - layer.x_zero_point * layer.weights.astype(np.int64).sum(
+        axis=(1, 2, 3)
+    )
+    bias[:o] = wrap_int32(folded)
+    fields = {name: np.zeros(count, np.int64) for name in ORT_FIELDS}
+    multipliers = np.broadcast_to(layer.multiplier.astype(np.float32).reshape(-1), (o,))
+    for ch in range(count):
+        # Padded channels get channel 0's parameters: a valid word whose output is dropped.
+        mantissa, exponent = split_float32(float(multipliers[min(ch, o - 1)]))
+        fields["mantissa"][ch] = mantissa
+        fields["exponent"][ch] = exponent
+    fields["zero_point"][:] = layer.y_zero_point
+    fields["lower"][:] = layer.lower
+    fields["upper"][:] = layer.upper
+    return bias, fields
+
+
+def conv_command(layer: ConvLayer, in_hw: tuple[int, int], m: int, **where: int) -> ConvCommand:
+    _, _, kh, kw = layer.weights.shape
+    cb, ob = layer.blocks(m)
+    geom = layer.geometry
+    oh, ow = geom.output_size(*in_hw)
+    return ConvCommand(
+        in_h=in_hw[0],
+        in_w=in_hw[1],
+        cin_blocks=cb,
+        out_h=oh,
+        out_w=ow,
+        cout_blocks=ob,
+        kernel_h=kh,
+        kernel_w=kw,
+        stride_h=geom.strides[0],
+        stride_w=geom.strides[1],
+        pad_top=geom.pads[0],
+        pad_left=geom.pads[1],
+        dilation_h=geom.dilations[0],
+        dilation_w=geom.dilations[1],
+        pad_value=layer.x_zero_point,
+        **where,
+    )
 
 
 @dataclass
@@ -52,59 +124,27 @@ class ConvProgram:
 
 
 def conv_program(config: NpuConfig, x: npt.NDArray[np.int8], layer: ConvLayer) -> ConvProgram:
+    """One layer alone on the NPU: its memories and command."""
     if config.requant is not RequantMode.ORT:
         raise HwgenError("conv_program maps onnxruntime's requantization: NpuConfig.requant='ort'")
     if x.dtype != np.int8:
         raise HwgenError(f"the NPU takes int8 activations, got {x.dtype}")
     m = config.array
-    o, c, kh, kw = layer.weights.shape
     _, cx, h, w = x.shape
-    if cx != c:
-        raise HwgenError(f"input has {cx} channels, weights expect {c}")
-    geom = layer.geometry
-    oh, ow = geom.output_size(h, w)
-    cb, ob = -(-c // m), -(-o // m)
+    if cx != layer.weights.shape[1]:
+        raise HwgenError(f"input has {cx} channels, weights expect {layer.weights.shape[1]}")
+    cb, _ = layer.blocks(m)
     mem = NpuMemories.empty(
         m, config.act_depth, config.weight_depth, config.param_depth, config.out_depth, "ort"
     )
     # Activations: NHWC, channels padded (their weights are zero, any value will do).
     nhwc = np.full((h, w, cb * m), layer.x_zero_point, np.int8)
-    nhwc[:, :, :c] = x[0].transpose(1, 2, 0)
+    nhwc[:, :, :cx] = x[0].transpose(1, 2, 0)
     mem.act[0, : h * w * cb] = nhwc.reshape(h * w * cb, m)
-    # Weights: block (j, ky, kx, cblock) holds [input lane i][output lane l].
-    padded = np.zeros((ob * m, cb * m, kh, kw), np.int8)
-    padded[:o, :c] = layer.weights
-    blocks = padded.reshape(ob, m, cb, m, kh, kw).transpose(0, 4, 5, 2, 3, 1)
-    mem.weights[: ob * kh * kw * cb] = blocks.reshape(-1, m, m)
-    # Parameters: bias with the activation zero point folded in, requant per channel.
-    folded = layer.bias.astype(np.int64) - layer.x_zero_point * layer.weights.astype(np.int64).sum(
-        axis=(1, 2, 3)
-    )
-    mem.bias[:o] = wrap_int32(folded)
-    multipliers = np.broadcast_to(layer.multiplier.astype(np.float32), (o,))
-    lo, hi = (-128, 127) if layer.y_signed else (0, 255)
-    for ch in range(o):
-        mantissa, exponent = split_float32(float(multipliers[ch]))
-        mem.params["mantissa"][ch] = mantissa
-        mem.params["exponent"][ch] = exponent
-        mem.params["zero_point"][ch] = layer.y_zero_point
-        mem.params["lower"][ch] = lo
-        mem.params["upper"][ch] = hi
-    cmd = ConvCommand(
-        in_h=h,
-        in_w=w,
-        cin_blocks=cb,
-        out_h=oh,
-        out_w=ow,
-        cout_blocks=ob,
-        kernel_h=kh,
-        kernel_w=kw,
-        stride_h=geom.strides[0],
-        stride_w=geom.strides[1],
-        pad_top=geom.pads[0],
-        pad_left=geom.pads[1],
-        dilation_h=geom.dilations[0],
-        dilation_w=geom.dilations[1],
-        pad_value=layer.x_zero_point,
-    )
-    return ConvProgram(mem, cmd, o)
+    blocks = weight_blocks(layer, m)
+    mem.weights[: len(blocks)] = blocks
+    bias, fields = channel_parameters(layer, m)
+    mem.bias[: bias.size] = bias
+    for name, values in fields.items():
+        mem.params[name][: values.size] = values
+    return ConvProgram(mem, conv_command(layer, (h, w), m), layer.out_channels)

@@ -1,0 +1,65 @@
+"""The compilation of a lowered graph: named passes in order, each graph dumpable."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from hwgen.errors import HwgenError
+from hwgen.ir import Graph, Target
+from hwgen.npu.config import ARRAY_SIZES, RequantMode
+from hwgen.passes import fuse_activation, memory_plan, npu_plan, placement
+from hwgen.passes.memory_plan import MemoryPlan
+from hwgen.passes.npu_plan import NpuPlan
+
+
+@dataclass(frozen=True)
+class CompileOptions:
+    array: int = 8
+    l1: int = 64 * 1024
+    requant: RequantMode = RequantMode.ORT
+    place: Mapping[str, Target] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.array not in ARRAY_SIZES:
+            raise HwgenError(f"--array {self.array}: the array size must be one of {ARRAY_SIZES}")
+        if self.l1 < 1024:
+            raise HwgenError(f"--l1 {self.l1}: at least 1024 bytes")
+        if self.requant is not RequantMode.ORT:
+            raise HwgenError(
+                "--requant shift: networks quantized by onnxruntime need the ort rule; the shift "
+                "rule is for integer-only (Deeploy / NEMO) graphs"
+            )
+
+
+@dataclass
+class Compilation:
+    graph: Graph
+    options: CompileOptions
+    npu: NpuPlan | None = None
+    memory: MemoryPlan | None = None
+    steps: list[str] = field(default_factory=list)
+
+
+GraphDump = Callable[[int, str, Graph], None]
+
+
+def compile_graph(
+    graph: Graph, options: CompileOptions, dump: GraphDump | None = None
+) -> Compilation:
+    result = Compilation(graph, options)
+    graph_steps: list[tuple[str, Callable[[Graph], Graph]]] = [
+        ("lowered", lambda g: g),
+        (fuse_activation.NAME, fuse_activation.apply),
+        (placement.NAME, lambda g: placement.apply(g, options.place)),
+    ]
+    for index, (name, step) in enumerate(graph_steps):
+        result.graph = step(result.graph)
+        result.steps.append(name)
+        if dump is not None:
+            dump(index, name, result.graph)
+    result.npu = npu_plan.apply(result.graph, options.array)
+    result.steps.append(npu_plan.NAME)
+    result.memory = memory_plan.apply(result.graph)
+    result.steps.append(memory_plan.NAME)
+    return result

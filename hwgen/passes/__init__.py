@@ -1,0 +1,1 @@
+"""Compiler passes: small named steps over a Compilation, each testable alone."""

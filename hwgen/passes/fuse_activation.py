@@ -1,0 +1,43 @@
+"""Fuse a ReLU / Clip into the requantization of the conv or matmul that feeds it."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from hwgen.ir import ClampAttrs, Graph, LinearAttrs, OpKind, OutputMode
+
+NAME = "fuse_activation"
+
+
+def apply(graph: Graph) -> Graph:
+    """conv/matmul -> clamp, where the clamp is the only reader and the conv's output is not a
+    graph output, becomes one conv whose requant clamps; the clamp's output name is kept."""
+    readers = graph.consumers()
+    producers = graph.producers()
+    removed: set[str] = set()
+    for clamp in list(graph.nodes):
+        if clamp.op is not OpKind.CLAMP:
+            continue
+        assert isinstance(clamp.attrs, ClampAttrs)
+        source = producers.get(clamp.inputs[0])
+        if source is None or source.op not in (OpKind.CONV, OpKind.MATMUL):
+            continue
+        attrs = source.attrs
+        assert isinstance(attrs, LinearAttrs)
+        if attrs.output.mode is not OutputMode.REQUANT:
+            continue
+        middle = source.outputs[0]
+        if len(readers.get(middle, [])) != 1 or middle in graph.outputs:
+            continue
+        dtype = attrs.output.dtype
+        lower, upper = attrs.output.clamp or (dtype.qmin, dtype.qmax)
+        bounds = (max(lower, clamp.attrs.lower), min(upper, clamp.attrs.upper))
+        source.attrs = dataclasses.replace(
+            attrs, output=dataclasses.replace(attrs.output, clamp=bounds)
+        )
+        source.outputs = clamp.outputs
+        source.origin = source.origin + clamp.origin
+        del graph.tensors[middle]
+        removed.add(clamp.name)
+    graph.nodes = [n for n in graph.nodes if n.name not in removed]
+    return graph

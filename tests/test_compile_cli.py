@@ -1,0 +1,80 @@
+"""`hwgen compile`: what it writes, and that it never leaves a partial or clobbered output."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import onnx
+import pytest
+
+from examples import networks
+from examples.quantize import Format, quantize
+from hwgen.cli import main
+
+
+@pytest.fixture(scope="module")
+def cnn_path(tmp_path_factory: pytest.TempPathFactory) -> str:
+    path = tmp_path_factory.mktemp("model") / "cnn.onnx"
+    onnx.save(quantize(networks.cnn(), networks.CNN_INPUT, Format.QOPERATOR, True), str(path))
+    return str(path)
+
+
+def test_compile_writes_rtl_graphs_and_report(
+    cnn_path: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    assert main(["compile", cnn_path, "-o", str(out), "--array", "4"]) == 0
+    assert (out / "rtl" / "npu_top.sv").is_file() and (out / "rtl" / "files.f").is_file()
+    dumps = sorted(p.name for p in (out / "graph").iterdir())
+    assert dumps == ["00_lowered.onnx", "01_fuse_activation.onnx", "02_place.onnx"]
+    onnx.checker.check_model(onnx.load(str(out / "graph" / "02_place.onnx")))
+    report = json.loads((out / "report.json").read_text())
+    assert report["config"]["array"] == 4
+    by_name = {layer["name"]: layer for layer in report["layers"]}
+    conv = by_name["pw2_quant"]
+    assert conv["placement"] == "npu" and conv["macs"] == 8 * 8 * 16 * 16
+    assert conv["cycles_model"] >= conv["macs"] / 16 and 0 < conv["utilization"] <= 1
+    assert by_name["dw2_quant"]["placement"] == "host"
+    assert report["memory"]["l2_peak_bytes"] > 0
+    assert "4 on the NPU" in " ".join(capsys.readouterr().out.split())
+
+
+def test_compile_refuses_a_non_empty_directory_without_force(
+    cnn_path: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    assert main(["compile", cnn_path, "-o", str(out)]) == 1
+    assert "pass --force" in capsys.readouterr().err
+    assert (out / "keep.txt").read_text() == "mine"
+    assert main(["compile", cnn_path, "-o", str(out), "--force", "--array", "2"]) == 0
+    assert not (out / "keep.txt").exists() and (out / "report.json").is_file()
+
+
+def test_failed_compile_leaves_no_output(
+    cnn_path: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    assert main(["compile", cnn_path, "-o", str(out), "--place", "pool1=npu"]) == 1
+    err = " ".join(capsys.readouterr().err.split())
+    assert "node 'pool1' (maxpool): cannot place on the NPU" in err
+    assert not out.exists()
+    assert not any(p.name.startswith(".out.partial") for p in tmp_path.iterdir())
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--array", "6"], "--array 6: the array size must be one of"),
+        (["--place", "conv1_quant"], "expected NODE=host or NODE=npu"),
+        (["--requant", "shift"], "need the ort rule"),
+    ],
+)
+def test_bad_options(
+    cnn_path: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    assert main(["compile", cnn_path, "-o", str(tmp_path / "out"), *args]) == 1
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()

@@ -1,0 +1,152 @@
+"""Compiler passes: activation fusion, placement, the NPU plan (checked layer by layer against
+the golden model) and the L2 memory plan."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+import onnx
+import pytest
+from onnx import helper
+
+from examples import networks
+from examples.quantize import Format, quantize
+from hwgen.backends import golden
+from hwgen.compiler import CompileOptions, compile_graph
+from hwgen.errors import HwgenError
+from hwgen.frontend import lower_or_raise
+from hwgen.ir import Graph, OpKind, Target
+from hwgen.npu.config import NpuConfig
+from hwgen.npu.program import conv_program
+from hwgen.passes import fuse_activation, memory_plan, npu_plan, placement
+from sim_models.npu import execute
+from tests.single_node import single_node_model
+
+
+@cache
+def example_cnn(per_channel: bool) -> onnx.ModelProto:
+    return quantize(networks.cnn(), networks.CNN_INPUT, Format.QOPERATOR, per_channel)
+
+
+def _conv_relu_model() -> onnx.ModelProto:
+    rng = np.random.default_rng(0)
+    x = rng.integers(-128, 128, size=(1, 3, 5, 5), dtype=np.int8)
+    consts = {
+        "xs": np.float32(0.05),
+        "xz": np.int8(3),
+        "w": rng.integers(-128, 128, size=(4, 3, 3, 3), dtype=np.int8),
+        "ws": np.float32(0.01),
+        "wz": np.int8(0),
+        "ys": np.float32(0.2),
+        "yz": np.int8(-20),
+    }
+    model = single_node_model(
+        "QLinearConv",
+        {"x": x},
+        {k: np.asarray(v) for k, v in consts.items()},
+        ["x", "xs", "xz", "w", "ws", "wz", "ys", "yz"],
+        opset=14,
+        kernel_shape=[3, 3],
+        pads=[1, 1, 1, 1],
+    )
+    model.graph.node.append(helper.make_node("Relu", ["y"], ["r"], name="relu"))
+    model.graph.output[0].name = "r"
+    return model
+
+
+def test_relu_fuses_into_the_conv_and_keeps_the_result() -> None:
+    model = _conv_relu_model()
+    x = np.random.default_rng(1).integers(-128, 128, size=(1, 3, 5, 5), dtype=np.int8)
+    before = golden.run(lower_or_raise(model), {"x": x})["r"]
+    graph = fuse_activation.apply(lower_or_raise(model))
+    assert [n.op for n in graph.nodes] == [OpKind.CONV]
+    assert graph.nodes[0].outputs == ("r",)
+    after = golden.run(graph, {"x": x})["r"]
+    np.testing.assert_array_equal(after, before)
+    assert (before == 0).any() and (before > 0).any()  # the ReLU did bite
+
+
+def test_placement_of_the_example_cnn() -> None:
+    graph = placement.apply(lower_or_raise(example_cnn(True)))
+    where = {n.name: n.target for n in graph.nodes}
+    assert where["conv1_quant"] is Target.NPU and where["pw2_quant"] is Target.NPU
+    assert where["fc_quant"] is Target.NPU
+    assert where["dw2_quant"] is Target.HOST
+    assert "depthwise" in graph.node("dw2_quant").reason
+    assert where["pool1"] is Target.HOST and "no NPU datapath" in graph.node("pool1").reason
+
+
+def test_placement_overrides() -> None:
+    graph = lower_or_raise(example_cnn(True))
+    placed = placement.apply(graph, {"conv1_quant": Target.HOST})
+    assert placed.node("conv1_quant").target is Target.HOST
+    assert "--place" in placed.node("conv1_quant").reason
+    with pytest.raises(HwgenError, match="node 'pool1' \\(maxpool\\): cannot place on the NPU"):
+        placement.apply(lower_or_raise(example_cnn(True)), {"pool1": Target.NPU})
+    with pytest.raises(HwgenError, match="names no node"):
+        placement.apply(lower_or_raise(example_cnn(True)), {"nope": Target.HOST})
+
+
+def _tensor_values(graph: Graph, x: np.ndarray) -> dict[str, np.ndarray]:
+    """Every tensor of a golden run: inputs, constants and node outputs."""
+    values: dict[str, np.ndarray] = {**graph.constants, "input": x}
+    golden.run(
+        graph, {"input": x}, observe=lambda node, value: values.__setitem__(node.outputs[0], value)
+    )
+    return values
+
+
+def _nchw(value: np.ndarray) -> np.ndarray:
+    """A matmul operand (rows, features) as the 1 x features x rows x 1 image the NPU sees."""
+    return value if value.ndim == 4 else np.ascontiguousarray(value.T[None, :, :, None])
+
+
+@pytest.mark.parametrize("per_channel", [False, True], ids=["per-tensor", "per-channel"])
+@pytest.mark.parametrize("m", [2, 4, 8])
+def test_every_npu_layer_of_the_plan_equals_golden(m: int, per_channel: bool) -> None:
+    graph = lower_or_raise(example_cnn(per_channel))
+    comp = compile_graph(graph, CompileOptions(array=m))
+    assert comp.npu is not None and len(comp.npu.layers) == 4
+    x = np.random.default_rng(7).uniform(-1.5, 1.5, size=networks.CNN_INPUT).astype(np.float32)
+    values = _tensor_values(comp.graph, x)
+    for plan in comp.npu.layers:
+        node = comp.graph.node(plan.node)
+        config = NpuConfig(
+            array=m,
+            max_reduction=comp.npu.config.max_reduction,
+            act_depth=comp.npu.config.act_depth,
+            weight_depth=64 * 64,
+            param_depth=max(plan.command.cout_blocks * m, m),
+            out_depth=comp.npu.config.out_depth,
+        )
+        program = conv_program(config, _nchw(values[node.inputs[0]]), plan.layer)
+        execute(program.memories, program.command)
+        want = values[node.outputs[0]]
+        got = program.output(program.memories.out, signed=want.dtype == np.int8)
+        np.testing.assert_array_equal(got, _nchw(want), err_msg=plan.node)
+        assert program.command.steps <= plan.cycles
+
+
+def test_memory_plan_never_overlaps_live_tensors() -> None:
+    graph = lower_or_raise(example_cnn(True))
+    plan = memory_plan.apply(graph)
+    runtime = {n for node in graph.nodes for n in node.outputs} | set(graph.inputs)
+    assert {a.tensor for a in plan.allocations} == runtime
+    for a in plan.allocations:
+        for b in plan.allocations:
+            if a is b or a.last < b.first or b.last < a.first:
+                continue
+            assert a.offset + a.size <= b.offset or b.offset + b.size <= a.offset, (a, b)
+    assert plan.peak >= max(a.size for a in plan.allocations)
+    assert plan.peak < sum(a.size for a in plan.allocations)  # space is reused
+
+
+def test_config_is_derived_from_the_layers() -> None:
+    comp = compile_graph(lower_or_raise(example_cnn(True)), CompileOptions(array=4))
+    assert comp.npu is not None
+    config = comp.npu.config
+    assert config.array == 4
+    assert config.weight_depth >= sum(len(b) for b in [comp.npu.weight_blocks])
+    assert config.max_reduction == max(p.command.reduction_blocks * 4 for p in comp.npu.layers)
+    assert npu_plan.NAME in comp.steps
