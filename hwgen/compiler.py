@@ -23,8 +23,8 @@ class CompileOptions:
     def __post_init__(self) -> None:
         if self.array not in ARRAY_SIZES:
             raise HwgenError(f"--array {self.array}: the array size must be one of {ARRAY_SIZES}")
-        if self.l1 < 1024:
-            raise HwgenError(f"--l1 {self.l1}: at least 1024 bytes")
+        if self.l1 < 64:
+            raise HwgenError(f"--l1 {self.l1}: at least 64 bytes")
         if self.requant is not RequantMode.ORT:
             raise HwgenError(
                 "--requant shift: networks quantized by onnxruntime need the ort rule; the shift "

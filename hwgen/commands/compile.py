@@ -11,6 +11,7 @@ from typing import Any
 import onnx
 from rich.console import Console
 
+from hwgen.codegen.c_network import generate_c
 from hwgen.codegen.rtl import emit_npu
 from hwgen.compiler import CompileOptions, compile_graph
 from hwgen.errors import HwgenError
@@ -72,6 +73,8 @@ def handle(args: argparse.Namespace) -> int:
         with console.status(f"generating the NPU (M={options.array}) as SystemVerilog"):
             words = [lanes_word(block.reshape(-1)) for block in comp.npu.weight_blocks]
             emit_npu(comp.npu.config, out / "rtl", weight_init=words)
+        with console.status("generating the host C"):
+            generate_c(comp, out / "sw")
         summary = report(comp)
         (out / "report.json").write_text(json.dumps(summary, indent=2) + "\n")
     npu = [entry for entry in summary["layers"] if entry["placement"] == "npu"]
@@ -85,5 +88,5 @@ def handle(args: argparse.Namespace) -> int:
             f"NPU: {totals['npu_cycles_model']:,} cycles (model), utilization "
             f"{totals['npu_utilization_model']:.1%} of {options.array}x{options.array}"
         )
-    console.print(f"wrote {Path(args.output)}/rtl, graph/, report.json")
+    console.print(f"wrote {Path(args.output)}/rtl/, sw/, graph/, report.json")
     return 0

@@ -1,0 +1,451 @@
+"""The host C of a compiled network: layer tables, constants, the schedule and npu_config.h,
+rendered from sw/templates with every number computed here; the runtime in sw/ is copied
+beside them so that the output directory builds on its own."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import numpy as np
+
+from hwgen import __version__
+from hwgen.compiler import Compilation
+from hwgen.errors import HwgenError
+from hwgen.ir import (
+    ClampAttrs,
+    ConvAttrs,
+    DType,
+    GlobalPoolAttrs,
+    Graph,
+    Node,
+    OpKind,
+    OutputMode,
+    PoolAttrs,
+    QType,
+    Target,
+)
+from hwgen.npu import csr
+from hwgen.npu.config import NpuConfig
+from hwgen.npu.core import param_layout
+from hwgen.npu.dma import beats
+from hwgen.npu.words import pack
+from hwgen.passes.npu_plan import NpuLayerPlan
+
+SW = Path(__file__).resolve().parent.parent.parent / "sw"
+RUNTIME = [
+    "hal.h",
+    "hal_callbacks.c",
+    "hal_callbacks.h",
+    "kernels.c",
+    "kernels.h",
+    "layers.h",
+    "npu.c",
+    "npu.h",
+    "tiling.c",
+    "tiling.h",
+]
+C_DTYPE = {DType.INT8: "DT_INT8", DType.UINT8: "DT_UINT8", DType.FLOAT32: "DT_FLOAT32"}
+ELEMENTWISE = (OpKind.QUANTIZE, OpKind.DEQUANTIZE, OpKind.ADD, OpKind.CLAMP)
+
+
+def c_float(value: float) -> str:
+    """An exact float32 literal (C99 hexadecimal)."""
+    return float(np.float32(value)).hex() + "f"
+
+
+@dataclass(frozen=True)
+class TensorLayout:
+    """A tensor as the host C stores it: NHWC, a matrix rows x features as H x 1 x C."""
+
+    h: int
+    w: int
+    c: int
+    dtype: DType
+
+    @staticmethod
+    def of(qtype: QType, where: str) -> TensorLayout:
+        shape = qtype.shape
+        if qtype.dtype not in C_DTYPE:
+            raise HwgenError(f"{where}: {qtype.dtype.value} tensors have no host kernels")
+        if len(shape) == 4 and shape[0] == 1:
+            return TensorLayout(shape[2], shape[3], shape[1], qtype.dtype)
+        if len(shape) == 2:
+            return TensorLayout(shape[0], 1, shape[1], qtype.dtype)
+        raise HwgenError(f"{where}: tensors of shape {list(shape)} (batch 1, 2-D or 4-D only)")
+
+    @property
+    def row_bytes(self) -> int:
+        return self.w * self.c * self.dtype.numpy.itemsize
+
+    @property
+    def bytes(self) -> int:
+        return self.h * self.row_bytes
+
+    def c_struct(self) -> dict[str, Any]:
+        return {"h": self.h, "w": self.w, "c": self.c, "dtype": C_DTYPE[self.dtype]}
+
+    def rows_of(self, per_row: int, dtype: DType | None = None) -> TensorLayout:
+        """The same elements seen as rows of `per_row`: element-wise layers tile any way."""
+        total = self.h * self.w * self.c
+        return TensorLayout(total // per_row, 1, per_row, dtype or self.dtype)
+
+
+@dataclass
+class LayerC:
+    """What the schedule knows of one layer, for tracing and mismatch reports."""
+
+    index: int
+    node: str
+    output: str
+    layout: TensorLayout
+    rows_per_tile: int  # 0: the layer is not tiled
+    row_elements: int  # elements in one tiling row (NHWC order)
+
+    def tile_of(self, nhwc_index: int) -> int:
+        if not self.rows_per_tile:
+            return 0
+        return nhwc_index // (self.row_elements * self.rows_per_tile)
+
+
+@dataclass
+class CNetwork:
+    directory: Path
+    layers: list[LayerC] = field(default_factory=list)
+    inputs: list[tuple[str, TensorLayout]] = field(default_factory=list)
+    outputs: list[tuple[str, TensorLayout]] = field(default_factory=list)
+
+    @property
+    def sources(self) -> list[Path]:
+        return sorted(self.directory.glob("*.c"))
+
+
+def _rows_per_tile(
+    node: Node, out: TensorLayout, ins: list[TensorLayout], window: tuple[int, int, int], l1: int
+) -> int:
+    """The most output rows whose double-buffered inputs and output fit L1 (sw/tiling.c)."""
+    kernel, stride, dilation = window
+    for rows in range(out.h, 0, -1):
+        in_rows = (rows - 1) * stride + dilation * (kernel - 1) + 1
+        need = rows * out.row_bytes + sum(2 * in_rows * t.row_bytes for t in ins)
+        if need <= l1:
+            return rows
+    need = out.row_bytes + sum(2 * (dilation * (kernel - 1) + 1) * t.row_bytes for t in ins)
+    raise HwgenError(
+        f"cannot be tiled into L1 = {l1} bytes: one output row needs {need} bytes (raise --l1)",
+        node=node.name,
+        op=node.op.value,
+    )
+
+
+class _Emitter:
+    def __init__(self, comp: Compilation, l2: dict[str, int]) -> None:
+        self.comp = comp
+        self.graph: Graph = comp.graph
+        self.l1 = comp.options.l1
+        self.l2 = l2
+        assert comp.npu is not None
+        self.plans: dict[str, NpuLayerPlan] = {p.node: p for p in comp.npu.layers}
+
+    def layout(self, tensor: str, node: Node) -> TensorLayout:
+        try:
+            return TensorLayout.of(self.graph.type_of(tensor), f"node '{node.name}'")
+        except HwgenError as exc:
+            raise HwgenError(exc.reason) from None
+
+    def refuse(self, node: Node, why: str) -> HwgenError:
+        return HwgenError(f"no host kernel: {why}", node=node.name, op=node.op.value)
+
+    def layer(self, node: Node) -> tuple[dict[str, Any], int, int]:
+        """The template's view of a node, its tile height (0 when untiled) and the elements
+        of one tiling row."""
+        g = self.graph
+        out = self.layout(node.outputs[0], node)
+        ins = [self.layout(t, node) for t in node.inputs if not g.is_constant(t)]
+        entry: dict[str, Any] = {
+            "name": node.name,
+            "kind": node.op.value,
+            "out": out.c_struct(),
+            "in_offsets": [self.l2[t] for t in node.inputs if not g.is_constant(t)],
+            "out_offset": self.l2[node.outputs[0]],
+            "out_bytes": out.bytes,
+            "job": None,
+        }
+        window = (1, 1, 1)
+        if node.op in ELEMENTWISE and node.target is Target.HOST:
+            # Rows of one element (one pixel's channels where the parameters are per channel)
+            # let element-wise layers tile finely whatever their shape.
+            per_row = out.c if self._per_channel(node) else 1
+            out = out.rows_of(per_row)
+            ins = [t.rows_of(per_row) for t in ins]
+            entry["out"] = out.c_struct()
+        if node.target is Target.NPU:
+            plan = self.plans[node.name]
+            entry.update(
+                kind="npu",
+                descriptor=[f"{v & 0xFFFFFFFF}u" for v in plan.command.as_dict().values()],
+                **{"in": ins[0].c_struct()},
+                cin_blocks=plan.command.cin_blocks,
+                cout_blocks=plan.command.cout_blocks,
+                pad_value=plan.command.pad_value,
+            )
+            return entry, 0, 0
+        op = node.op
+        if op in (OpKind.QUANTIZE, OpKind.DEQUANTIZE):
+            qtype = g.type_of(node.outputs[0] if op is OpKind.QUANTIZE else node.inputs[0])
+            assert qtype.quant is not None
+            per_channel = qtype.quant.per_channel
+            if per_channel and qtype.quant.axis != 1:
+                raise self.refuse(
+                    node, f"per-channel axis {qtype.quant.axis} (channel axis 1 only)"
+                )
+            entry.update(
+                scale=[c_float(v) for v in qtype.quant.scale],
+                zero_point=[int(v) for v in qtype.quant.zero_point],
+                per_channel=int(per_channel),
+                rows_fn=f"rows_{op.value}",
+            )
+        elif op in (OpKind.MAXPOOL, OpKind.AVGPOOL):
+            attrs = node.attrs
+            assert isinstance(attrs, PoolAttrs)
+            geom = attrs.geometry
+            entry.update(
+                k=geom.kernel,
+                s=geom.strides,
+                p=geom.pads[:2],
+                d=geom.dilations,
+                count_include_pad=int(attrs.count_include_pad),
+                rows_fn=f"rows_{op.value}",
+                **self._qparams(node),
+            )
+            window = (geom.kernel[0], geom.strides[0], geom.dilations[0])
+            entry["pad_top"] = geom.pads[0]
+        elif op is OpKind.GLOBAL_AVGPOOL:
+            assert isinstance(node.attrs, GlobalPoolAttrs)
+            if node.attrs.channels_last:
+                raise self.refuse(node, "channels_last global pooling")
+            entry.update(self._qparams(node))
+            entry["in"] = ins[0].c_struct()
+            src = ins[0]
+            rows = next(
+                (r for r in range(src.h, 0, -1) if 4 * src.c + 2 * r * src.row_bytes <= self.l1), 0
+            )
+            if rows == 0:
+                raise HwgenError(
+                    f"cannot be tiled into L1 = {self.l1} bytes", node=node.name, op=op.value
+                )
+            entry["rows_per_tile"] = rows
+            return entry, rows, 0
+        elif op is OpKind.ADD:
+            a, b = (g.type_of(t) for t in node.inputs)
+            if a.shape != b.shape:
+                raise self.refuse(node, f"broadcasting add {list(a.shape)} + {list(b.shape)}")
+            qa, qb, qy = (self._single(t) for t in (*node.inputs, node.outputs[0]))
+            entry.update(
+                a=ins[0].c_struct(),
+                b=ins[1].c_struct(),
+                a_scale=qa[0],
+                a_zp=qa[1],
+                b_scale=qb[0],
+                b_zp=qb[1],
+                y_scale=qy[0],
+                y_zp=qy[1],
+                rows_fn="rows_add",
+            )
+        elif op is OpKind.CLAMP:
+            assert isinstance(node.attrs, ClampAttrs)
+            entry.update(lower=node.attrs.lower, upper=node.attrs.upper, rows_fn="rows_clamp")
+        elif op is OpKind.CONV:
+            entry.update(self._host_conv(node))
+            attrs = node.attrs
+            assert isinstance(attrs, ConvAttrs)
+            window = (
+                attrs.geometry.kernel[0],
+                attrs.geometry.strides[0],
+                attrs.geometry.dilations[0],
+            )
+            entry["pad_top"] = attrs.geometry.pads[0]
+        elif op is OpKind.RESHAPE:
+            source_type = g.type_of(node.inputs[0])
+            if len(source_type.shape) == 4 and source_type.shape[2] * source_type.shape[3] > 1:
+                entry.update(kind="flatten", **{"in": ins[0].c_struct()})
+            else:
+                entry.update(kind="copy", bytes=out.bytes)
+            return entry, 0, 0
+        else:
+            raise self.refuse(node, f"{op.value} has no host kernel yet")
+        if "in" not in entry:
+            entry["in"] = ins[0].c_struct()
+        rows = _rows_per_tile(node, out, ins, window, self.l1)
+        entry["job"] = {
+            "inputs": [t.c_struct() for t in ins],
+            "tiling": {
+                "rows_per_tile": rows,
+                "kernel_h": window[0],
+                "stride_h": window[1],
+                "pad_top": entry.get("pad_top", 0),
+                "dilation_h": window[2],
+            },
+        }
+        return entry, rows, out.w * out.c
+
+    def _per_channel(self, node: Node) -> bool:
+        if node.op not in (OpKind.QUANTIZE, OpKind.DEQUANTIZE):
+            return False
+        tensor = node.outputs[0] if node.op is OpKind.QUANTIZE else node.inputs[0]
+        quant = self.graph.type_of(tensor).quant
+        return quant is not None and quant.per_channel
+
+    def _single(self, tensor: str) -> tuple[str, int]:
+        quant = self.graph.type_of(tensor).quant
+        assert quant is not None
+        return c_float(float(quant.scale[0])), int(quant.zero_point[0])
+
+    def _qparams(self, node: Node) -> dict[str, Any]:
+        (xs, xz), (ys, yz) = self._single(node.inputs[0]), self._single(node.outputs[0])
+        return {"x_scale": xs, "x_zp": xz, "y_scale": ys, "y_zp": yz}
+
+    def _host_conv(self, node: Node) -> dict[str, Any]:
+        g = self.graph
+        attrs = node.attrs
+        assert isinstance(attrs, ConvAttrs)
+        if attrs.output.mode is not OutputMode.REQUANT:
+            raise self.refuse(node, "convolution without requantization (ConvInteger)")
+        if not g.is_constant(node.inputs[1]):
+            raise self.refuse(node, "convolution with runtime weights")
+        w = g.constants[node.inputs[1]].astype(np.int8)
+        o = w.shape[0]
+        bias = (
+            g.constants[node.inputs[2]].astype(np.int32)
+            if len(node.inputs) > 2
+            else np.zeros(o, np.int32)
+        )
+        out = attrs.output
+        lower, upper = out.clamp or (out.dtype.qmin, out.dtype.qmax)
+        geom = attrs.geometry
+        return {
+            "weights": [int(v) for v in w.transpose(0, 2, 3, 1).reshape(-1)],
+            "bias": [int(v) for v in bias.reshape(-1)],
+            "w_zp": [int(v) for v in np.broadcast_to(attrs.w_zero_point, (o,))],
+            "multiplier": [c_float(v) for v in np.broadcast_to(out.multiplier, (o,))],
+            "k": geom.kernel,
+            "s": geom.strides,
+            "p": geom.pads[:2],
+            "d": geom.dilations,
+            "group": attrs.group,
+            "x_zp": attrs.x_zero_point,
+            "y_zp": out.zero_point,
+            "lower": lower,
+            "upper": upper,
+            "rows_fn": "rows_conv",
+        }
+
+
+def _npu_words(comp: Compilation) -> tuple[list[int], list[int], int, int]:
+    """The NPU's weight blocks and parameter words as the data port takes them."""
+    assert comp.npu is not None
+    config = comp.npu.config
+    m = config.array
+    block_bytes = beats(8 * m * m, config.data_width) * config.data_width // 8
+    param_bytes = beats(param_layout(config).size, config.data_width) * config.data_width // 8
+    weights = bytearray()
+    for block in comp.npu.weight_blocks:
+        weights += block.astype(np.int8).tobytes().ljust(block_bytes, b"\0")
+    params = bytearray()
+    layout = param_layout(config)
+    for plan in comp.npu.layers:
+        from hwgen.npu.program import channel_parameters
+
+        bias, fields = channel_parameters(plan.layer, m)
+        for ch in range(bias.size):
+            word = pack(
+                layout,
+                {"bias": int(bias[ch]), "params": {k: int(v[ch]) for k, v in fields.items()}},
+            )
+            params += word.to_bytes(param_bytes, "little")
+    return list(weights), list(params), len(comp.npu.weight_blocks), len(params) // param_bytes
+
+
+def npu_config_values(config: NpuConfig) -> dict[str, Any]:
+    dw = config.data_width
+    return {
+        "array": config.array,
+        "magic": csr.MAGIC,
+        "descriptor_fields": len(csr.DESCRIPTOR_FIELDS),
+        "act_word_bytes": beats(8 * config.array, dw) * dw // 8,
+        "block_bytes": beats(8 * config.array**2, dw) * dw // 8,
+        "param_bytes": beats(param_layout(config).size, dw) * dw // 8,
+        "registers": [(reg.name, int(reg)) for reg in csr.Reg],
+        "constants": [
+            ("DMA_ACT_BANK0", 0),
+            ("DMA_ACT_BANK1", 1),
+            ("DMA_WEIGHTS", 2),
+            ("DMA_PARAMS", 3),
+            ("CTRL_START", csr.CTRL_START),
+            ("CTRL_IRQ_ENABLE", csr.CTRL_IRQ_ENABLE),
+            ("STATUS_BUSY", csr.STATUS_BUSY),
+            ("STATUS_DONE", csr.STATUS_DONE),
+            ("STATUS_ERROR_SHIFT", csr.STATUS_ERROR_SHIFT),
+            ("DMA_READ", csr.DMA_READ),
+        ],
+    }
+
+
+def generate_c(comp: Compilation, directory: Path) -> CNetwork:
+    assert comp.npu is not None and comp.memory is not None
+    directory.mkdir(parents=True, exist_ok=True)
+    for name in RUNTIME:
+        shutil.copyfile(SW / name, directory / name)
+    l2 = {a.tensor: a.offset for a in comp.memory.allocations}
+    emitter = _Emitter(comp, l2)
+    network = CNetwork(directory)
+    layers = []
+    for index, node in enumerate(comp.graph.nodes):
+        entry, rows, row_elements = emitter.layer(node)
+        layers.append(entry)
+        network.layers.append(
+            LayerC(
+                index,
+                node.name,
+                node.outputs[0],
+                emitter.layout(node.outputs[0], node),
+                rows,
+                row_elements,
+            )
+        )
+    graph = comp.graph
+    for names, target in ((graph.inputs, network.inputs), (graph.outputs, network.outputs)):
+        for name in names:
+            target.append((name, TensorLayout.of(graph.type_of(name), f"graph tensor '{name}'")))
+    weights, params, weight_words, param_words = _npu_words(comp)
+    banner = f"Generated by hwgen {__version__}; do not edit."
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(SW / "templates"),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    values = {
+        "banner": banner,
+        "layers": layers,
+        "l1_bytes": comp.options.l1,
+        "l2_bytes": max(comp.memory.peak, 16),
+        "inputs": [{"offset": l2[n], "bytes": t.bytes} for n, t in network.inputs],
+        "outputs": [{"offset": l2[n], "bytes": t.bytes} for n, t in network.outputs],
+        "npu_weights": weights,
+        "npu_params": params,
+        "npu_weight_words": weight_words,
+        "npu_param_words": param_words,
+    }
+    for template, filename in (("network.c.j2", "network.c"), ("network.h.j2", "network.h")):
+        (directory / filename).write_text(env.get_template(template).render(values))
+    (directory / "npu_config.h").write_text(
+        env.get_template("npu_config.h.j2").render(
+            banner=banner, **npu_config_values(comp.npu.config)
+        )
+    )
+    return network

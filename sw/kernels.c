@@ -1,0 +1,255 @@
+#include "kernels.h"
+
+#include <math.h>
+#include <string.h>
+
+size_t dtype_size(dtype_t dtype) { return dtype == DT_FLOAT32 ? 4 : 1; }
+
+static int32_t qmin(dtype_t dtype) { return dtype == DT_INT8 ? -128 : 0; }
+static int32_t qmax(dtype_t dtype) { return dtype == DT_INT8 ? 127 : 255; }
+
+static int32_t load(const void *base, dtype_t dtype, size_t index) {
+    return dtype == DT_INT8 ? ((const int8_t *)base)[index] : ((const uint8_t *)base)[index];
+}
+
+static void store(void *base, dtype_t dtype, size_t index, int32_t value) {
+    if (dtype == DT_INT8) {
+        ((int8_t *)base)[index] = (int8_t)value;
+    } else {
+        ((uint8_t *)base)[index] = (uint8_t)value;
+    }
+}
+
+static float clampf(float v, float lo, float hi) { return v < lo ? lo : (v > hi ? hi : v); }
+
+static int32_t clampi(int32_t v, int32_t lo, int32_t hi) { return v < lo ? lo : (v > hi ? hi : v); }
+
+/* onnxruntime's requantization: f32(acc) * M in float32, clamp to [lo - zp, hi - zp], round
+ * half to even (nearbyintf in the default rounding mode), add zp. */
+static int32_t requantize(int32_t acc, float multiplier, int32_t zp, int32_t lo, int32_t hi) {
+    float f = (float)acc * multiplier;
+    f = clampf(f, (float)(lo - zp), (float)(hi - zp));
+    return (int32_t)nearbyintf(f) + zp;
+}
+
+void kernel_quantize(const quant_layer_t *l, const void *in, void *out, int32_t rows) {
+    const float *x = in;
+    int32_t c = l->out.c;
+    size_t count = (size_t)rows * (size_t)l->out.w * (size_t)c;
+    int32_t lo = qmin(l->out.dtype), hi = qmax(l->out.dtype);
+    for (size_t i = 0; i < count; i++) {
+        size_t ch = l->per_channel ? i % (size_t)c : 0;
+        int32_t zp = l->zero_point[ch];
+        float v = x[i] / l->scale[ch]; /* a true division, as onnxruntime */
+        v = clampf(v, (float)(lo - zp), (float)(hi - zp));
+        store(out, l->out.dtype, i, (int32_t)nearbyintf(v) + zp);
+    }
+}
+
+void kernel_dequantize(const quant_layer_t *l, const void *in, void *out, int32_t rows) {
+    float *y = out;
+    int32_t c = l->in.c;
+    size_t count = (size_t)rows * (size_t)l->in.w * (size_t)c;
+    for (size_t i = 0; i < count; i++) {
+        size_t ch = l->per_channel ? i % (size_t)c : 0;
+        y[i] = (float)(load(in, l->in.dtype, i) - l->zero_point[ch]) * l->scale[ch];
+    }
+}
+
+void kernel_maxpool(const pool_layer_t *l, const void *in, int32_t in_row0, int32_t in_rows,
+                    void *out, int32_t out_row0, int32_t out_rows) {
+    int32_t w = l->in.w, c = l->in.c;
+    for (int32_t r = 0; r < out_rows; r++) {
+        int32_t oh = out_row0 + r;
+        for (int32_t ow = 0; ow < l->out.w; ow++) {
+            for (int32_t ch = 0; ch < c; ch++) {
+                int32_t best = INT32_MIN;
+                for (int32_t ky = 0; ky < l->kernel_h; ky++) {
+                    int32_t ih = oh * l->stride_h - l->pad_top + ky * l->dilation_h;
+                    if (ih < 0 || ih >= l->in.h || ih < in_row0 || ih >= in_row0 + in_rows) {
+                        continue;
+                    }
+                    for (int32_t kx = 0; kx < l->kernel_w; kx++) {
+                        int32_t iw = ow * l->stride_w - l->pad_left + kx * l->dilation_w;
+                        if (iw < 0 || iw >= w) {
+                            continue;
+                        }
+                        size_t idx = ((size_t)(ih - in_row0) * (size_t)w + (size_t)iw) * (size_t)c + (size_t)ch;
+                        int32_t v = load(in, l->in.dtype, idx);
+                        best = v > best ? v : best;
+                    }
+                }
+                store(out, l->out.dtype, ((size_t)r * (size_t)l->out.w + (size_t)ow) * (size_t)c + (size_t)ch, best);
+            }
+        }
+    }
+}
+
+/* com.microsoft QLinearAveragePool: dequantize, sum the window in (h, w) order in float32,
+ * divide by the count (the whole kernel with count_include_pad, the taps inside the image
+ * otherwise), then nearbyintf(y / ys + yzp), saturated. */
+void kernel_avgpool(const pool_layer_t *l, const void *in, int32_t in_row0, int32_t in_rows,
+                    void *out, int32_t out_row0, int32_t out_rows) {
+    int32_t w = l->in.w, c = l->in.c;
+    int32_t lo = qmin(l->out.dtype), hi = qmax(l->out.dtype);
+    (void)in_rows;
+    for (int32_t r = 0; r < out_rows; r++) {
+        int32_t oh = out_row0 + r;
+        int32_t hstart = oh * l->stride_h - l->pad_top;
+        int32_t hend = hstart + l->kernel_h < l->in.h ? hstart + l->kernel_h : l->in.h;
+        hstart = hstart > 0 ? hstart : 0;
+        for (int32_t ow = 0; ow < l->out.w; ow++) {
+            int32_t wstart = ow * l->stride_w - l->pad_left;
+            int32_t wend = wstart + l->kernel_w < w ? wstart + l->kernel_w : w;
+            wstart = wstart > 0 ? wstart : 0;
+            int32_t count = l->count_include_pad ? l->kernel_h * l->kernel_w
+                                                 : (hend - hstart) * (wend - wstart);
+            for (int32_t ch = 0; ch < c; ch++) {
+                float sum = 0.0f;
+                for (int32_t ih = hstart; ih < hend; ih++) {
+                    for (int32_t iw = wstart; iw < wend; iw++) {
+                        size_t idx = ((size_t)(ih - in_row0) * (size_t)w + (size_t)iw) * (size_t)c + (size_t)ch;
+                        sum += l->x_scale * (float)(load(in, l->in.dtype, idx) - l->x_zero_point);
+                    }
+                }
+                float mean = sum / (float)count;
+                float y = nearbyintf(mean / l->y_scale + (float)l->y_zero_point);
+                int32_t q = (int32_t)clampf(y, (float)lo, (float)hi);
+                store(out, l->out.dtype, ((size_t)r * (size_t)l->out.w + (size_t)ow) * (size_t)c + (size_t)ch, q);
+            }
+        }
+    }
+}
+
+void kernel_global_avgpool_accumulate(const global_pool_layer_t *l, const void *in, int32_t rows,
+                                      int32_t *sums) {
+    int32_t c = l->in.c;
+    size_t pixels = (size_t)rows * (size_t)l->in.w;
+    for (size_t p = 0; p < pixels; p++) {
+        for (int32_t ch = 0; ch < c; ch++) {
+            sums[ch] += load(in, l->in.dtype, p * (size_t)c + (size_t)ch) - l->x_zero_point;
+        }
+    }
+}
+
+/* MLAS's rule: the exact int32 sum times f32(xs / f32(ys * N)), then as requantize. */
+void kernel_global_avgpool_finish(const global_pool_layer_t *l, const int32_t *sums, void *out) {
+    float count = (float)(l->in.h * l->in.w);
+    float scale = l->x_scale / (l->y_scale * count);
+    for (int32_t ch = 0; ch < l->in.c; ch++) {
+        store(out, l->out.dtype, (size_t)ch,
+              requantize(sums[ch], scale, l->y_zero_point, qmin(l->out.dtype), qmax(l->out.dtype)));
+    }
+}
+
+/* com.microsoft QLinearAdd with MLAS's single-rounding fused multiply-adds. */
+void kernel_add(const add_layer_t *l, const void *a, const void *b, void *out, int32_t rows) {
+    float rac = l->a_scale / l->y_scale;
+    float rbc = l->b_scale / l->y_scale;
+    float k = (float)l->y_zero_point - fmaf(rac, (float)l->a_zero_point, rbc * (float)l->b_zero_point);
+    int32_t lo = qmin(l->out.dtype), hi = qmax(l->out.dtype);
+    size_t count = (size_t)rows * (size_t)l->out.w * (size_t)l->out.c;
+    for (size_t i = 0; i < count; i++) {
+        float av = (float)load(a, l->a.dtype, i);
+        float bv = (float)load(b, l->b.dtype, i);
+        float y = nearbyintf(fmaf(av, rac, fmaf(bv, rbc, k)));
+        store(out, l->out.dtype, i, (int32_t)clampf(y, (float)lo, (float)hi));
+    }
+}
+
+void kernel_clamp(const clamp_layer_t *l, const void *in, void *out, int32_t rows) {
+    size_t count = (size_t)rows * (size_t)l->out.w * (size_t)l->out.c;
+    for (size_t i = 0; i < count; i++) {
+        store(out, l->out.dtype, i, clampi(load(in, l->in.dtype, i), l->lower, l->upper));
+    }
+}
+
+void kernel_conv(const conv_layer_t *l, const void *in, int32_t in_row0, int32_t in_rows,
+                 void *out, int32_t out_row0, int32_t out_rows) {
+    int32_t w = l->in.w, c = l->in.c, o = l->out.c;
+    int32_t cg = c / l->group, og = o / l->group;
+    (void)in_rows;
+    for (int32_t r = 0; r < out_rows; r++) {
+        int32_t oh = out_row0 + r;
+        for (int32_t ow = 0; ow < l->out.w; ow++) {
+            for (int32_t oc = 0; oc < o; oc++) {
+                int32_t g = oc / og;
+                int32_t acc = l->bias ? l->bias[oc] : 0;
+                for (int32_t ky = 0; ky < l->kernel_h; ky++) {
+                    int32_t ih = oh * l->stride_h - l->pad_top + ky * l->dilation_h;
+                    if (ih < 0 || ih >= l->in.h) {
+                        continue; /* padding holds the zero point: no contribution */
+                    }
+                    for (int32_t kx = 0; kx < l->kernel_w; kx++) {
+                        int32_t iw = ow * l->stride_w - l->pad_left + kx * l->dilation_w;
+                        if (iw < 0 || iw >= w) {
+                            continue;
+                        }
+                        size_t base = ((size_t)(ih - in_row0) * (size_t)w + (size_t)iw) * (size_t)c + (size_t)(g * cg);
+                        const int8_t *wk = l->weights + (((size_t)oc * (size_t)l->kernel_h + (size_t)ky) * (size_t)l->kernel_w + (size_t)kx) * (size_t)cg;
+                        for (int32_t i = 0; i < cg; i++) {
+                            int32_t xv = load(in, l->in.dtype, base + (size_t)i) - l->x_zero_point;
+                            int32_t wv = (int32_t)wk[i] - l->w_zero_point[oc];
+                            /* int32 arithmetic wraps like onnxruntime's, through unsigned */
+                            acc = (int32_t)((uint32_t)acc + (uint32_t)(xv * wv));
+                        }
+                    }
+                }
+                store(out, l->out.dtype, ((size_t)r * (size_t)l->out.w + (size_t)ow) * (size_t)o + (size_t)oc,
+                      requantize(acc, l->multiplier[oc], l->y_zero_point, l->lower, l->upper));
+            }
+        }
+    }
+}
+
+/* Flatten of an NCHW tensor, stored NHWC: the output follows the NCHW order. */
+void flatten_nhwc_to_nchw(const flatten_layer_t *l, const void *in, void *out) {
+    size_t elem = dtype_size(l->in.dtype);
+    size_t hw = (size_t)l->in.h * (size_t)l->in.w;
+    const uint8_t *src = in;
+    uint8_t *dst = out;
+    for (size_t ch = 0; ch < (size_t)l->in.c; ch++) {
+        for (size_t p = 0; p < hw; p++) {
+            memcpy(dst + (ch * hw + p) * elem, src + (p * (size_t)l->in.c + ch) * elem, elem);
+        }
+    }
+}
+
+void rows_quantize(const void *layer, const uint8_t *const *in, int32_t in_row0, int32_t in_rows,
+                   uint8_t *out, int32_t out_row0, int32_t out_rows) {
+    (void)in_row0, (void)in_rows, (void)out_row0;
+    kernel_quantize(layer, in[0], out, out_rows);
+}
+
+void rows_dequantize(const void *layer, const uint8_t *const *in, int32_t in_row0, int32_t in_rows,
+                     uint8_t *out, int32_t out_row0, int32_t out_rows) {
+    (void)in_row0, (void)in_rows, (void)out_row0;
+    kernel_dequantize(layer, in[0], out, out_rows);
+}
+
+void rows_maxpool(const void *layer, const uint8_t *const *in, int32_t in_row0, int32_t in_rows,
+                  uint8_t *out, int32_t out_row0, int32_t out_rows) {
+    kernel_maxpool(layer, in[0], in_row0, in_rows, out, out_row0, out_rows);
+}
+
+void rows_avgpool(const void *layer, const uint8_t *const *in, int32_t in_row0, int32_t in_rows,
+                  uint8_t *out, int32_t out_row0, int32_t out_rows) {
+    kernel_avgpool(layer, in[0], in_row0, in_rows, out, out_row0, out_rows);
+}
+
+void rows_add(const void *layer, const uint8_t *const *in, int32_t in_row0, int32_t in_rows,
+              uint8_t *out, int32_t out_row0, int32_t out_rows) {
+    (void)in_row0, (void)in_rows, (void)out_row0;
+    kernel_add(layer, in[0], in[1], out, out_rows);
+}
+
+void rows_clamp(const void *layer, const uint8_t *const *in, int32_t in_row0, int32_t in_rows,
+                uint8_t *out, int32_t out_row0, int32_t out_rows) {
+    (void)in_row0, (void)in_rows, (void)out_row0;
+    kernel_clamp(layer, in[0], out, out_rows);
+}
+
+void rows_conv(const void *layer, const uint8_t *const *in, int32_t in_row0, int32_t in_rows,
+               uint8_t *out, int32_t out_row0, int32_t out_rows) {
+    kernel_conv(layer, in[0], in_row0, in_rows, out, out_row0, out_rows);
+}

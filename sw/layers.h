@@ -1,0 +1,72 @@
+/* Host layer descriptors: everything a kernel needs, computed by the compiler in Python and
+ * emitted as constant tables. Tensors are NHWC (a matrix rows x features is H = rows, W = 1,
+ * C = features); element types are int8, uint8 or float32. */
+#ifndef HWGEN_LAYERS_H
+#define HWGEN_LAYERS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum { DT_INT8 = 0, DT_UINT8 = 1, DT_FLOAT32 = 2 } dtype_t;
+
+typedef struct {
+    int32_t h, w, c;
+    dtype_t dtype;
+} tensor_shape_t;
+
+/* Output rows are computed a tile at a time; a tile's input rows follow from the window. */
+typedef struct {
+    int32_t rows_per_tile;
+    int32_t kernel_h, stride_h, pad_top, dilation_h;
+} row_tiling_t;
+
+typedef struct {
+    tensor_shape_t in, out;
+    const float *scale; /* per channel (or one) */
+    const int32_t *zero_point;
+    int32_t per_channel;
+} quant_layer_t;
+
+typedef struct {
+    tensor_shape_t in, out;
+    int32_t kernel_h, kernel_w, stride_h, stride_w, pad_top, pad_left, dilation_h, dilation_w;
+    /* average pooling only */
+    int32_t count_include_pad;
+    float x_scale, y_scale;
+    int32_t x_zero_point, y_zero_point;
+} pool_layer_t;
+
+typedef struct {
+    tensor_shape_t in, out;
+    float x_scale, y_scale;
+    int32_t x_zero_point, y_zero_point;
+} global_pool_layer_t;
+
+typedef struct {
+    tensor_shape_t a, b, out;
+    float a_scale, b_scale, y_scale;
+    int32_t a_zero_point, b_zero_point, y_zero_point;
+} add_layer_t;
+
+typedef struct {
+    tensor_shape_t in, out;
+    int32_t lower, upper;
+} clamp_layer_t;
+
+typedef struct {
+    tensor_shape_t in, out;
+    int32_t kernel_h, kernel_w, stride_h, stride_w, pad_top, pad_left, dilation_h, dilation_w;
+    int32_t group;
+    const int8_t *weights; /* O, KH, KW, C/group */
+    const int32_t *bias;   /* O */
+    int32_t x_zero_point;
+    const int32_t *w_zero_point; /* O */
+    const float *multiplier;     /* O */
+    int32_t y_zero_point, lower, upper;
+} conv_layer_t;
+
+typedef struct {
+    tensor_shape_t in, out;
+} flatten_layer_t;
+
+#endif
