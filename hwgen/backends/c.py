@@ -10,7 +10,7 @@ import subprocess
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -111,6 +111,21 @@ class HostProgram:
         self.graph = graph
         self.lib = ctypes.CDLL(str(library))
         self.trace: Callable[[int, bytes], None] | None = None
+        # ctypes prints and drops an exception raised in a callback, and C carries on: the
+        # first one is kept here and raised once control is back in Python.
+        self._failure: BaseException | None = None
+
+        def guarded(fn: Callable[..., Any], default: Any = None) -> Callable[..., Any]:
+            def call(*args: Any) -> Any:
+                if self._failure is not None:
+                    return default
+                try:
+                    return fn(*args)
+                except BaseException as exc:  # handed back to the caller of the C
+                    self._failure = exc
+                    return default
+
+            return call
 
         def stream_write(ptr: int, size: int) -> None:
             npu.stream_write(ctypes.string_at(ptr, size))
@@ -122,16 +137,18 @@ class HostProgram:
             if self.trace is not None:
                 self.trace(layer, ctypes.string_at(ptr, size))
 
-        # Kept on the object: ctypes callbacks must outlive every call into C.
+        # Kept on the object: ctypes callbacks must outlive every call into C. After a
+        # failure, register reads answer all ones (DONE set) so that the C stops waiting.
         self._callbacks = _Callbacks(
-            _READ32(npu.read32),
-            _WRITE32(npu.write32),
-            _STREAM(stream_write),
-            _STREAM(stream_read),
-            _TRACE(trace),
+            _READ32(guarded(npu.read32, 0xFFFFFFFF)),
+            _WRITE32(guarded(npu.write32)),
+            _STREAM(guarded(stream_write)),
+            _STREAM(guarded(stream_read)),
+            _TRACE(guarded(trace)),
         )
         self.lib.hal_install(ctypes.byref(self._callbacks))
         status = self.lib.network_init()
+        self._raise_failure()
         if status != 0:
             raise HwgenError(f"network_init failed ({status}): the NPU does not match this C")
 
@@ -146,6 +163,7 @@ class HostProgram:
             *(ctypes.cast(b, ctypes.c_void_p).value for b in out_buffers)
         )
         status = self.lib.network_run(in_ptrs, out_ptrs)
+        self._raise_failure()
         if status != 0:
             layer = self.network.layers[status - 1]
             raise HwgenError(f"the NPU refused layer '{layer.node}'", node=layer.node)
@@ -153,6 +171,11 @@ class HostProgram:
             name: from_nhwc(buffer.raw, layout, self.graph.type_of(name).shape)
             for (name, layout), buffer in zip(self.network.outputs, out_buffers, strict=True)
         }
+
+    def _raise_failure(self) -> None:
+        failure, self._failure = self._failure, None
+        if failure is not None:
+            raise failure
 
     def run_checked(
         self, inputs: Mapping[str, npt.ArrayLike]

@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 import argparse
+import tempfile
+from pathlib import Path
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 from rich.console import Console
 
 from hwgen.backends import golden
+from hwgen.backends.c import BitMismatchError, HostProgram
+from hwgen.backends.functional_npu import FunctionalNpu
+from hwgen.backends.host import build_network
+from hwgen.compiler import CompileOptions
+from hwgen.errors import HwgenError
 from hwgen.frontend import load
+from hwgen.ir import Graph
 from hwgen.npz import load_npz, save_npz
 
-BACKENDS = ("golden",)
+BACKENDS = ("golden", "c")
 
 
 def add_parser(sub: Any) -> None:
@@ -23,18 +33,46 @@ def add_parser(sub: Any) -> None:
         "--backend",
         choices=BACKENDS,
         default="golden",
-        help="golden: the bit-exact numpy model (default)",
+        help="golden: the bit-exact numpy model (default); c: the generated host C with a "
+        "functional NPU, every layer checked against golden",
     )
+    p.add_argument("--array", type=int, default=8, help="array size M for c (default 8)")
+    p.add_argument("--l1", type=int, default=64 * 1024, help="host L1 bytes for c")
     p.set_defaults(handler=handle)
 
 
 def handle(args: argparse.Namespace) -> int:
     graph = load(args.model)
     inputs = load_npz(args.inputs)
-    outputs = golden.run(graph, inputs)
-    save_npz(args.outputs, outputs)
     console = Console(highlight=False)
+    if args.backend == "golden":
+        outputs = golden.run(graph, inputs)
+    else:
+        outputs = _run_c(graph, inputs, CompileOptions(array=args.array, l1=args.l1), console)
+    save_npz(args.outputs, outputs)
     for name, value in outputs.items():
         console.print(f"{name}: {value.dtype}{list(value.shape)}")
     console.print(f"wrote {args.outputs}")
     return 0
+
+
+def _run_c(
+    graph: Graph,
+    inputs: dict[str, npt.NDArray[np.generic]],
+    options: CompileOptions,
+    console: Console,
+) -> dict[str, npt.NDArray[np.generic]]:
+    golden.check_inputs(graph, inputs)
+    with tempfile.TemporaryDirectory(prefix="hwgen-c-") as tmp:
+        with console.status("compiling and building the host C"):
+            built = build_network(graph, options, Path(tmp))
+        assert built.compilation.npu is not None
+        program = HostProgram(
+            built.library, built.network, built.graph, FunctionalNpu(built.compilation.npu.config)
+        )
+        try:
+            outputs = program.run_checked(inputs)
+        except BitMismatchError as exc:
+            raise HwgenError(f"c backend differs from golden: {exc.mismatch.describe()}") from None
+    console.print(f"c backend: {len(built.network.layers)} layers equal golden, bit for bit")
+    return outputs

@@ -1,0 +1,185 @@
+"""The c backend: the generated host C (built with -Wall -Wextra -Werror) with a functional NPU
+behind its HAL equals the golden model on every layer, with multi-tile DMA on the host layers;
+a corrupted value is reported as layer, tile, element, expected, got."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+
+from examples import networks
+from examples.quantize import Format, quantize
+from hwgen.backends import golden
+from hwgen.backends.c import BitMismatchError, HostProgram, build_library
+from hwgen.backends.functional_npu import FunctionalNpu
+from hwgen.backends.host import BuiltNetwork, build_network
+from hwgen.compiler import CompileOptions
+from hwgen.frontend import lower_or_raise
+
+# L1 sizes small enough that the large host layers run in several tiles.
+NETWORKS: dict[str, tuple[Callable[[], onnx.ModelProto], tuple[int, ...], int]] = {
+    "mlp": (networks.mlp, networks.MLP_INPUT, 96),
+    "cnn": (networks.cnn, networks.CNN_INPUT, 1536),
+}
+
+
+@cache
+def model(name: str, fmt: Format, per_channel: bool) -> onnx.ModelProto:
+    build, shape, _ = NETWORKS[name]
+    return quantize(build(), shape, fmt, per_channel)
+
+
+def _build(
+    tmp: Path, name: str, fmt: Format, per_channel: bool, m: int, sanitize: bool = False
+) -> BuiltNetwork:
+    graph = lower_or_raise(model(name, fmt, per_channel))
+    options = CompileOptions(array=m, l1=NETWORKS[name][2])
+    return build_network(graph, options, tmp, sanitize=sanitize)
+
+
+def _program(built: BuiltNetwork) -> HostProgram:
+    assert built.compilation.npu is not None
+    return HostProgram(
+        built.library, built.network, built.graph, FunctionalNpu(built.compilation.npu.config)
+    )
+
+
+def _inputs(name: str, count: int, seed: int) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    shape = NETWORKS[name][1]
+    return [rng.uniform(-1.5, 1.5, size=shape).astype(np.float32) for _ in range(count)]
+
+
+@pytest.mark.parametrize("m", [4, 8])
+@pytest.mark.parametrize("per_channel", [False, True], ids=["per-tensor", "per-channel"])
+@pytest.mark.parametrize("fmt", list(Format), ids=lambda f: f.value)
+@pytest.mark.parametrize("name", sorted(NETWORKS))
+def test_c_backend_equals_golden(
+    tmp_path: Path, name: str, fmt: Format, per_channel: bool, m: int
+) -> None:
+    built = _build(tmp_path, name, fmt, per_channel, m)
+    program = _program(built)
+    for x in _inputs(name, 3, seed=m):
+        got = program.run_checked({"input": x})  # every layer is compared as it is produced
+        want = golden.run(built.graph, {"input": x})
+        for key, value in want.items():
+            np.testing.assert_array_equal(got[key].view(np.uint32), value.view(np.uint32))
+
+
+def test_large_host_layers_run_in_several_tiles(tmp_path: Path) -> None:
+    built = _build(tmp_path, "cnn", Format.QOPERATOR, True, 8)
+    tiles = {
+        layer.node: -(
+            -layer.layout.h
+            * layer.layout.w
+            * layer.layout.c
+            // (layer.row_elements * layer.rows_per_tile)
+        )
+        for layer in built.network.layers
+        if layer.rows_per_tile and layer.row_elements
+    }
+    for name in (
+        "input_QuantizeLinear",
+        "pool1_quant" if "pool1_quant" in tiles else "pool1",
+        "dw2_quant",
+        "add2_quant",
+        "pool2_quant",
+    ):
+        assert tiles[name] > 1, tiles
+
+
+def test_corrupted_npu_result_is_reported(tmp_path: Path) -> None:
+    built = _build(tmp_path, "cnn", Format.QOPERATOR, True, 4)
+    assert built.compilation.npu is not None
+    npu = FunctionalNpu(built.compilation.npu.config)
+    send = npu._send_outputs
+    layers_sent = []
+
+    def corrupt() -> None:
+        send()
+        layers_sent.append(1)
+        if len(layers_sent) == 2:  # one byte of the second NPU layer's results
+            npu._outgoing[5] ^= 0x01
+
+    npu._send_outputs = corrupt  # type: ignore[method-assign]
+    program = HostProgram(built.library, built.network, built.graph, npu)
+    with pytest.raises(BitMismatchError) as caught:
+        program.run_checked({"input": _inputs("cnn", 1, seed=0)[0]})
+    mismatch = caught.value.mismatch
+    assert mismatch.layer == "pw2_quant" and mismatch.count == 1
+    assert "layer 'pw2_quant', tile 0, element [" in str(caught.value)
+    assert int(mismatch.got) ^ int(mismatch.expected) != 0  # type: ignore[call-overload]
+
+
+def test_corrupted_host_constant_is_reported_with_its_tile(tmp_path: Path) -> None:
+    built = _build(tmp_path, "cnn", Format.QOPERATOR, True, 4)
+    source = tmp_path / "network.c"
+    text = source.read_text()
+    marker = "static const int32_t layer3_bias[] = { "
+    start = text.index(marker) + len(marker)
+    first = text[start : text.index(",", start)]
+    source.write_text(text[:start] + str(int(first) + 100000) + text[text.index(",", start) :])
+    library = build_library(built.network, tmp_path / "corrupt.so")
+    assert built.compilation.npu is not None
+    program = HostProgram(
+        library, built.network, built.graph, FunctionalNpu(built.compilation.npu.config)
+    )
+    with pytest.raises(BitMismatchError) as caught:
+        program.run_checked({"input": _inputs("cnn", 1, seed=0)[0]})
+    mismatch = caught.value.mismatch
+    assert mismatch.layer == "dw2_quant"
+    assert mismatch.element[1] == 0  # output channel 0 took the corrupted bias
+    layer = next(layer for layer in built.network.layers if layer.node == "dw2_quant")
+    assert layer.rows_per_tile < layer.layout.h  # several tiles, and the report names one
+
+
+def test_generated_c_runs_clean_under_sanitizers(tmp_path: Path) -> None:
+    """AddressSanitizer and UndefinedBehaviorSanitizer over a whole run, in a process that
+    preloads the ASan runtime (Python itself is not instrumented)."""
+    built = _build(tmp_path, "cnn", Format.QOPERATOR, True, 4, sanitize=True)
+    runtime = subprocess.run(
+        ["cc", "-print-file-name=libasan.so"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    if not Path(runtime).exists():
+        pytest.fail(f"the compiler has no ASan runtime ({runtime})")
+    script = textwrap.dedent(f"""
+        import numpy as np
+        from pathlib import Path
+        from hwgen.backends.c import HostProgram
+        from hwgen.backends.functional_npu import FunctionalNpu
+        from hwgen.backends.host import build_network
+        from hwgen.codegen.c_network import generate_c
+        from hwgen.compiler import CompileOptions, compile_graph
+        from tests.test_c_backend import model, _inputs
+        from examples.quantize import Format
+        from hwgen.frontend import lower_or_raise
+        graph = lower_or_raise(model("cnn", Format.QOPERATOR, True))
+        comp = compile_graph(graph, CompileOptions(array=4, l1=1536))
+        network = generate_c(comp, Path({str(tmp_path / "again")!r}))
+        program = HostProgram(Path({str(built.library)!r}), network, comp.graph,
+                              FunctionalNpu(comp.npu.config))
+        for x in _inputs("cnn", 2, seed=3):
+            program.run_checked({{"input": x}})
+        print("sanitized run ok")
+    """)
+    env = {
+        **os.environ,
+        "LD_PRELOAD": runtime,
+        "ASAN_OPTIONS": "detect_leaks=0",
+        "UBSAN_OPTIONS": "halt_on_error=1:print_stacktrace=1",
+        "PYTHONPATH": str(Path(__file__).resolve().parent.parent),
+    }
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, check=False
+    )
+    assert proc.returncode == 0 and "sanitized run ok" in proc.stdout, proc.stderr[-3000:]
+    assert "runtime error" not in proc.stderr, proc.stderr[-3000:]
