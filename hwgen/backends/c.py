@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from hwgen.backends import golden
-from hwgen.codegen.c_network import CNetwork, TensorLayout
+from hwgen.codegen.c_network import CNetwork, LayerC, TensorLayout
 from hwgen.errors import HwgenError
 from hwgen.ir import Graph
 
@@ -178,9 +178,12 @@ class HostProgram:
             raise failure
 
     def run_checked(
-        self, inputs: Mapping[str, npt.ArrayLike]
+        self,
+        inputs: Mapping[str, npt.ArrayLike],
+        after_layer: Callable[[LayerC], None] | None = None,
     ) -> dict[str, npt.NDArray[np.generic]]:
-        """Run, comparing every layer's output with the golden model as it is produced."""
+        """Run, comparing every layer's output with the golden model as it is produced;
+        `after_layer` sees each layer once it has been checked."""
         expected: dict[str, npt.NDArray[np.generic]] = {}
         golden.run(
             self.graph,
@@ -206,6 +209,8 @@ class HostProgram:
                         layer.node, tile, element, want[element], got[element], int((~same).sum())
                     )
                 )
+            if after_layer is not None:
+                after_layer(layer)
 
         self.trace = check
         try:

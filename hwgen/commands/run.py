@@ -13,6 +13,7 @@ from rich.console import Console
 
 from hwgen.backends import golden
 from hwgen.backends.c import BitMismatchError, HostProgram
+from hwgen.backends.cosim import run_cosim
 from hwgen.backends.functional_npu import FunctionalNpu
 from hwgen.backends.host import build_network
 from hwgen.compiler import CompileOptions
@@ -21,7 +22,7 @@ from hwgen.frontend import load
 from hwgen.ir import Graph
 from hwgen.npz import load_npz, save_npz
 
-BACKENDS = ("golden", "c")
+BACKENDS = ("golden", "c", "cosim")
 
 
 def add_parser(sub: Any) -> None:
@@ -34,7 +35,8 @@ def add_parser(sub: Any) -> None:
         choices=BACKENDS,
         default="golden",
         help="golden: the bit-exact numpy model (default); c: the generated host C with a "
-        "functional NPU, every layer checked against golden",
+        "functional NPU; cosim: the same C against the generated RTL under Verilator. The c "
+        "and cosim backends check every layer against golden as it is produced",
     )
     p.add_argument("--array", type=int, default=8, help="array size M for c (default 8)")
     p.add_argument("--l1", type=int, default=64 * 1024, help="host L1 bytes for c")
@@ -45,10 +47,20 @@ def handle(args: argparse.Namespace) -> int:
     graph = load(args.model)
     inputs = load_npz(args.inputs)
     console = Console(highlight=False)
+    options = CompileOptions(array=args.array, l1=args.l1)
     if args.backend == "golden":
         outputs = golden.run(graph, inputs)
+    elif args.backend == "c":
+        outputs = _run_c(graph, inputs, options, console)
     else:
-        outputs = _run_c(graph, inputs, CompileOptions(array=args.array, l1=args.l1), console)
+        golden.check_inputs(graph, inputs)
+        with console.status("co-simulating the host C with the NPU RTL (Verilator)"):
+            result = run_cosim(Path(args.model), [inputs], options)
+        outputs = result.outputs[0]
+        console.print(
+            f"cosim: every layer equals golden; {result.simulated_cycles:,} cycles "
+            f"simulated in {result.run_seconds:.1f} s"
+        )
     save_npz(args.outputs, outputs)
     for name, value in outputs.items():
         console.print(f"{name}: {value.dtype}{list(value.shape)}")

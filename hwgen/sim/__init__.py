@@ -1,0 +1,1 @@
+"""Simulation of the generated RTL under Verilator with cocotb (needs the dev extra)."""
