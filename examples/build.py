@@ -10,7 +10,11 @@ import onnx
 from examples import networks
 from examples.quantize import Format, quantize
 
-NETWORKS = {"mlp": (networks.mlp, networks.MLP_INPUT), "cnn": (networks.cnn, networks.CNN_INPUT)}
+NETWORKS = {
+    "mlp": (networks.mlp, networks.MLP_INPUT),
+    "cnn": (networks.cnn, networks.CNN_INPUT),
+    "resnet8": (networks.resnet8, networks.RESNET8_INPUT),
+}
 
 
 def main() -> None:

@@ -96,3 +96,32 @@ def cnn(seed: int = 0) -> onnx.ModelProto:
     h = b.node("Flatten", [h], "flatten", axis=1)
     out = b.gemm(h, "fc", 32, 10)
     return b.model("cnn", CNN_INPUT, out, (1, 10))
+
+
+RESNET8_INPUT = (1, 3, 32, 32)
+
+
+def resnet8(seed: int = 0) -> onnx.ModelProto:
+    """The MLPerf Tiny image-classification ResNet (batch norm folded into the convolutions,
+    no final softmax): 3 residual stacks of 16, 32 and 64 channels, about 12.5 M MACs."""
+    b = _Builder(seed)
+    h = b.node("Relu", [b.conv("input", "conv0", 3, 16, 3)], "conv0.relu")
+    channels = 16
+    for stack, width in enumerate((16, 32, 64), start=1):
+        stride = 1 if stack == 1 else 2
+        name = f"stack{stack}"
+        y = b.node(
+            "Relu", [b.conv(h, f"{name}.conv1", channels, width, 3, stride=stride)], f"{name}.relu1"
+        )
+        y = b.conv(y, f"{name}.conv2", width, width, 3)
+        skip = (
+            h
+            if stride == 1 and width == channels
+            else b.conv(h, f"{name}.shortcut", channels, width, 1, stride=stride)
+        )
+        h = b.node("Relu", [b.node("Add", [y, skip], f"{name}.add")], f"{name}.relu2")
+        channels = width
+    h = b.node("GlobalAveragePool", [h], "gap")
+    h = b.node("Flatten", [h], "flatten", axis=1)
+    out = b.gemm(h, "fc", 64, 10)
+    return b.model("resnet8", RESNET8_INPUT, out, (1, 10))

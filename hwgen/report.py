@@ -39,6 +39,7 @@ def report(comp: Compilation) -> dict[str, Any]:
     }
     return {
         "model": graph.name,
+        "options": {"array": comp.options.array, "l1": comp.options.l1},
         "config": config,
         "passes": comp.steps,
         "layers": layers,
@@ -49,6 +50,9 @@ def report(comp: Compilation) -> dict[str, Any]:
             "npu_utilization_model": round(npu_macs / (npu_cycles * m * m), 6)
             if npu_cycles
             else None,
+            # Filled in by a co-simulation (hwgen demo, hwgen sim).
+            "npu_cycles_rtl": None,
+            "npu_utilization_rtl": None,
         },
         "memory": {
             "weights_bytes": comp.npu.weight_bytes,
@@ -57,3 +61,19 @@ def report(comp: Compilation) -> dict[str, Any]:
             "l2_plan": [dataclasses.asdict(a) for a in comp.memory.allocations],
         },
     }
+
+
+def with_rtl_cycles(summary: dict[str, Any], layer_cycles: dict[str, int]) -> dict[str, Any]:
+    """The report with the cycles the RTL counted for each NPU layer (from a co-simulation)."""
+    m = summary["config"]["array"]
+    for layer in summary["layers"]:
+        if layer["name"] in layer_cycles:
+            layer["cycles_rtl"] = layer_cycles[layer["name"]]
+            layer["utilization"] = round(layer["macs"] / (layer["cycles_rtl"] * m * m), 6)
+    total = sum(layer_cycles.values())
+    totals = summary["totals"]
+    totals["npu_cycles_rtl"] = total
+    totals["npu_utilization_rtl"] = (
+        round(totals["npu_macs"] / (total * m * m), 6) if total else None
+    )
+    return summary

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from hwgen.npu.config import RequantMode
 from hwgen.npu.words import lanes_word
 from hwgen.outdir import atomic_directory
 from hwgen.report import report
+from hwgen.report_html import render as render_html
 
 
 def add_parser(sub: Any) -> None:
@@ -63,6 +65,7 @@ def handle(args: argparse.Namespace) -> int:
     graph = load(args.model)
     with atomic_directory(args.output, force=args.force) as out:
         (out / "graph").mkdir()
+        shutil.copyfile(args.model, out / "model.onnx")  # hwgen sim runs it again
 
         def dump(index: int, name: str, g: Graph) -> None:
             onnx.save(to_onnx(g), str(out / "graph" / f"{index:02d}_{name}.onnx"))
@@ -77,6 +80,7 @@ def handle(args: argparse.Namespace) -> int:
             generate_c(comp, out / "sw")
         summary = report(comp)
         (out / "report.json").write_text(json.dumps(summary, indent=2) + "\n")
+        (out / "report.html").write_text(render_html(summary))
     npu = [entry for entry in summary["layers"] if entry["placement"] == "npu"]
     totals = summary["totals"]
     console.print(
@@ -88,5 +92,5 @@ def handle(args: argparse.Namespace) -> int:
             f"NPU: {totals['npu_cycles_model']:,} cycles (model), utilization "
             f"{totals['npu_utilization_model']:.1%} of {options.array}x{options.array}"
         )
-    console.print(f"wrote {Path(args.output)}/rtl/, sw/, graph/, report.json")
+    console.print(f"wrote {Path(args.output)}/rtl/, sw/, graph/, report.json, report.html")
     return 0

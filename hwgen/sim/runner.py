@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import fcntl
+import logging
 import os
+import shutil
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -55,27 +59,34 @@ def run_cocotb_sources(
     set, again only when a source changed), run `test_module`'s cocotb tests, fail on any
     failure."""
     use_verilator()
+    # The runner narrates every command at INFO; its logs are kept in the build directory.
+    logging.getLogger("Verilator").setLevel(logging.WARNING)
     build_dir = BUILD / f"{toplevel}-{params}"
     build_dir.mkdir(parents=True, exist_ok=True)
-    sources = emit(build_dir)
     runner = get_runner("verilator")
-    runner.build(
-        sources=sources,
-        hdl_toplevel=toplevel,
-        build_dir=build_dir,
-        build_args=VERILATOR_ARGS,
-        log_file=build_dir / "build.log",
-    )
+    # Parallel test workers may want the same build: one builds, the others wait and reuse it.
+    with open(build_dir / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        sources = emit(build_dir)
+        runner.build(
+            sources=sources,
+            hdl_toplevel=toplevel,
+            build_dir=build_dir,
+            build_args=VERILATOR_ARGS,
+            log_file=build_dir / "build.log",
+        )
+    test_dir = Path(tempfile.mkdtemp(dir=build_dir, prefix="run-"))
     env = {"PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
     env.update(extra_env or {})
     results = runner.test(
         test_module=test_module,
         hdl_toplevel=toplevel,
         build_dir=build_dir,
-        test_dir=build_dir,
+        test_dir=test_dir,
         extra_env=env,
-        log_file=build_dir / "test.log",
+        log_file=test_dir / "test.log",
     )
     total, failed = get_results(results)
-    assert total > 0, f"no cocotb test ran; see {build_dir / 'test.log'}"
-    assert failed == 0, f"{failed} of {total} cocotb tests failed; see {build_dir / 'test.log'}"
+    assert total > 0, f"no cocotb test ran; see {test_dir / 'test.log'}"
+    assert failed == 0, f"{failed} of {total} cocotb tests failed; see {test_dir / 'test.log'}"
+    shutil.rmtree(test_dir)  # a failed run's directory stays, with its log
