@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from hwgen.npu.config import NpuConfig
@@ -42,8 +43,50 @@ def npu_utilization() -> dict[str, float]:
     }
 
 
+def resnet8_cosim() -> dict[str, float]:
+    """Compile the ResNet-8-sized example and co-simulate one inference at M = 8."""
+    import numpy as np
+    import onnx
+
+    from examples import networks
+    from examples.quantize import Format, quantize
+    from hwgen.backends import golden
+    from hwgen.backends.cosim import run_cosim
+    from hwgen.codegen.c_network import generate_c
+    from hwgen.codegen.rtl import emit_npu
+    from hwgen.compiler import CompileOptions, compile_graph
+    from hwgen.frontend import load
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "resnet8.onnx"
+        onnx.save(
+            quantize(networks.resnet8(), networks.RESNET8_INPUT, Format.QOPERATOR, True), str(path)
+        )
+        options = CompileOptions(array=8, l1=8192)
+        began = time.perf_counter()
+        comp = compile_graph(load(path), options)
+        assert comp.npu is not None
+        emit_npu(comp.npu.config, Path(tmp) / "rtl")
+        generate_c(comp, Path(tmp) / "sw")
+        compile_seconds = time.perf_counter() - began
+        x = np.random.default_rng(0).uniform(-1.5, 1.5, networks.RESNET8_INPUT).astype(np.float32)
+        run_cosim(path, [{"input": x}], options)  # builds the simulator once
+        result = run_cosim(path, [{"input": x}], options)
+        want = golden.run(load(path), {"input": x})
+        for key, value in want.items():
+            assert np.array_equal(result.outputs[0][key].view(np.uint32), value.view(np.uint32))
+    npu_cycles = sum(result.layer_cycles.values())
+    return {
+        "compile_resnet8_seconds": compile_seconds,
+        "cosim_resnet8_seconds": result.run_seconds,
+        "cosim_cycles_per_second": result.simulated_cycles / result.run_seconds,
+        "resnet8_npu_cycles_rtl": npu_cycles,
+        "resnet8_npu_utilization": sum(layer.macs for layer in comp.npu.layers) / (npu_cycles * 64),
+    }
+
+
 def main() -> int:
-    figures = npu_utilization()
+    figures = {**npu_utilization(), **resnet8_cosim()}
     previous = json.loads(BENCH_JSON.read_text()) if BENCH_JSON.exists() else {}
     BENCH_JSON.parent.mkdir(parents=True, exist_ok=True)
     BENCH_JSON.write_text(json.dumps({**previous, **figures}, indent=2) + "\n")
@@ -55,6 +98,13 @@ def main() -> int:
             f"{rtl:,.0f} RTL cycles, model/RTL = {model / rtl:.4f}"
         )
     print(f"  RTL simulation: {figures['rtl_sim_cycles_per_second']:,.0f} cycles/s")
+    print(
+        f"ResNet-8 at M=8: compile {figures['compile_resnet8_seconds']:.1f} s; co-simulation "
+        f"of one inference {figures['cosim_resnet8_seconds']:.1f} s "
+        f"({figures['cosim_cycles_per_second']:,.0f} cycles/s); NPU "
+        f"{figures['resnet8_npu_cycles_rtl']:,.0f} cycles, utilization "
+        f"{figures['resnet8_npu_utilization']:.3f}"
+    )
     print(f"wrote {BENCH_JSON}")
     return 0
 

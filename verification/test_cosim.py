@@ -4,6 +4,7 @@ for multi-tile host layers), and the RTL's cycles per NPU layer equal the cycle 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -57,3 +58,61 @@ def test_cosim_equals_golden(
     assert comp.npu is not None
     model_cycles = {layer.node: layer.cycles for layer in comp.npu.layers}
     assert result.layer_cycles == model_cycles
+
+
+@pytest.mark.parametrize("m", [4, 8])
+def test_resnet8_cosim_equals_golden(tmp_path: Path, m: int) -> None:
+    """The ResNet-8-sized network: one inference, every layer checked, NPU cycles as the
+    model predicts and above 80 % of peak at M = 8."""
+    path = tmp_path / "resnet8.onnx"
+    onnx.save(
+        quantize(networks.resnet8(), networks.RESNET8_INPUT, Format.QOPERATOR, True), str(path)
+    )
+    graph = load(path)
+    x = np.random.default_rng(m).uniform(-1.5, 1.5, networks.RESNET8_INPUT).astype(np.float32)
+    options = CompileOptions(array=m, l1=8192)
+    result = run_cosim(path, [{"input": x}], options)
+    want = golden.run(graph, {"input": x})
+    for key, value in want.items():
+        np.testing.assert_array_equal(result.outputs[0][key].view(np.uint32), value.view(np.uint32))
+    comp = compile_graph(load(path), options)
+    assert comp.npu is not None
+    assert result.layer_cycles == {layer.node: layer.cycles for layer in comp.npu.layers}
+    utilization = sum(layer.macs for layer in comp.npu.layers) / (
+        sum(result.layer_cycles.values()) * m * m
+    )
+    if m == 8:
+        assert utilization > 0.8
+
+
+def test_compile_then_sim_fills_rtl_cycles_into_the_report(tmp_path: Path) -> None:
+    from hwgen.cli import main
+
+    build, shape, l1 = NETWORKS["cnn"]
+    path = tmp_path / "model.onnx"
+    onnx.save(quantize(build(), shape, Format.QOPERATOR, True), str(path))
+    out = tmp_path / "out"
+    assert main(["compile", str(path), "-o", str(out), "--array", "4", "--l1", str(l1)]) == 0
+    x = np.random.default_rng(1).uniform(-1.5, 1.5, size=shape).astype(np.float32)
+    np.savez(tmp_path / "in.npz", input=x)
+    assert (
+        main(
+            [
+                "sim",
+                str(out),
+                "--inputs",
+                str(tmp_path / "in.npz"),
+                "--outputs",
+                str(tmp_path / "out.npz"),
+            ]
+        )
+        == 0
+    )
+    report = json.loads((out / "report.json").read_text())
+    npu = [layer for layer in report["layers"] if layer["placement"] == "npu"]
+    assert npu and all(layer["cycles_rtl"] == layer["cycles_model"] for layer in npu)
+    assert report["totals"]["npu_cycles_rtl"] == report["totals"]["npu_cycles_model"]
+    assert "cycles (RTL)" in (out / "report.html").read_text()
+    with np.load(tmp_path / "out.npz") as got:
+        want = golden.run(load(path), {"input": x})
+        np.testing.assert_array_equal(got["fc"].view(np.uint32), want["fc"].view(np.uint32))
