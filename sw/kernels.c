@@ -253,3 +253,43 @@ void rows_conv(const void *layer, const uint8_t *const *in, int32_t in_row0, int
                uint8_t *out, int32_t out_row0, int32_t out_rows) {
     kernel_conv(layer, in[0], in_row0, in_rows, out, out_row0, out_rows);
 }
+
+void concat_copy(const concat_layer_t *l, const uint8_t *const *in, uint8_t *out) {
+    for (int32_t o = 0; o < l->outer; o++) {
+        for (int32_t i = 0; i < l->n_inputs; i++) {
+            size_t chunk = (size_t)l->chunk_bytes[i];
+            memcpy(out, in[i] + (size_t)o * chunk, chunk);
+            out += chunk;
+        }
+    }
+}
+
+void permute_copy(const permute_layer_t *l, const uint8_t *in, uint8_t *out) {
+    size_t elem = (size_t)l->elem_bytes;
+    for (int32_t a = 0; a < l->out_dims[0]; a++) {
+        for (int32_t b = 0; b < l->out_dims[1]; b++) {
+            for (int32_t c = 0; c < l->out_dims[2]; c++) {
+                for (int32_t d = 0; d < l->out_dims[3]; d++) {
+                    size_t src = (size_t)a * (size_t)l->src_strides[0] + (size_t)b * (size_t)l->src_strides[1]
+                                 + (size_t)c * (size_t)l->src_strides[2] + (size_t)d * (size_t)l->src_strides[3];
+                    memcpy(out, in + src * elem, elem);
+                    out += elem;
+                }
+            }
+        }
+    }
+}
+
+void pad_copy(const pad_layer_t *l, const void *in, void *out) {
+    size_t count = (size_t)l->out.h * (size_t)l->out.w * (size_t)l->out.c;
+    for (size_t i = 0; i < count; i++) {
+        store(out, l->out.dtype, i, l->value);
+    }
+    for (int32_t h = 0; h < l->in.h; h++) {
+        for (int32_t w = 0; w < l->in.w; w++) {
+            size_t src = ((size_t)h * (size_t)l->in.w + (size_t)w) * (size_t)l->in.c;
+            size_t dst = ((size_t)(h + l->top) * (size_t)l->out.w + (size_t)(w + l->left)) * (size_t)l->out.c + (size_t)l->front;
+            memcpy((uint8_t *)out + dst, (const uint8_t *)in + src, (size_t)l->in.c);
+        }
+    }
+}

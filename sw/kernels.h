@@ -24,6 +24,9 @@ void kernel_clamp(const clamp_layer_t *l, const void *in, void *out, int32_t row
 void kernel_conv(const conv_layer_t *l, const void *in, int32_t in_row0, int32_t in_rows,
                  void *out, int32_t out_row0, int32_t out_rows);
 void flatten_nhwc_to_nchw(const flatten_layer_t *l, const void *in, void *out);
+void concat_copy(const concat_layer_t *l, const uint8_t *const *in, uint8_t *out);
+void permute_copy(const permute_layer_t *l, const uint8_t *in, uint8_t *out);
+void pad_copy(const pad_layer_t *l, const void *in, void *out);
 
 /* The kernels as row_kernel_fn for the tile engine (tiling.h): `layer` is the kernel's own
  * descriptor. */

@@ -69,4 +69,25 @@ typedef struct {
     tensor_shape_t in, out;
 } flatten_layer_t;
 
+
+/* Data movement, L2 to L2: concatenation of `n_inputs` tensors along one axis of their NHWC
+ * storage (outer x chunk bytes per input), and a general 4-D permutation by source strides. */
+typedef struct {
+    int32_t n_inputs;
+    int32_t outer;
+    const int32_t *chunk_bytes; /* per input */
+} concat_layer_t;
+
+typedef struct {
+    int32_t out_dims[4];    /* output storage dims, outermost first */
+    int32_t src_strides[4]; /* element stride in the input for each output dim */
+    int32_t elem_bytes;
+} permute_layer_t;
+
+typedef struct {
+    tensor_shape_t in, out;
+    int32_t top, left, front; /* rows, columns, channels of padding before the data */
+    int32_t value;
+} pad_layer_t;
+
 #endif

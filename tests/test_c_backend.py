@@ -24,6 +24,7 @@ from hwgen.backends.functional_npu import FunctionalNpu
 from hwgen.backends.host import BuiltNetwork, build_network
 from hwgen.compiler import CompileOptions
 from hwgen.frontend import lower_or_raise
+from tests.single_node import single_node_model
 
 # L1 sizes small enough that the large host layers run in several tiles.
 NETWORKS: dict[str, tuple[Callable[[], onnx.ModelProto], tuple[int, ...], int]] = {
@@ -194,3 +195,48 @@ def test_generated_c_runs_clean_under_sanitizers(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0 and "sanitized run ok" in proc.stdout, proc.stderr[-3000:]
     assert "runtime error" not in proc.stderr, proc.stderr[-3000:]
+
+
+def _c_equals_golden(tmp: Path, onnx_model: onnx.ModelProto, feeds: dict[str, np.ndarray]) -> None:
+    graph = lower_or_raise(onnx_model)
+    built = build_network(graph, CompileOptions(array=4, l1=256), tmp)
+    got = _program(built).run_checked(feeds)
+    want = golden.run(lower_or_raise(onnx_model), feeds)
+    for key, value in want.items():
+        np.testing.assert_array_equal(got[key], value)
+
+
+@pytest.mark.parametrize(("rank", "axis"), [(4, 1), (4, 2), (4, 3), (4, -1), (2, 1), (2, 0)])
+def test_host_concat(tmp_path: Path, rank: int, axis: int) -> None:
+    rng = np.random.default_rng(axis + 10 * rank)
+    shapes = [(1, 2, 3, 4), (1, 2, 3, 4)] if rank == 4 else [(3, 5), (3, 5)]
+    feeds = {f"x{i}": rng.integers(-128, 128, size=s, dtype=np.int8) for i, s in enumerate(shapes)}
+    feeds["x1"] = (
+        np.concatenate([feeds["x1"]] * 2, axis=axis)[: feeds["x1"].shape[0]]
+        if (rank == 4 or axis == 1)
+        else feeds["x1"]
+    )
+    _c_equals_golden(
+        tmp_path, single_node_model("Concat", feeds, {}, list(feeds), axis=axis), feeds
+    )
+
+
+@pytest.mark.parametrize("perm", [(0, 1, 3, 2), (0, 2, 3, 1), (0, 3, 1, 2), (0, 2, 1, 3)])
+def test_host_transpose(tmp_path: Path, perm: tuple[int, ...]) -> None:
+    x = np.random.default_rng(1).integers(-128, 128, size=(1, 3, 4, 5), dtype=np.int8)
+    model = single_node_model("Transpose", {"x": x}, {}, ["x"], perm=list(perm))
+    _c_equals_golden(tmp_path, model, {"x": x})
+
+
+def test_host_transpose_matrix(tmp_path: Path) -> None:
+    x = np.random.default_rng(2).integers(0, 256, size=(6, 7), dtype=np.uint8)
+    _c_equals_golden(tmp_path, single_node_model("Transpose", {"x": x}, {}, ["x"]), {"x": x})
+
+
+def test_host_pad(tmp_path: Path) -> None:
+    x = np.random.default_rng(3).integers(-128, 128, size=(1, 3, 4, 5), dtype=np.int8)
+    pads = np.array([0, 1, 2, 1, 0, 2, 0, 3], np.int64)
+    model = single_node_model(
+        "Pad", {"x": x}, {"p": pads, "v": np.array(-7, np.int8)}, ["x", "p", "v"]
+    )
+    _c_equals_golden(tmp_path, model, {"x": x})

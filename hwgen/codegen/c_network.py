@@ -11,12 +11,14 @@ from typing import Any
 
 import jinja2
 import numpy as np
+import numpy.typing as npt
 
 from hwgen import __version__
 from hwgen.compiler import Compilation
 from hwgen.errors import HwgenError
 from hwgen.ir import (
     ClampAttrs,
+    ConcatAttrs,
     ConvAttrs,
     DType,
     GlobalPoolAttrs,
@@ -24,9 +26,11 @@ from hwgen.ir import (
     Node,
     OpKind,
     OutputMode,
+    PadAttrs,
     PoolAttrs,
     QType,
     Target,
+    TransposeAttrs,
 )
 from hwgen.npu import csr
 from hwgen.npu.config import NpuConfig
@@ -275,6 +279,15 @@ class _Emitter:
             else:
                 entry.update(kind="copy", bytes=out.bytes)
             return entry, 0, 0
+        elif op is OpKind.CONCAT:
+            entry.update(self._concat(node))
+            return entry, 0, 0
+        elif op is OpKind.TRANSPOSE:
+            entry.update(self._permute(node))
+            return entry, 0, 0
+        elif op is OpKind.PAD:
+            entry.update(self._pad(node, ins[0], out))
+            return entry, 0, 0
         else:
             raise self.refuse(node, f"{op.value} has no host kernel yet")
         if "in" not in entry:
@@ -291,6 +304,70 @@ class _Emitter:
             },
         }
         return entry, rows, out.w * out.c
+
+    def _storage(self, tensor: str) -> tuple[npt.NDArray[np.int64], tuple[int, ...]]:
+        """Element indices of a tensor's storage laid out in its logical (NCHW) order."""
+        shape = self.graph.type_of(tensor).shape
+        if len(shape) == 4:
+            n, c, h, w = shape
+            storage = np.arange(n * h * w * c).reshape(n, h, w, c)
+            return storage.transpose(0, 3, 1, 2), (n, h, w, c)
+        return np.arange(int(np.prod(shape))).reshape(shape), tuple(shape)
+
+    def _concat(self, node: Node) -> dict[str, Any]:
+        attrs = node.attrs
+        assert isinstance(attrs, ConcatAttrs)
+        rank = len(self.graph.type_of(node.outputs[0]).shape)
+        position = {1: 3, 2: 1, 3: 2}.get(attrs.axis, attrs.axis) if rank == 4 else attrs.axis
+        if rank == 4 and attrs.axis == 0:
+            raise self.refuse(node, "concatenation along the batch axis")
+        if any(self.graph.is_constant(name) for name in node.inputs):
+            raise self.refuse(node, "concatenation with a constant input")
+        elem = self.graph.type_of(node.outputs[0]).dtype.numpy.itemsize
+        chunks = []
+        outer = 1
+        for name in node.inputs:
+            _, storage = self._storage(name)
+            outer = int(np.prod(storage[:position]))
+            chunks.append(int(np.prod(storage[position:])) * elem)
+        return {"kind": "concat", "outer": outer, "chunks": chunks}
+
+    def _permute(self, node: Node) -> dict[str, Any]:
+        attrs = node.attrs
+        assert isinstance(attrs, TransposeAttrs)
+        source, _ = self._storage(node.inputs[0])
+        logical = source.transpose(attrs.perm)
+        out_shape = self.graph.type_of(node.outputs[0]).shape
+        if len(out_shape) == 4:  # output stored NHWC
+            logical = logical.transpose(0, 2, 3, 1)
+        elif len(out_shape) != 2:
+            raise self.refuse(node, f"transpose to rank {len(out_shape)}")
+        dims = (1,) * (4 - logical.ndim) + logical.shape
+        table = logical.reshape(dims)
+        strides = []
+        for axis in range(4):
+            step = [0, 0, 0, 0]
+            step[axis] = 1
+            strides.append(int(table[tuple(step)] - table[0, 0, 0, 0]) if dims[axis] > 1 else 0)
+        elem = self.graph.type_of(node.outputs[0]).dtype.numpy.itemsize
+        return {"kind": "permute", "dims": list(dims), "strides": strides, "elem": elem}
+
+    def _pad(self, node: Node, src: TensorLayout, out: TensorLayout) -> dict[str, Any]:
+        attrs = node.attrs
+        assert isinstance(attrs, PadAttrs)
+        pads = attrs.pads
+        if len(pads) != 8 or min(pads) < 0 or pads[0] or pads[4]:
+            raise self.refuse(node, f"pads {list(pads)} (only non-negative pads of C, H and W)")
+        if not src.dtype.is_integer:
+            raise self.refuse(node, "padding a float tensor")
+        return {
+            "kind": "pad",
+            "in": src.c_struct(),
+            "front": pads[1],
+            "top": pads[2],
+            "left": pads[3],
+            "value": int(attrs.value),
+        }
 
     def _per_channel(self, node: Node) -> bool:
         if node.op not in (OpKind.QUANTIZE, OpKind.DEQUANTIZE):
@@ -432,6 +509,9 @@ def generate_c(comp: Compilation, directory: Path) -> CNetwork:
     values = {
         "banner": banner,
         "layers": layers,
+        "uses_l1": any(
+            entry["job"] or entry["kind"] in ("npu", "global_avgpool") for entry in layers
+        ),
         "l1_bytes": comp.options.l1,
         "l2_bytes": max(comp.memory.peak, 16),
         "inputs": [{"offset": l2[n], "bytes": t.bytes} for n, t in network.inputs],
