@@ -3,59 +3,25 @@ sequence the C driver will use."""
 
 from __future__ import annotations
 
-import itertools
-import random
-
 import numpy as np
 from cocotb.handle import HierarchyObject
-from cocotbext.axi import (
-    AxiLiteBus,
-    AxiLiteMaster,
-    AxiStreamBus,
-    AxiStreamFrame,
-    AxiStreamSink,
-    AxiStreamSource,
-)
+from cocotbext.axi import AxiStreamFrame
 
 from hwgen.npu import csr
 from hwgen.npu.config import NpuConfig
 from hwgen.npu.core import param_layout
 from hwgen.npu.csr import DmaTarget, Reg
 from hwgen.npu.dma import beats
+from hwgen.sim.axi_port import AxiNpuBus
 from sim_models.npu import ConvCommand, NpuMemories
 from verification.npu_data import param_word, vector_word, word_bytes
-
-
-def random_pauses(seed: int, probability: float) -> itertools.cycle[bool]:
-    rng = random.Random(seed)
-    return itertools.cycle([rng.random() < probability for _ in range(997)])
 
 
 class NpuHost:
     def __init__(self, dut: HierarchyObject, config: NpuConfig, stall: float, seed: int) -> None:
         self.config = config
-        clock, reset = dut.aclk, dut.aresetn
-        self.regs = AxiLiteMaster(
-            AxiLiteBus.from_prefix(dut, "s_axil"), clock, reset, reset_active_level=False
-        )
-        self.source = AxiStreamSource(
-            AxiStreamBus.from_prefix(dut, "s_axis"), clock, reset, reset_active_level=False
-        )
-        self.sink = AxiStreamSink(
-            AxiStreamBus.from_prefix(dut, "m_axis"), clock, reset, reset_active_level=False
-        )
-        if stall:
-            channels = [
-                self.regs.write_if.aw_channel,
-                self.regs.write_if.w_channel,
-                self.regs.write_if.b_channel,
-                self.regs.read_if.ar_channel,
-                self.regs.read_if.r_channel,
-                self.source,
-                self.sink,
-            ]
-            for k, channel in enumerate(channels):
-                channel.set_pause_generator(random_pauses(seed + k, stall))
+        bus = AxiNpuBus(dut, stall, seed)
+        self.regs, self.source, self.sink = bus.regs, bus.source, bus.sink
         self.beat_bytes = config.data_width // 8
 
     def _word_bytes(self, word: int, bits: int) -> bytes:

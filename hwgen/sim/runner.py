@@ -59,11 +59,12 @@ def run_cocotb_sources(
     set, again only when a source changed), run `test_module`'s cocotb tests, fail on any
     failure."""
     use_verilator()
-    # The runner narrates every command at INFO; its logs are kept in the build directory.
-    logging.getLogger("Verilator").setLevel(logging.WARNING)
     build_dir = BUILD / f"{toplevel}-{params}"
     build_dir.mkdir(parents=True, exist_ok=True)
     runner = get_runner("verilator")
+    # The runner narrates every command at INFO (it sets that level itself); the build and
+    # test logs are kept in the build directory instead.
+    logging.getLogger(type(runner).__qualname__).setLevel(logging.WARNING)
     # Parallel test workers may want the same build: one builds, the others wait and reuse it.
     with open(build_dir / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
