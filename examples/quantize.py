@@ -55,8 +55,10 @@ def quantize(
     per_channel: bool,
     calibration_batches: int = 16,
     seed: int = 1,
+    unsigned_activations: bool = False,
 ) -> onnx.ModelProto:
-    """int8 activations and weights, static calibration on uniform random inputs."""
+    """int8 weights, int8 (or, as onnxruntime's default, uint8) activations, static
+    calibration on uniform random inputs."""
     with tempfile.TemporaryDirectory() as tmp, _quiet_root_logger():
         src, dst = Path(tmp) / "float.onnx", Path(tmp) / "quant.onnx"
         onnx.save(model, str(src))
@@ -66,7 +68,7 @@ def quantize(
             _RandomCalibration(input_shape, calibration_batches, seed),
             quant_format=QuantFormat.QOperator if fmt is Format.QOPERATOR else QuantFormat.QDQ,
             per_channel=per_channel,
-            activation_type=QuantType.QInt8,
+            activation_type=QuantType.QUInt8 if unsigned_activations else QuantType.QInt8,
             weight_type=QuantType.QInt8,
         )
         return onnx.load(str(dst))

@@ -32,7 +32,10 @@ static void send_activations(const npu_layer_t *layer, const int8_t *in_l2, uint
             const int8_t *src = in_l2 + (p0 + p) * (size_t)layer->in_c;
             uint8_t *dst = l1 + p * pixel_bytes;
             for (int32_t ch = 0; ch < layer->cin_blocks * NPU_ARRAY; ch++) {
-                int8_t v = ch < layer->in_c ? src[ch] : layer->pad_value;
+                int8_t v = layer->pad_value;
+                if (ch < layer->in_c) {
+                    v = layer->flip_sign ? (int8_t)((uint8_t)src[ch] ^ 0x80u) : src[ch];
+                }
                 dst[(size_t)(ch / NPU_ARRAY) * NPU_ACT_WORD_BYTES + (size_t)(ch % NPU_ARRAY)] = (uint8_t)v;
             }
         }

@@ -12,6 +12,7 @@ typedef struct {
     int32_t in_h, in_w, in_c, out_h, out_w, out_c; /* the tensors in L2 (NHWC, unpadded) */
     int32_t cin_blocks, cout_blocks;
     int8_t pad_value; /* fills the channels that pad C to blocks of M */
+    int32_t flip_sign; /* uint8 activations enter the array as x - 128 */
 } npu_layer_t;
 
 typedef struct {

@@ -240,3 +240,20 @@ def test_host_pad(tmp_path: Path) -> None:
         "Pad", {"x": x}, {"p": pads, "v": np.array(-7, np.int8)}, ["x", "p", "v"]
     )
     _c_equals_golden(tmp_path, model, {"x": x})
+
+
+@pytest.mark.parametrize("name", ["mlp", "cnn"])
+def test_uint8_activations_equal_golden(tmp_path: Path, name: str) -> None:
+    """onnxruntime's default: uint8 activations. They enter the NPU as x - 128."""
+    build, shape, l1 = NETWORKS[name]
+    onnx_model = quantize(build(), shape, Format.QOPERATOR, True, unsigned_activations=True)
+    graph = lower_or_raise(onnx_model)
+    built = build_network(graph, CompileOptions(array=4, l1=l1), tmp_path)
+    assert built.compilation.npu is not None and built.compilation.npu.layers
+    assert all(plan.layer.flip_sign for plan in built.compilation.npu.layers)
+    program = _program(built)
+    for x in _inputs(name, 3, seed=11):
+        got = program.run_checked({"input": x})
+        want = golden.run(lower_or_raise(onnx_model), {"input": x})
+        for key, value in want.items():
+            np.testing.assert_array_equal(got[key].view(np.uint32), value.view(np.uint32))

@@ -28,9 +28,9 @@ NETWORKS: dict[str, tuple[Callable[[], onnx.ModelProto], tuple[int, ...]]] = {
 
 
 @cache
-def quantized(name: str, fmt: Format, per_channel: bool) -> onnx.ModelProto:
+def quantized(name: str, fmt: Format, per_channel: bool, unsigned: bool = False) -> onnx.ModelProto:
     build, shape = NETWORKS[name]
-    return quantize(build(), shape, fmt, per_channel)
+    return quantize(build(), shape, fmt, per_channel, unsigned_activations=unsigned)
 
 
 def _inputs(shape: tuple[int, ...], seed: int) -> list[np.ndarray]:
@@ -39,10 +39,11 @@ def _inputs(shape: tuple[int, ...], seed: int) -> list[np.ndarray]:
     return [rng.uniform(-1.5, 1.5, size=shape).astype(np.float32) for _ in range(INPUTS_PER_MODEL)]
 
 
+@pytest.mark.parametrize("unsigned", [False, True], ids=["int8", "uint8"])
 @pytest.mark.parametrize("per_channel", [False, True], ids=["per-tensor", "per-channel"])
 @pytest.mark.parametrize("name", sorted(NETWORKS))
-def test_qoperator_bit_exact(name: str, per_channel: bool) -> None:
-    model = quantized(name, Format.QOPERATOR, per_channel)
+def test_qoperator_bit_exact(name: str, per_channel: bool, unsigned: bool) -> None:
+    model = quantized(name, Format.QOPERATOR, per_channel, unsigned)
     graph = lower_or_raise(model)
     for i, x in enumerate(_inputs(NETWORKS[name][1], seed=i_seed(name))):
         got = golden.run(graph, {"input": x})

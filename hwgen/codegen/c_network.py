@@ -23,6 +23,7 @@ from hwgen.ir import (
     DType,
     GlobalPoolAttrs,
     Graph,
+    MatMulAttrs,
     Node,
     OpKind,
     OutputMode,
@@ -195,6 +196,7 @@ class _Emitter:
                 cin_blocks=plan.command.cin_blocks,
                 cout_blocks=plan.command.cout_blocks,
                 pad_value=plan.command.pad_value,
+                flip_sign=int(plan.layer.flip_sign),
             )
             return entry, 0, 0
         op = node.op
@@ -262,6 +264,8 @@ class _Emitter:
         elif op is OpKind.CLAMP:
             assert isinstance(node.attrs, ClampAttrs)
             entry.update(lower=node.attrs.lower, upper=node.attrs.upper, rows_fn="rows_clamp")
+        elif op is OpKind.MATMUL:
+            entry.update(self._host_matmul(node))
         elif op is OpKind.CONV:
             entry.update(self._host_conv(node))
             attrs = node.attrs
@@ -375,6 +379,48 @@ class _Emitter:
         tensor = node.outputs[0] if node.op is OpKind.QUANTIZE else node.inputs[0]
         quant = self.graph.type_of(tensor).quant
         return quant is not None and quant.per_channel
+
+    def _host_matmul(self, node: Node) -> dict[str, Any]:
+        """A 2-D matrix product with constant weights runs as a 1x1 convolution of a rows x 1
+        image (the same kernel, the same requantization)."""
+        g = self.graph
+        attrs = node.attrs
+        assert isinstance(attrs, MatMulAttrs)
+        a_shape = g.type_of(node.inputs[0]).shape
+        if (
+            attrs.output.mode is not OutputMode.REQUANT
+            or attrs.trans_a
+            or len(a_shape) != 2
+            or not g.is_constant(node.inputs[1])
+        ):
+            raise self.refuse(node, "only 2-D, requantized products with constant weights")
+        b = g.constants[node.inputs[1]].astype(np.int8)
+        w = (b if attrs.trans_b else b.T)[:, None, None, :]  # N, 1, 1, K
+        n = w.shape[0]
+        bias = np.zeros(n, np.int32)
+        if len(node.inputs) > 2:
+            bias = g.constants[node.inputs[2]].astype(np.int32).reshape(-1)
+            if bias.size != n:
+                raise self.refuse(node, "a bias that is not one value per output column")
+        out = attrs.output
+        lower, upper = out.clamp or (out.dtype.qmin, out.dtype.qmax)
+        return {
+            "kind": "conv",
+            "weights": [int(v) for v in w.reshape(-1)],
+            "bias": [int(v) for v in bias],
+            "w_zp": [int(v) for v in np.broadcast_to(attrs.w_zero_point, (n,))],
+            "multiplier": [c_float(v) for v in np.broadcast_to(out.multiplier, (n,))],
+            "k": (1, 1),
+            "s": (1, 1),
+            "p": (0, 0),
+            "d": (1, 1),
+            "group": 1,
+            "x_zp": attrs.x_zero_point,
+            "y_zp": out.zero_point,
+            "lower": lower,
+            "upper": upper,
+            "rows_fn": "rows_conv",
+        }
 
     def _single(self, tensor: str) -> tuple[str, int]:
         quant = self.graph.type_of(tensor).quant

@@ -28,12 +28,15 @@ class ConvLayer:
 
     weights: npt.NDArray[np.int8]  # O, C, KH, KW
     bias: npt.NDArray[np.int32]  # O
-    x_zero_point: int
+    x_zero_point: int  # as the array sees it: the stored zero point, less 128 for uint8
     multiplier: npt.NDArray[np.float32]  # O (or 1)
     y_zero_point: int
     geometry: Conv2dGeometry
     lower: int = -128  # bounds of the stored output (dtype range, or a fused ReLU / clip)
     upper: int = 127
+    # uint8 activations enter the array as x - 128 (the sign bit flipped), and the zero point
+    # with them, so that the product (x - zp) * w is unchanged.
+    flip_sign: bool = False
 
     @property
     def out_channels(self) -> int:
@@ -127,8 +130,8 @@ def conv_program(config: NpuConfig, x: npt.NDArray[np.int8], layer: ConvLayer) -
     """One layer alone on the NPU: its memories and command."""
     if config.requant is not RequantMode.ORT:
         raise HwgenError("conv_program maps onnxruntime's requantization: NpuConfig.requant='ort'")
-    if x.dtype != np.int8:
-        raise HwgenError(f"the NPU takes int8 activations, got {x.dtype}")
+    if x.dtype != (np.uint8 if layer.flip_sign else np.int8):
+        raise HwgenError(f"activations of {x.dtype} for a layer of the other 8-bit type")
     m = config.array
     _, cx, h, w = x.shape
     if cx != layer.weights.shape[1]:
@@ -139,7 +142,8 @@ def conv_program(config: NpuConfig, x: npt.NDArray[np.int8], layer: ConvLayer) -
     )
     # Activations: NHWC, channels padded (their weights are zero, any value will do).
     nhwc = np.full((h, w, cb * m), layer.x_zero_point, np.int8)
-    nhwc[:, :, :cx] = x[0].transpose(1, 2, 0)
+    staged = (x.astype(np.int16) - 128).astype(np.int8) if layer.flip_sign else x
+    nhwc[:, :, :cx] = staged[0].transpose(1, 2, 0)
     mem.act[0, : h * w * cb] = nhwc.reshape(h * w * cb, m)
     blocks = weight_blocks(layer, m)
     mem.weights[: len(blocks)] = blocks

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from hwgen.ir import ConvAttrs, Graph, MatMulAttrs, Node, OpKind, Target
+from hwgen.ir import ConvAttrs, DType, Graph, MatMulAttrs, Node, OpKind, Target
 from hwgen.ir.analysis import macs
 from hwgen.npu.config import NpuConfig, RequantMode
 from hwgen.npu.program import ConvLayer, conv_command, weight_blocks
@@ -66,8 +66,17 @@ def conv_layer(graph: Graph, node: Node) -> tuple[ConvLayer, tuple[int, int]]:
     bias = np.zeros(o, np.int32)
     if len(node.inputs) > 2:
         bias = graph.constants[node.inputs[2]].reshape(-1).astype(np.int32)
+    flip = graph.type_of(node.inputs[0]).dtype is DType.UINT8
     layer = ConvLayer(
-        weights, bias, attrs.x_zero_point, out.multiplier, out.zero_point, geometry, lower, upper
+        weights,
+        bias,
+        attrs.x_zero_point - (128 if flip else 0),
+        out.multiplier,
+        out.zero_point,
+        geometry,
+        lower,
+        upper,
+        flip,
     )
     return layer, in_hw
 

@@ -19,8 +19,8 @@ def npu_refusal(graph: Graph, node: Node) -> str | None:
     assert isinstance(attrs, ConvAttrs | MatMulAttrs)
     if attrs.output.mode is not OutputMode.REQUANT:
         return "its output is not requantized to 8 bits (int32 or float output)"
-    if graph.type_of(node.inputs[0]).dtype is not DType.INT8:
-        return "uint8 activations: the array multiplies int8"
+    if graph.type_of(node.inputs[0]).dtype not in (DType.INT8, DType.UINT8):
+        return "activations that are not 8-bit"
     if attrs.w_zero_point.any():
         return "weights with a non-zero zero point: the array takes symmetric weights"
     if not graph.is_constant(node.inputs[1]):
