@@ -22,9 +22,11 @@ from hwgen.ir import (
     PadAttrs,
     PoolAttrs,
     QType,
+    ShiftRequantAttrs,
     TransposeAttrs,
 )
-from sim_models import elementwise, linear, movement, pool, quant
+from hwgen.ir.types import DType
+from sim_models import elementwise, linear, movement, pool, quant, requant
 
 Array = npt.NDArray[np.generic]
 Kernel = Callable[[Node, list[Array], list[QType], QType], Array]
@@ -128,6 +130,37 @@ def _pad(node: Node, args: list[Array], _: list[QType], __: QType) -> Array:
     return movement.pad_constant(args[0], node.attrs.pads, node.attrs.value)
 
 
+def _cast(node: Node, args: list[Array], types: list[QType], out: QType) -> Array:
+    value = args[0]
+    if out.dtype is DType.FLOAT32:
+        return value.astype(np.float32)
+    integral = np.rint(value)
+    bad = (integral != value) | (integral < out.dtype.qmin) | (integral > out.dtype.qmax)
+    if bad.any():
+        where = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise HwgenError(
+            f"tensor '{node.inputs[0]}' carries {value[where].item()!r} at {list(where)}, where an "
+            f"integer in [{out.dtype.qmin}, {out.dtype.qmax}] is required",
+            node=node.name,
+            op=node.op.value,
+        )
+    return integral.astype(out.dtype.numpy)
+
+
+def _int_add(node: Node, args: list[Array], _: list[QType], __: QType) -> Array:
+    return quant.wrap_int32(args[0].astype(np.int64) + args[1].astype(np.int64))
+
+
+def _requant_shift(node: Node, args: list[Array], _: list[QType], out: QType) -> Array:
+    attrs = node.attrs
+    assert isinstance(attrs, ShiftRequantAttrs)
+    x = args[0]
+    mul = quant.channel_view(attrs.mul, x.ndim, attrs.axis)
+    add = quant.channel_view(attrs.add, x.ndim, attrs.axis)
+    y = requant.requant_shift(x, mul, add, attrs.shift, attrs.lower, attrs.upper)
+    return y.astype(out.dtype.numpy)
+
+
 KERNELS: dict[OpKind, Kernel] = {
     OpKind.QUANTIZE: _quantize,
     OpKind.DEQUANTIZE: _dequantize,
@@ -142,6 +175,9 @@ KERNELS: dict[OpKind, Kernel] = {
     OpKind.TRANSPOSE: _transpose,
     OpKind.CONCAT: _concat,
     OpKind.PAD: _pad,
+    OpKind.CAST: _cast,
+    OpKind.INT_ADD: _int_add,
+    OpKind.REQUANT_SHIFT: _requant_shift,
 }
 
 

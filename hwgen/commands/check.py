@@ -8,12 +8,14 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from hwgen.commands.options import add_dialect_option, dialect_of
 from hwgen.frontend import Lowering, Status, lower_model, read_model
 
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("check", help="list what each node of a model becomes, and why not")
     p.add_argument("model", help="quantized ONNX model")
+    add_dialect_option(p)
     p.set_defaults(handler=handle)
 
 
@@ -34,7 +36,7 @@ def report_table(lowering: Lowering) -> Table:
 
 
 def handle(args: argparse.Namespace) -> int:
-    lowering = lower_model(read_model(args.model))
+    lowering = lower_model(read_model(args.model), dialect_of(args))
     out = Console(highlight=False)
     out.print(report_table(lowering))
     unsupported = [r for r in lowering.reports if r.status is Status.UNSUPPORTED]

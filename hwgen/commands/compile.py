@@ -14,6 +14,7 @@ from rich.console import Console
 
 from hwgen.codegen.c_network import generate_c
 from hwgen.codegen.rtl import emit_npu
+from hwgen.commands.options import add_dialect_option, dialect_of
 from hwgen.compiler import CompileOptions, compile_graph
 from hwgen.errors import HwgenError
 from hwgen.frontend import load
@@ -29,6 +30,7 @@ from hwgen.report_html import render as render_html
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("compile", help="generate the network's NPU and report")
     p.add_argument("model", help="quantized ONNX model")
+    add_dialect_option(p)
     p.add_argument("-o", "--output", required=True, help="output directory")
     p.add_argument("--array", type=int, default=8, help="array size M (2, 4, 8, 16; default 8)")
     p.add_argument("--l1", type=int, default=64 * 1024, help="host L1 bytes (default 65536)")
@@ -62,7 +64,7 @@ def handle(args: argparse.Namespace) -> int:
         requant=RequantMode(args.requant),
         place=parse_place(args.place),
     )
-    graph = load(args.model)
+    graph = load(args.model, dialect_of(args))
     with atomic_directory(args.output, force=args.force) as out:
         (out / "graph").mkdir()
         shutil.copyfile(args.model, out / "model.onnx")  # hwgen sim runs it again

@@ -16,6 +16,7 @@ from hwgen.backends.c import BitMismatchError, HostProgram
 from hwgen.backends.cosim import run_cosim
 from hwgen.backends.functional_npu import FunctionalNpu
 from hwgen.backends.host import build_network
+from hwgen.commands.options import add_dialect_option, dialect_of
 from hwgen.compiler import CompileOptions
 from hwgen.errors import HwgenError
 from hwgen.frontend import load
@@ -28,6 +29,7 @@ BACKENDS = ("golden", "c", "cosim")
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("run", help="run a model on inputs from an .npz, write outputs to an .npz")
     p.add_argument("model", help="quantized ONNX model")
+    add_dialect_option(p)
     p.add_argument("--inputs", required=True, help=".npz keyed by the graph's input names")
     p.add_argument("--outputs", required=True, help=".npz to write, keyed by output names")
     p.add_argument(
@@ -44,7 +46,7 @@ def add_parser(sub: Any) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    graph = load(args.model)
+    graph = load(args.model, dialect_of(args))
     inputs = load_npz(args.inputs)
     console = Console(highlight=False)
     options = CompileOptions(array=args.array, l1=args.l1)

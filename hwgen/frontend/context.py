@@ -26,6 +26,8 @@ class LoweringContext:
         self.graph.outputs = list(view.outputs)
         self.consts: dict[str, npt.NDArray[np.generic]] = dict(view.constants)
         self.node: onnx.NodeProto = onnx.NodeProto()
+        # Tensors that the IR holds under another name (a graph input after its cast).
+        self.rename: dict[str, str] = {}
 
     # -- errors ----------------------------------------------------------------------------
 
@@ -73,6 +75,7 @@ class LoweringContext:
     def tensor(self, index: int, what: str = "input") -> tuple[str, QType]:
         """A data input: a tensor already in the IR, or a constant brought into it."""
         name = self.required(index, what)
+        name = self.rename.get(name, name)
         if name not in self.graph.tensors:
             if name in self.consts:
                 value = self.consts[name]

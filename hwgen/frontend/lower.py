@@ -10,8 +10,10 @@ import onnx
 from hwgen.errors import HwgenError, ModelError, UnsupportedError
 from hwgen.frontend import lower_elementwise, lower_linear, lower_movement, lower_pool, lower_quant
 from hwgen.frontend.context import LoweringContext
+from hwgen.frontend.dialect import Dialect, detect
+from hwgen.frontend.integer_dialect import cast_inputs, cast_outputs, fold_nemo, integer_lowering
 from hwgen.frontend.model import index_model
-from hwgen.frontend.qdq import fold_qdq
+from hwgen.frontend.qdq import QdqFolding, fold_qdq
 from hwgen.frontend.registry import lowering_for
 from hwgen.ir import Graph, OpKind
 
@@ -56,24 +58,35 @@ class Lowering:
     graph: Graph
     reports: list[NodeReport] = field(default_factory=list)
     errors: list[HwgenError] = field(default_factory=list)
+    dialect: Dialect = Dialect.ONNXRUNTIME
 
     @property
     def supported(self) -> bool:
         return not self.errors
 
 
-def lower_model(model: onnx.ModelProto) -> Lowering:
+def lower_model(model: onnx.ModelProto, dialect: Dialect | None = None) -> Lowering:
     """Lower every node it can; unsupported nodes are reported, not raised."""
+    dialect = dialect or detect(model)
     original = index_model(model)
-    _refuse_float_only(original.nodes, model)
-    folding = fold_qdq(original)
-    view = index_model(folding.model)
+    if dialect is Dialect.ONNXRUNTIME:
+        _refuse_float_only(original.nodes, model)
+        folding = fold_qdq(original)
+        view = index_model(folding.model)
+    else:
+        folded, nemo_origins = fold_nemo(original) if dialect is Dialect.NEMO else (model, {})
+        folding = QdqFolding(folded, origins=nemo_origins)
+        view = index_model(folded)
     ctx = LoweringContext(view)
-    result = Lowering(ctx.graph)
+    result = Lowering(ctx.graph, dialect=dialect)
+    if dialect is not Dialect.ONNXRUNTIME:
+        cast_inputs(ctx, dialect)
     for node in view.nodes:
         ctx.node = node
         before = len(ctx.graph.nodes)
         fn = lowering_for(node.domain, node.op_type)
+        if dialect is not Dialect.ONNXRUNTIME:
+            fn = integer_lowering(node.domain, node.op_type) or fn  # type: ignore[assignment]
         try:
             if fn is None:
                 domain = f"{node.domain}." if node.domain else ""
@@ -112,6 +125,8 @@ def lower_model(model: onnx.ModelProto) -> Lowering:
     for out in ctx.graph.outputs:
         if out not in ctx.graph.tensors and not result.errors:
             result.errors.append(ModelError(f"graph output '{out}' was not produced"))
+    if dialect is not Dialect.ONNXRUNTIME and not result.errors:
+        cast_outputs(ctx, model)
     return result
 
 
@@ -135,8 +150,8 @@ def _refuse_float_only(nodes: list[onnx.NodeProto], model: onnx.ModelProto) -> N
     )
 
 
-def lower_or_raise(model: onnx.ModelProto) -> Graph:
-    result = lower_model(model)
+def lower_or_raise(model: onnx.ModelProto, dialect: Dialect | None = None) -> Graph:
+    result = lower_model(model, dialect)
     if result.errors:
         raise result.errors[0]
     return result.graph

@@ -15,6 +15,7 @@ from hwgen.ir.ops import (
     PadAttrs,
     PoolAttrs,
     Requant,
+    ShiftRequantAttrs,
     TransposeAttrs,
 )
 from hwgen.ir.types import DType, QType, Quant
@@ -38,6 +39,7 @@ __all__ = [
     "QType",
     "Quant",
     "Requant",
+    "ShiftRequantAttrs",
     "Target",
     "TransposeAttrs",
 ]

@@ -30,6 +30,10 @@ class OpKind(enum.Enum):
     TRANSPOSE = "transpose"
     CONCAT = "concat"
     PAD = "pad"
+    # Integer-only dialects (Deeploy, NEMO/DORY).
+    CAST = "cast"  # integer values in a float32 container <-> an integer tensor, exactly
+    INT_ADD = "int_add"  # exact sum of two integer tensors, as int32
+    REQUANT_SHIFT = "requant_shift"  # clamp((x * mul + add) >> shift), per channel
 
 
 class OutputMode(enum.Enum):
@@ -107,6 +111,20 @@ class PadAttrs:
     value: int | float
 
 
+@dataclass(frozen=True, eq=False)
+class ShiftRequantAttrs:
+    """Deeploy's RequantShift (and NEMO's Mul-Add-Div-Floor-Clip): clamp(floor((x * mul +
+    add) / 2^shift)) to [lower, upper]; `mul` and `add` per tensor or along `axis`. Deeploy's
+    rounding (div / 2) is already in `add`."""
+
+    mul: npt.NDArray[np.int64]
+    add: npt.NDArray[np.int64]
+    shift: int
+    lower: int
+    upper: int
+    axis: int = 1
+
+
 @dataclass(frozen=True)
 class NoAttrs:
     pass
@@ -121,5 +139,6 @@ OpAttrs = (
     | TransposeAttrs
     | ConcatAttrs
     | PadAttrs
+    | ShiftRequantAttrs
     | NoAttrs
 )

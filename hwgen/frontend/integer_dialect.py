@@ -1,0 +1,353 @@
+"""Integer-only graphs (Deeploy, NEMO/DORY): integer values carried in float32 or int64 tensors,
+requantization spelled out. Graph inputs are cast to int8 at the boundary, and each integer op
+becomes an exact integer IR op; requantization becomes REQUANT_SHIFT.
+
+NEMO/DORY chains after an integer op, Mul(k) -> Add(b) -> Div(2^s) -> Floor -> Clip(lo, hi)
+(-> Cast), are folded first into one requant node of a private domain; Deeploy's RequantShift
+is clamp(floor((x * mul + add + div / 2) / div)) to its level range.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+import onnx
+from onnx import helper, numpy_helper
+
+from hwgen.errors import UnsupportedError
+from hwgen.frontend.context import LoweringContext
+from hwgen.frontend.dialect import Dialect
+from hwgen.frontend.geometry import geometry_2d
+from hwgen.frontend.model import OnnxView
+from hwgen.ir import (
+    ConvAttrs,
+    DType,
+    MatMulAttrs,
+    NoAttrs,
+    Node,
+    OpKind,
+    OutputMode,
+    QType,
+    Requant,
+    ShiftRequantAttrs,
+)
+
+NEMO_DOMAIN = "hwgen.nemo"
+DEEPLOY_CUSTOM = {
+    "iSoftmax",
+    "iGELU",
+    "iLayerNorm",
+    "ITAMax",
+    "ITAPartialMax",
+    "IntegerDiv",
+    "RQIntegerDiv",
+    "iRMSNorm",
+    "iHardswish",
+    "RQSiGELU",
+    "RQGEMM",
+    "RQMatMul",
+}
+
+
+def integer_constant(
+    ctx: LoweringContext, index: int, what: str, dtype: DType
+) -> npt.NDArray[np.int64]:
+    """A constant that must hold integers in the range of `dtype`, or a refusal naming the
+    first value that does not."""
+    value = ctx.const(index, what).astype(np.float64)
+    integral = np.rint(value)
+    bad = (integral != value) | (integral < dtype.qmin) | (integral > dtype.qmax)
+    if bad.any():
+        where = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise ctx.unsupported(
+            f"{what} '{ctx.required(index, what)}' carries {value[where].item()!r} at "
+            f"{list(where)}, "
+            f"where an integer in [{dtype.qmin}, {dtype.qmax}] is required"
+        )
+    return integral.astype(np.int64)
+
+
+def _int_operand(ctx: LoweringContext, index: int, what: str) -> tuple[str, QType]:
+    name, qtype = ctx.tensor(index, what)
+    if not qtype.dtype.is_integer:
+        raise ctx.unsupported(f"{what} '{name}' is not an integer tensor here")
+    return name, qtype
+
+
+def _int32_output(mode_shape: tuple[int, ...]) -> QType:
+    return QType(DType.INT32, mode_shape)
+
+
+def _exact(multiplier_size: int) -> Requant:
+    return Requant(OutputMode.INT32, np.ones(multiplier_size, np.float32))
+
+
+def lower_conv(ctx: LoweringContext) -> None:
+    x, xt = _int_operand(ctx, 0, "X")
+    w = integer_constant(ctx, 1, "weights", DType.INT8)
+    if len(xt.shape) != 4 or w.ndim != 4:
+        raise ctx.unsupported("only 2-D convolution is supported")
+    group = int(ctx.attr("group", 1))
+    o = w.shape[0]
+    geom = geometry_2d(ctx, (xt.shape[2], xt.shape[3]), tuple(w.shape[2:]), pooling=False)
+    if xt.shape[1] != w.shape[1] * group:
+        raise ctx.unsupported(
+            f"{xt.shape[1]} input channels for weights {list(w.shape)}, group {group}"
+        )
+    weights = f"{ctx.node.name}.weights"
+    ctx.graph.constants[weights] = w.astype(np.int8)
+    ctx.graph.tensors[weights] = QType(DType.INT8, tuple(w.shape))
+    inputs = [x, weights]
+    if ctx.input(2) is not None:
+        bias = f"{ctx.node.name}.bias"
+        ctx.graph.constants[bias] = (
+            integer_constant(ctx, 2, "bias", DType.INT32).astype(np.int32).reshape(-1)
+        )
+        ctx.graph.tensors[bias] = QType(DType.INT32, (o,))
+        inputs.append(bias)
+    oh, ow = geom.output_size(xt.shape[2], xt.shape[3])
+    attrs = ConvAttrs(0, np.zeros(1, np.int32), _exact(1), geometry=geom, group=group)
+    ctx.emit(OpKind.CONV, inputs, attrs, [(ctx.output(), _int32_output((xt.shape[0], o, oh, ow)))])
+
+
+def lower_matmul(ctx: LoweringContext) -> None:
+    a, at = _int_operand(ctx, 0, "A")
+    gemm = ctx.node.op_type == "Gemm"
+    if gemm and (float(ctx.attr("alpha", 1.0)) != 1.0 or float(ctx.attr("beta", 1.0)) != 1.0):
+        raise ctx.unsupported("integer Gemm with alpha or beta other than 1")
+    if gemm and ctx.attr("transA", 0):
+        raise ctx.unsupported("integer Gemm with transA")
+    b = integer_constant(ctx, 1, "weights", DType.INT8)
+    trans_b = bool(ctx.attr("transB", 0)) if gemm else False
+    if len(at.shape) != 2 or b.ndim != 2:
+        raise ctx.unsupported("only 2-D integer matrix products are supported")
+    n = b.shape[0] if trans_b else b.shape[1]
+    weights = f"{ctx.node.name}.weights"
+    ctx.graph.constants[weights] = b.astype(np.int8)
+    ctx.graph.tensors[weights] = QType(DType.INT8, tuple(b.shape))
+    inputs = [a, weights]
+    if gemm and ctx.input(2) is not None:
+        bias = f"{ctx.node.name}.bias"
+        ctx.graph.constants[bias] = (
+            integer_constant(ctx, 2, "bias", DType.INT32).astype(np.int32).reshape(-1)
+        )
+        ctx.graph.tensors[bias] = QType(DType.INT32, (n,))
+        inputs.append(bias)
+    attrs = MatMulAttrs(0, np.zeros(1, np.int32), _exact(1), trans_b=trans_b)
+    ctx.emit(OpKind.MATMUL, inputs, attrs, [(ctx.output(), _int32_output((at.shape[0], n)))])
+
+
+def lower_add(ctx: LoweringContext) -> None:
+    a, at = _int_operand(ctx, 0, "A")
+    b, bt = _int_operand(ctx, 1, "B")
+    if at.shape != bt.shape:
+        raise ctx.unsupported(f"integer Add of shapes {list(at.shape)} and {list(bt.shape)}")
+    ctx.emit(OpKind.INT_ADD, [a, b], NoAttrs(), [(ctx.output(), _int32_output(at.shape))])
+
+
+def _shift_of(ctx: LoweringContext, div: int) -> int:
+    if div < 1 or div & (div - 1):
+        raise ctx.unsupported(f"div = {div}: requantization divides by a power of two only")
+    return div.bit_length() - 1
+
+
+def _channel_values(
+    ctx: LoweringContext, index: int, what: str, channels: int
+) -> npt.NDArray[np.int64]:
+    values = integer_constant(ctx, index, what, DType.INT32).reshape(-1)
+    if values.size not in (1, channels):
+        raise ctx.unsupported(f"{what} has {values.size} values for {channels} channels")
+    return values
+
+
+def lower_requant_shift(ctx: LoweringContext) -> None:
+    """Deeploy's RequantShift, and the NEMO chains folded into the private domain."""
+    x, xt = _int_operand(ctx, 0, "data_in")
+    channels = xt.shape[1] if len(xt.shape) > 1 else 1
+    mul = _channel_values(ctx, 1, "mul", channels)
+    add = _channel_values(ctx, 2, "add", channels)
+    div = int(ctx.attr("div", 1))
+    shift = _shift_of(ctx, div)
+    if ctx.node.domain == NEMO_DOMAIN:
+        lower, upper = int(ctx.attr("lower")), int(ctx.attr("upper"))
+    else:
+        add = add + div // 2  # Deeploy rounds: floor((x * mul + add + div / 2) / div)
+        levels = int(ctx.attr("n_levels", ctx.attr("n_levels_out", 256)))
+        signed = bool(ctx.attr("signed", 1))
+        lower, upper = (-(levels // 2), levels // 2 - 1) if signed else (0, levels - 1)
+    dtype = DType.INT8 if lower >= -128 and upper <= 127 else DType.UINT8
+    if lower < dtype.qmin or upper > dtype.qmax:
+        raise ctx.unsupported(f"output range [{lower}, {upper}] does not fit 8 bits")
+    attrs = ShiftRequantAttrs(mul, add, shift, lower, upper, axis=1)
+    ctx.emit(OpKind.REQUANT_SHIFT, [x], attrs, [(ctx.output(), QType(dtype, xt.shape))])
+
+
+INTEGER_LOWERINGS = {
+    ("", "Conv"): lower_conv,
+    ("", "Gemm"): lower_matmul,
+    ("", "MatMul"): lower_matmul,
+    ("", "Add"): lower_add,
+    (NEMO_DOMAIN, "Requant"): lower_requant_shift,
+}
+
+
+def integer_lowering(domain: str, op_type: str) -> object:
+    if op_type == "RequantShift":
+        return lower_requant_shift
+    if op_type in DEEPLOY_CUSTOM:
+
+        def refuse(ctx: LoweringContext) -> None:
+            raise ctx.unsupported(f"integer op {op_type} (Deeploy) has no lowering in hwgen")
+
+        return refuse
+    return INTEGER_LOWERINGS.get(("" if domain == "ai.onnx" else domain, op_type))
+
+
+# -- NEMO chains ----------------------------------------------------------------------------
+
+
+def fold_nemo(view: OnnxView) -> tuple[onnx.ModelProto, dict[str, list[str]]]:
+    """Mul -> Add -> Div -> Floor -> Clip (-> Cast) chains become one Requant node each."""
+    consumers = view.consumers
+    absorbed: dict[str, str] = {}
+    replacements: dict[str, onnx.NodeProto] = {}
+    extra: list[onnx.TensorProto] = []
+
+    def sole(tensor: str, op: str) -> onnx.NodeProto | None:
+        readers = consumers.get(tensor, [])
+        if len(readers) == 1 and readers[0].op_type == op and tensor not in view.outputs:
+            return readers[0]
+        return None
+
+    def scalar(node: onnx.NodeProto) -> tuple[str | None, np.ndarray | None]:
+        for name in node.input:
+            if name in view.constants:
+                return name, view.constants[name]
+        return None, None
+
+    for node in view.nodes:
+        if node.op_type != "Floor":
+            continue
+        div = view.producer.get(node.input[0])
+        if div is None or div.op_type != "Div":
+            raise UnsupportedError(
+                "Floor must follow a Div by a power of two", node=node.name, op="Floor"
+            )
+        chain = [div]
+        source = div.input[0]
+        mul_name = add_name = None
+        before = view.producer.get(source)
+        if before is not None and before.op_type == "Add" and scalar(before)[0] is not None:
+            add_name = scalar(before)[0]
+            chain.insert(0, before)
+            source = next(i for i in before.input if i != add_name)
+            before = view.producer.get(source)
+        if before is not None and before.op_type == "Mul" and scalar(before)[0] is not None:
+            mul_name = scalar(before)[0]
+            chain.insert(0, before)
+            source = next(i for i in before.input if i != mul_name)
+        clip = sole(node.output[0], "Clip")
+        if clip is None:
+            raise UnsupportedError(
+                "Floor must be followed by a Clip to the output levels", node=node.name, op="Floor"
+            )
+        lower, upper = _clip_bounds(view, clip)
+        last = clip
+        cast = sole(clip.output[0], "Cast")
+        if cast is not None:
+            last = cast
+        _, divisor = scalar(div)
+        if divisor is None or divisor.size != 1:
+            raise UnsupportedError("Div by a constant scalar is required", node=div.name, op="Div")
+        d = float(divisor.reshape(-1)[0])
+        if d != int(d):
+            raise UnsupportedError(
+                f"Div by {d}, where an integer power of two is required", node=div.name, op="Div"
+            )
+        name = chain[0].name
+        inputs = [source]
+        for tag, found in (("mul", mul_name), ("add", add_name)):
+            if found is None:
+                const = f"{name}.{tag}"
+                extra.append(
+                    numpy_helper.from_array(
+                        np.array(1.0 if tag == "mul" else 0.0, np.float32), const
+                    )
+                )
+                found = const
+            inputs.append(found)
+        replacements[name] = helper.make_node(
+            "Requant",
+            inputs,
+            [last.output[0]],
+            name=name,
+            domain=NEMO_DOMAIN,
+            div=int(d),
+            lower=lower,
+            upper=upper,
+        )
+        for part in [*chain, node, clip, *([cast] if cast is not None else [])]:
+            absorbed[part.name] = name
+    model = onnx.ModelProto()
+    model.CopyFrom(view.model)
+    nodes = []
+    for node in view.graph.node:
+        if node.name in replacements:
+            nodes.append(replacements[node.name])
+        elif node.name not in absorbed:
+            nodes.append(node)
+    del model.graph.node[:]
+    model.graph.node.extend(nodes)
+    model.graph.initializer.extend(extra)
+    origins: dict[str, list[str]] = {}
+    for part_name, owner in absorbed.items():
+        origins.setdefault(owner, []).append(part_name)
+    return model, origins
+
+
+def _clip_bounds(view: OnnxView, clip: onnx.NodeProto) -> tuple[int, int]:
+    bounds = []
+    for index, attr, default in ((1, "min", -3.4e38), (2, "max", 3.4e38)):
+        value: float = default
+        for a in clip.attribute:
+            if a.name == attr:
+                value = float(helper.get_attribute_value(a))
+        if index < len(clip.input) and clip.input[index]:
+            value = float(view.constants[clip.input[index]].reshape(-1)[0])
+        if value != int(value):
+            raise UnsupportedError(
+                f"Clip bound {value} is not an integer", node=clip.name, op="Clip"
+            )
+        bounds.append(int(value))
+    return bounds[0], bounds[1]
+
+
+def cast_inputs(ctx: LoweringContext, dialect: Dialect) -> None:
+    """Float graph inputs carry int8 values: an exact cast at the boundary."""
+    for name in list(ctx.graph.inputs):
+        qtype = ctx.graph.tensors[name]
+        if qtype.dtype is DType.FLOAT32:
+            inner = f"{name}.int8"
+            ctx.graph.tensors[inner] = QType(DType.INT8, qtype.shape)
+            ctx.graph.nodes.append(
+                Node(f"{name}.cast", OpKind.CAST, (name,), (inner,), NoAttrs(), (name,))
+            )
+            ctx.rename[name] = inner
+
+
+def cast_outputs(ctx: LoweringContext, model: onnx.ModelProto) -> None:
+    """Graph outputs declared float get their integers back in a float32 tensor."""
+    declared = {o.name: o.type.tensor_type.elem_type for o in model.graph.output}
+    producers = ctx.graph.producers()
+    for name in ctx.graph.outputs:
+        qtype = ctx.graph.tensors[name]
+        if declared.get(name) != onnx.TensorProto.FLOAT or not qtype.dtype.is_integer:
+            continue
+        inner = f"{name}.int"
+        node = producers[name]
+        node.outputs = tuple(inner if o == name else o for o in node.outputs)
+        ctx.graph.tensors[inner] = qtype
+        ctx.graph.tensors[name] = QType(DType.FLOAT32, qtype.shape)
+        ctx.graph.nodes.append(
+            Node(f"{name}.cast", OpKind.CAST, (inner,), (name,), NoAttrs(), (name,))
+        )
