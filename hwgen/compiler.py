@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from hwgen.errors import HwgenError
 from hwgen.ir import Graph, Target
 from hwgen.npu.config import ARRAY_SIZES, RequantMode
-from hwgen.passes import fuse_activation, memory_plan, npu_plan, placement
+from hwgen.passes import fuse_activation, fuse_requant_shift, memory_plan, npu_plan, placement
 from hwgen.passes.memory_plan import MemoryPlan
 from hwgen.passes.npu_plan import NpuPlan
 
@@ -17,7 +17,7 @@ from hwgen.passes.npu_plan import NpuPlan
 class CompileOptions:
     array: int = 8
     l1: int = 64 * 1024
-    requant: RequantMode = RequantMode.ORT
+    requant: RequantMode | None = None  # None: the network's own rule
     place: Mapping[str, Target] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -25,11 +25,6 @@ class CompileOptions:
             raise HwgenError(f"--array {self.array}: the array size must be one of {ARRAY_SIZES}")
         if self.l1 < 64:
             raise HwgenError(f"--l1 {self.l1}: at least 64 bytes")
-        if self.requant is not RequantMode.ORT:
-            raise HwgenError(
-                "--requant shift: networks quantized by onnxruntime need the ort rule; the shift "
-                "rule is for integer-only (Deeploy / NEMO) graphs"
-            )
 
 
 @dataclass
@@ -50,6 +45,7 @@ def compile_graph(
     result = Compilation(graph, options)
     graph_steps: list[tuple[str, Callable[[Graph], Graph]]] = [
         ("lowered", lambda g: g),
+        (fuse_requant_shift.NAME, fuse_requant_shift.apply),
         (fuse_activation.NAME, fuse_activation.apply),
         (placement.NAME, lambda g: placement.apply(g, options.place)),
     ]
@@ -59,6 +55,12 @@ def compile_graph(
         if dump is not None:
             dump(index, name, result.graph)
     result.npu = npu_plan.apply(result.graph, options.array)
+    if options.requant is not None and options.requant is not result.npu.config.requant:
+        raise HwgenError(
+            f"--requant {options.requant.value}: this network's requantization is the "
+            f"{result.npu.config.requant.value} rule (ort for onnxruntime's graphs, shift for "
+            "Deeploy / NEMO graphs)"
+        )
     result.steps.append(npu_plan.NAME)
     result.memory = memory_plan.apply(result.graph)
     result.steps.append(memory_plan.NAME)

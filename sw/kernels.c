@@ -3,21 +3,35 @@
 #include <math.h>
 #include <string.h>
 
-size_t dtype_size(dtype_t dtype) { return dtype == DT_FLOAT32 ? 4 : 1; }
+size_t dtype_size(dtype_t dtype) { return dtype == DT_FLOAT32 || dtype == DT_INT32 ? 4 : 1; }
 
 static int32_t qmin(dtype_t dtype) { return dtype == DT_INT8 ? -128 : 0; }
 static int32_t qmax(dtype_t dtype) { return dtype == DT_INT8 ? 127 : 255; }
 
 static int32_t load(const void *base, dtype_t dtype, size_t index) {
+    if (dtype == DT_INT32) {
+        return ((const int32_t *)base)[index];
+    }
     return dtype == DT_INT8 ? ((const int8_t *)base)[index] : ((const uint8_t *)base)[index];
 }
 
 static void store(void *base, dtype_t dtype, size_t index, int32_t value) {
-    if (dtype == DT_INT8) {
+    if (dtype == DT_INT32) {
+        ((int32_t *)base)[index] = value;
+    } else if (dtype == DT_INT8) {
         ((int8_t *)base)[index] = (int8_t)value;
     } else {
         ((uint8_t *)base)[index] = (uint8_t)value;
     }
+}
+
+/* Deeploy's RequantShift: clamp(floor((acc * mul + add) / 2^shift)); an arithmetic shift of
+ * the exact 64-bit value is the floor. */
+static int32_t requantize_shift(int32_t acc, int32_t mul, int32_t add, int32_t shift, int32_t lo,
+                                int32_t hi) {
+    int64_t v = (int64_t)acc * (int64_t)mul + (int64_t)add;
+    int64_t q = v >= 0 ? v >> shift : -((-v + ((int64_t)1 << shift) - 1) >> shift);
+    return q < lo ? lo : (q > hi ? hi : (int32_t)q);
 }
 
 static float clampf(float v, float lo, float hi) { return v < lo ? lo : (v > hi ? hi : v); }
@@ -195,8 +209,10 @@ void kernel_conv(const conv_layer_t *l, const void *in, int32_t in_row0, int32_t
                         }
                     }
                 }
-                store(out, l->out.dtype, ((size_t)r * (size_t)l->out.w + (size_t)ow) * (size_t)o + (size_t)oc,
-                      requantize(acc, l->multiplier[oc], l->y_zero_point, l->lower, l->upper));
+                int32_t y = l->shift_mode
+                                ? requantize_shift(acc, l->mul[oc], l->add[oc], l->shift, l->lower, l->upper)
+                                : requantize(acc, l->multiplier[oc], l->y_zero_point, l->lower, l->upper);
+                store(out, l->out.dtype, ((size_t)r * (size_t)l->out.w + (size_t)ow) * (size_t)o + (size_t)oc, y);
             }
         }
     }
@@ -292,4 +308,51 @@ void pad_copy(const pad_layer_t *l, const void *in, void *out) {
             memcpy((uint8_t *)out + dst, (const uint8_t *)in + src, (size_t)l->in.c);
         }
     }
+}
+
+void kernel_int_add(const add_layer_t *l, const void *a, const void *b, void *out, int32_t rows) {
+    size_t count = (size_t)rows * (size_t)l->out.w * (size_t)l->out.c;
+    for (size_t i = 0; i < count; i++) {
+        store(out, DT_INT32, i, load(a, l->a.dtype, i) + load(b, l->b.dtype, i));
+    }
+}
+
+void kernel_requant_shift(const requant_shift_layer_t *l, const void *in, void *out, int32_t rows) {
+    int32_t c = l->in.c;
+    size_t count = (size_t)rows * (size_t)l->in.w * (size_t)c;
+    for (size_t i = 0; i < count; i++) {
+        size_t ch = l->per_channel ? i % (size_t)c : 0;
+        store(out, l->out.dtype, i,
+              requantize_shift(load(in, l->in.dtype, i), l->mul[ch], l->add[ch], l->shift, l->lower, l->upper));
+    }
+}
+
+/* Integer values in float32 <-> integer tensors: exact (the values are integers). */
+void kernel_cast(const cast_layer_t *l, const void *in, void *out, int32_t rows) {
+    size_t count = (size_t)rows * (size_t)l->in.w * (size_t)l->in.c;
+    for (size_t i = 0; i < count; i++) {
+        if (l->in.dtype == DT_FLOAT32) {
+            store(out, l->out.dtype, i, (int32_t)((const float *)in)[i]);
+        } else {
+            ((float *)out)[i] = (float)load(in, l->in.dtype, i);
+        }
+    }
+}
+
+void rows_int_add(const void *layer, const uint8_t *const *in, int32_t in_row0, int32_t in_rows,
+                  uint8_t *out, int32_t out_row0, int32_t out_rows) {
+    (void)in_row0, (void)in_rows, (void)out_row0;
+    kernel_int_add(layer, in[0], in[1], out, out_rows);
+}
+
+void rows_requant_shift(const void *layer, const uint8_t *const *in, int32_t in_row0,
+                        int32_t in_rows, uint8_t *out, int32_t out_row0, int32_t out_rows) {
+    (void)in_row0, (void)in_rows, (void)out_row0;
+    kernel_requant_shift(layer, in[0], out, out_rows);
+}
+
+void rows_cast(const void *layer, const uint8_t *const *in, int32_t in_row0, int32_t in_rows,
+               uint8_t *out, int32_t out_row0, int32_t out_rows) {
+    (void)in_row0, (void)in_rows, (void)out_row0;
+    kernel_cast(layer, in[0], out, out_rows);
 }

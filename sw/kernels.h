@@ -24,6 +24,9 @@ void kernel_clamp(const clamp_layer_t *l, const void *in, void *out, int32_t row
 void kernel_conv(const conv_layer_t *l, const void *in, int32_t in_row0, int32_t in_rows,
                  void *out, int32_t out_row0, int32_t out_rows);
 void flatten_nhwc_to_nchw(const flatten_layer_t *l, const void *in, void *out);
+void kernel_int_add(const add_layer_t *l, const void *a, const void *b, void *out, int32_t rows);
+void kernel_requant_shift(const requant_shift_layer_t *l, const void *in, void *out, int32_t rows);
+void kernel_cast(const cast_layer_t *l, const void *in, void *out, int32_t rows);
 void concat_copy(const concat_layer_t *l, const uint8_t *const *in, uint8_t *out);
 void permute_copy(const permute_layer_t *l, const uint8_t *in, uint8_t *out);
 void pad_copy(const pad_layer_t *l, const void *in, void *out);
@@ -42,6 +45,12 @@ void rows_add(const void *layer, const uint8_t *const *in, int32_t in_row0, int3
               uint8_t *out, int32_t out_row0, int32_t out_rows);
 void rows_clamp(const void *layer, const uint8_t *const *in, int32_t in_row0, int32_t in_rows,
                 uint8_t *out, int32_t out_row0, int32_t out_rows);
+void rows_int_add(const void *layer, const uint8_t *const *in, int32_t in_row0, int32_t in_rows,
+                  uint8_t *out, int32_t out_row0, int32_t out_rows);
+void rows_requant_shift(const void *layer, const uint8_t *const *in, int32_t in_row0,
+                        int32_t in_rows, uint8_t *out, int32_t out_row0, int32_t out_rows);
+void rows_cast(const void *layer, const uint8_t *const *in, int32_t in_row0, int32_t in_rows,
+               uint8_t *out, int32_t out_row0, int32_t out_rows);
 void rows_conv(const void *layer, const uint8_t *const *in, int32_t in_row0, int32_t in_rows,
                uint8_t *out, int32_t out_row0, int32_t out_rows);
 

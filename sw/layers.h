@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef enum { DT_INT8 = 0, DT_UINT8 = 1, DT_FLOAT32 = 2 } dtype_t;
+typedef enum { DT_INT8 = 0, DT_UINT8 = 1, DT_FLOAT32 = 2, DT_INT32 = 3 } dtype_t;
 
 typedef struct {
     int32_t h, w, c;
@@ -63,7 +63,21 @@ typedef struct {
     const int32_t *w_zero_point; /* O */
     const float *multiplier;     /* O */
     int32_t y_zero_point, lower, upper;
+    /* Integer dialects: clamp((acc * mul + add) >> shift) instead of the float rule. */
+    int32_t shift_mode, shift;
+    const int32_t *mul, *add; /* O */
 } conv_layer_t;
+
+/* An integer dialect's RequantShift on its own, per channel (the last NHWC axis). */
+typedef struct {
+    tensor_shape_t in, out;
+    const int32_t *mul, *add;
+    int32_t per_channel, shift, lower, upper;
+} requant_shift_layer_t;
+
+typedef struct {
+    tensor_shape_t in, out;
+} cast_layer_t;
 
 typedef struct {
     tensor_shape_t in, out;

@@ -69,7 +69,7 @@ def test_failed_compile_leaves_no_output(
     [
         (["--array", "6"], "--array 6: the array size must be one of"),
         (["--place", "conv1_quant"], "expected NODE=host or NODE=npu"),
-        (["--requant", "shift"], "need the ort rule"),
+        (["--requant", "shift"], "this network's requantization is the ort rule"),
     ],
 )
 def test_bad_options(

@@ -4,14 +4,21 @@ carry non-integers where integers are required are refused by name."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from onnx import helper, numpy_helper
 
 from examples import integer_networks as inet
 from hwgen.backends import golden
+from hwgen.backends.c import HostProgram
+from hwgen.backends.functional_npu import FunctionalNpu
+from hwgen.backends.host import build_network
+from hwgen.compiler import CompileOptions
 from hwgen.errors import HwgenError
 from hwgen.frontend import Dialect, lower_model, lower_or_raise
+from hwgen.npu.config import RequantMode
 from hwgen.oracle import onnxruntime_outputs
 
 BUILDERS = {"cnn": (inet.cnn, inet.CNN_INPUT), "mlp": (inet.mlp, inet.MLP_INPUT)}
@@ -142,3 +149,23 @@ def test_dialect_can_be_forced() -> None:
     assert lower_model(model, Dialect.NEMO).dialect is Dialect.NEMO
     with pytest.raises(HwgenError, match="float-only graph"):  # as onnxruntime's dialect
         lower_or_raise(model, Dialect.ONNXRUNTIME)
+
+
+@pytest.mark.parametrize("m", [4, 8])
+@pytest.mark.parametrize("dialect", ["deeploy", "nemo"])
+@pytest.mark.parametrize("name", sorted(BUILDERS))
+def test_c_backend_equals_reference(tmp_path: Path, name: str, dialect: str, m: int) -> None:
+    """The generated C, with the NPU in its shift requant mode, on every layer."""
+    build, shape = BUILDERS[name]
+    model, spec = build(dialect)
+    built = build_network(lower_or_raise(model), CompileOptions(array=m, l1=512), tmp_path)
+    assert built.compilation.npu is not None
+    assert built.compilation.npu.config.requant is RequantMode.SHIFT
+    assert built.compilation.npu.layers  # the convolutions and matrix products run on the NPU
+    program = HostProgram(
+        built.library, built.network, built.graph, FunctionalNpu(built.compilation.npu.config)
+    )
+    for x in _inputs(shape, 5):
+        got = program.run_checked({"input": x})  # every layer against golden
+        (value,) = got.values()
+        np.testing.assert_array_equal(value.astype(np.int64), reference(spec, x))

@@ -111,3 +111,25 @@ def test_compile_then_sim_fills_rtl_cycles_into_the_report(tmp_path: Path) -> No
     with np.load(tmp_path / "out.npz") as got:
         want = golden.run(load(path), {"input": x})
         np.testing.assert_array_equal(got["fc"].view(np.uint32), want["fc"].view(np.uint32))
+
+
+@pytest.mark.parametrize("m", [4, 8])
+@pytest.mark.parametrize("dialect", ["deeploy", "nemo"])
+@pytest.mark.parametrize("name", ["cnn", "mlp"])
+def test_integer_dialect_cosim_equals_golden(
+    tmp_path: Path, name: str, dialect: str, m: int
+) -> None:
+    """Deeploy and NEMO networks on the RTL with its shift requant unit."""
+    from examples import integer_networks as inet
+
+    build, shape = {"cnn": (inet.cnn, inet.CNN_INPUT), "mlp": (inet.mlp, inet.MLP_INPUT)}[name]
+    model, _ = build(dialect)
+    path = tmp_path / "model.onnx"
+    onnx.save(model, str(path))
+    graph = load(path)
+    rng = np.random.default_rng(m)
+    inputs = [{"input": rng.integers(-128, 128, size=shape).astype(np.float32)} for _ in range(2)]
+    result = run_cosim(path, inputs, CompileOptions(array=m, l1=512))
+    for feed, got in zip(inputs, result.outputs, strict=True):
+        for key, value in golden.run(graph, feed).items():
+            np.testing.assert_array_equal(got[key], value)

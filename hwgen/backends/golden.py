@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 
 import numpy as np
@@ -41,6 +42,13 @@ def _output_stage(attrs: LinearAttrs, acc: npt.NDArray[np.int32], channel_axis: 
     out = attrs.output
     if out.mode is OutputMode.INT32:
         return acc
+    if out.mode is OutputMode.SHIFT:
+        assert out.shift is not None
+        rq = dataclasses.replace(out.shift, axis=channel_axis % acc.ndim)
+        mul = quant.channel_view(rq.mul, acc.ndim, rq.axis)
+        add = quant.channel_view(rq.add, acc.ndim, rq.axis)
+        y = requant.requant_shift(acc, mul, add, rq.shift, rq.lower, rq.upper)
+        return y.astype(out.dtype.numpy)
     mult = quant.channel_view(out.multiplier, acc.ndim, channel_axis)
     if out.mode is OutputMode.FLOAT:
         return np.asarray((acc.astype(np.float32) * mult).astype(np.float32))

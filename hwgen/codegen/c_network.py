@@ -30,6 +30,8 @@ from hwgen.ir import (
     PadAttrs,
     PoolAttrs,
     QType,
+    Requant,
+    ShiftRequantAttrs,
     Target,
     TransposeAttrs,
 )
@@ -53,8 +55,21 @@ RUNTIME = [
     "tiling.c",
     "tiling.h",
 ]
-C_DTYPE = {DType.INT8: "DT_INT8", DType.UINT8: "DT_UINT8", DType.FLOAT32: "DT_FLOAT32"}
-ELEMENTWISE = (OpKind.QUANTIZE, OpKind.DEQUANTIZE, OpKind.ADD, OpKind.CLAMP)
+C_DTYPE = {
+    DType.INT8: "DT_INT8",
+    DType.UINT8: "DT_UINT8",
+    DType.FLOAT32: "DT_FLOAT32",
+    DType.INT32: "DT_INT32",
+}
+ELEMENTWISE = (
+    OpKind.QUANTIZE,
+    OpKind.DEQUANTIZE,
+    OpKind.ADD,
+    OpKind.CLAMP,
+    OpKind.CAST,
+    OpKind.INT_ADD,
+    OpKind.REQUANT_SHIFT,
+)
 
 
 def c_float(value: float) -> str:
@@ -261,6 +276,29 @@ class _Emitter:
                 y_zp=qy[1],
                 rows_fn="rows_add",
             )
+        elif op is OpKind.CAST:
+            entry.update(rows_fn="rows_cast")
+        elif op is OpKind.INT_ADD:
+            a, b = (g.type_of(t) for t in node.inputs)
+            if a.shape != b.shape:
+                raise self.refuse(node, f"broadcasting add {list(a.shape)} + {list(b.shape)}")
+            entry.update(
+                kind="int_add", a=ins[0].c_struct(), b=ins[1].c_struct(), rows_fn="rows_int_add"
+            )
+        elif op is OpKind.REQUANT_SHIFT:
+            attrs = node.attrs
+            assert isinstance(attrs, ShiftRequantAttrs)
+            if attrs.axis != 1:
+                raise self.refuse(node, f"requantization along axis {attrs.axis}")
+            entry.update(
+                mul=[int(v) for v in attrs.mul],
+                add=[int(v) for v in attrs.add],
+                per_channel=int(self._per_channel(node)),
+                shift=attrs.shift,
+                lower=attrs.lower,
+                upper=attrs.upper,
+                rows_fn="rows_requant_shift",
+            )
         elif op is OpKind.CLAMP:
             assert isinstance(node.attrs, ClampAttrs)
             entry.update(lower=node.attrs.lower, upper=node.attrs.upper, rows_fn="rows_clamp")
@@ -374,6 +412,10 @@ class _Emitter:
         }
 
     def _per_channel(self, node: Node) -> bool:
+        if node.op is OpKind.REQUANT_SHIFT:
+            attrs = node.attrs
+            assert isinstance(attrs, ShiftRequantAttrs)
+            return attrs.mul.size > 1 or attrs.add.size > 1
         if node.op not in (OpKind.QUANTIZE, OpKind.DEQUANTIZE):
             return False
         tensor = node.outputs[0] if node.op is OpKind.QUANTIZE else node.inputs[0]
@@ -420,11 +462,28 @@ class _Emitter:
             "lower": lower,
             "upper": upper,
             "rows_fn": "rows_conv",
+            **self._shift_stage(out, n),
+        }
+
+    def _shift_stage(self, out: Requant, channels: int) -> dict[str, Any]:
+        """The integer dialects' requantization of a host conv or matmul, when it has one."""
+        if out.mode is not OutputMode.SHIFT:
+            return {"shift_mode": 0, "shift": 0, "mul": [0] * channels, "add": [0] * channels}
+        assert out.shift is not None
+        rq = out.shift
+        return {
+            "shift_mode": 1,
+            "shift": rq.shift,
+            "mul": [int(v) for v in np.broadcast_to(rq.mul, (channels,))],
+            "add": [int(v) for v in np.broadcast_to(rq.add, (channels,))],
+            "lower": rq.lower,
+            "upper": rq.upper,
         }
 
     def _single(self, tensor: str) -> tuple[str, int]:
         quant = self.graph.type_of(tensor).quant
-        assert quant is not None
+        if quant is None:  # a plain integer tensor (integer dialects): scale 1, zero point 0
+            return c_float(1.0), 0
         return c_float(float(quant.scale[0])), int(quant.zero_point[0])
 
     def _qparams(self, node: Node) -> dict[str, Any]:
@@ -435,7 +494,7 @@ class _Emitter:
         g = self.graph
         attrs = node.attrs
         assert isinstance(attrs, ConvAttrs)
-        if attrs.output.mode is not OutputMode.REQUANT:
+        if attrs.output.mode not in (OutputMode.REQUANT, OutputMode.SHIFT):
             raise self.refuse(node, "convolution without requantization (ConvInteger)")
         if not g.is_constant(node.inputs[1]):
             raise self.refuse(node, "convolution with runtime weights")
@@ -464,6 +523,7 @@ class _Emitter:
             "lower": lower,
             "upper": upper,
             "rows_fn": "rows_conv",
+            **self._shift_stage(out, o),
         }
 
 

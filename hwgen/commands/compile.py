@@ -34,7 +34,11 @@ def add_parser(sub: Any) -> None:
     p.add_argument("-o", "--output", required=True, help="output directory")
     p.add_argument("--array", type=int, default=8, help="array size M (2, 4, 8, 16; default 8)")
     p.add_argument("--l1", type=int, default=64 * 1024, help="host L1 bytes (default 65536)")
-    p.add_argument("--requant", choices=[m.value for m in RequantMode], default="ort")
+    p.add_argument(
+        "--requant",
+        choices=[m.value for m in RequantMode],
+        help="the NPU's requant rule (default: the network's own)",
+    )
     p.add_argument(
         "--place",
         action="append",
@@ -61,7 +65,7 @@ def handle(args: argparse.Namespace) -> int:
     options = CompileOptions(
         array=args.array,
         l1=args.l1,
-        requant=RequantMode(args.requant),
+        requant=RequantMode(args.requant) if args.requant else None,
         place=parse_place(args.place),
     )
     graph = load(args.model, dialect_of(args))

@@ -42,6 +42,21 @@ class OutputMode(enum.Enum):
     INT32 = "int32"  # ConvInteger / MatMulInteger: the accumulator is the output
     REQUANT = "requant"  # QLinear*: onnxruntime's float32 requantization to int8/uint8
     FLOAT = "float"  # QGemm without y_scale: f32(acc) * multiplier
+    SHIFT = "shift"  # integer dialects: clamp((acc * mul + add) >> shift), per channel
+
+
+@dataclass(frozen=True, eq=False)
+class ShiftRequantAttrs:
+    """Deeploy's RequantShift (and NEMO's Mul-Add-Div-Floor-Clip): clamp(floor((x * mul +
+    add) / 2^shift)) to [lower, upper]; `mul` and `add` per tensor or along `axis`. Deeploy's
+    rounding (div / 2) is already in `add`."""
+
+    mul: npt.NDArray[np.int64]
+    add: npt.NDArray[np.int64]
+    shift: int
+    lower: int
+    upper: int
+    axis: int = 1
 
 
 @dataclass(frozen=True, eq=False)
@@ -55,6 +70,8 @@ class Requant:
     dtype: DType = DType.INT32
     # A fused ReLU / Clip: bounds on the stored output value, inside the dtype's range.
     clamp: tuple[int, int] | None = None
+    # SHIFT mode: the fused RequantShift (its own bounds include any fused clamp).
+    shift: ShiftRequantAttrs | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -109,20 +126,6 @@ class ConcatAttrs:
 class PadAttrs:
     pads: tuple[int, ...]  # ONNX order: all begins, then all ends
     value: int | float
-
-
-@dataclass(frozen=True, eq=False)
-class ShiftRequantAttrs:
-    """Deeploy's RequantShift (and NEMO's Mul-Add-Div-Floor-Clip): clamp(floor((x * mul +
-    add) / 2^shift)) to [lower, upper]; `mul` and `add` per tensor or along `axis`. Deeploy's
-    rounding (div / 2) is already in `add`."""
-
-    mul: npt.NDArray[np.int64]
-    add: npt.NDArray[np.int64]
-    shift: int
-    lower: int
-    upper: int
-    axis: int = 1
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,10 @@ import numpy as np
 import numpy.typing as npt
 
 from hwgen.errors import HwgenError
+from hwgen.ir import ShiftRequantAttrs
 from hwgen.npu.config import NpuConfig, RequantMode
 from sim_models.linear import Conv2dGeometry
-from sim_models.npu import ORT_FIELDS, ConvCommand, NpuMemories
+from sim_models.npu import ORT_FIELDS, SHIFT_FIELDS, ConvCommand, NpuMemories
 from sim_models.quant import wrap_int32
 from sim_models.requant import split_float32
 
@@ -37,6 +38,8 @@ class ConvLayer:
     # uint8 activations enter the array as x - 128 (the sign bit flipped), and the zero point
     # with them, so that the product (x - zp) * w is unchanged.
     flip_sign: bool = False
+    # The integer dialects' rule instead of onnxruntime's (multiplier and zero point unused).
+    shift: ShiftRequantAttrs | None = None
 
     @property
     def out_channels(self) -> int:
@@ -71,6 +74,18 @@ def channel_parameters(
         axis=(1, 2, 3)
     )
     bias[:o] = wrap_int32(folded)
+    if layer.shift is not None:
+        rq = layer.shift
+        shift_fields = {name: np.zeros(count, np.int64) for name in SHIFT_FIELDS}
+        # Padded channels repeat channel 0's parameters: a valid word whose output is dropped.
+        for name, values in (("mul", rq.mul), ("add", rq.add)):
+            per_channel = np.broadcast_to(np.asarray(values).reshape(-1), (o,))
+            shift_fields[name][:o] = per_channel
+            shift_fields[name][o:] = per_channel[0]
+        shift_fields["shift"][:] = rq.shift
+        shift_fields["lower"][:] = rq.lower
+        shift_fields["upper"][:] = rq.upper
+        return bias, shift_fields
     fields = {name: np.zeros(count, np.int64) for name in ORT_FIELDS}
     multipliers = np.broadcast_to(layer.multiplier.astype(np.float32).reshape(-1), (o,))
     for ch in range(count):

@@ -24,17 +24,24 @@ def apply(graph: Graph) -> Graph:
             continue
         attrs = source.attrs
         assert isinstance(attrs, LinearAttrs)
-        if attrs.output.mode is not OutputMode.REQUANT:
+        if attrs.output.mode not in (OutputMode.REQUANT, OutputMode.SHIFT):
             continue
         middle = source.outputs[0]
         if len(readers.get(middle, [])) != 1 or middle in graph.outputs:
             continue
         dtype = attrs.output.dtype
-        lower, upper = attrs.output.clamp or (dtype.qmin, dtype.qmax)
+        shift = attrs.output.shift
+        if shift is not None:  # the shift stage clamps to its own bounds: narrow them
+            lower, upper = shift.lower, shift.upper
+        else:
+            lower, upper = attrs.output.clamp or (dtype.qmin, dtype.qmax)
         bounds = (max(lower, clamp.attrs.lower), min(upper, clamp.attrs.upper))
-        source.attrs = dataclasses.replace(
-            attrs, output=dataclasses.replace(attrs.output, clamp=bounds)
-        )
+        if shift is not None:
+            narrowed = dataclasses.replace(shift, lower=bounds[0], upper=bounds[1])
+            output = dataclasses.replace(attrs.output, shift=narrowed)
+        else:
+            output = dataclasses.replace(attrs.output, clamp=bounds)
+        source.attrs = dataclasses.replace(attrs, output=output)
         source.outputs = clamp.outputs
         source.origin = source.origin + clamp.origin
         del graph.tensors[middle]

@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from hwgen.ir import ConvAttrs, DType, Graph, MatMulAttrs, Node, OpKind, Target
+from hwgen.ir import ConvAttrs, DType, Graph, MatMulAttrs, Node, OpKind, OutputMode, Target
 from hwgen.ir.analysis import macs
 from hwgen.npu.config import NpuConfig, RequantMode
 from hwgen.npu.program import ConvLayer, conv_command, weight_blocks
+from hwgen.passes.placement import network_mode
 from sim_models.linear import Conv2dGeometry
 from sim_models.npu import ConvCommand, cycles
 
@@ -77,11 +78,13 @@ def conv_layer(graph: Graph, node: Node) -> tuple[ConvLayer, tuple[int, int]]:
         lower,
         upper,
         flip,
+        out.shift,
     )
     return layer, in_hw
 
 
 def apply(graph: Graph, array: int) -> NpuPlan:
+    mode = RequantMode.SHIFT if network_mode(graph) is OutputMode.SHIFT else RequantMode.ORT
     npu_nodes = [n for n in graph.nodes if n.target is Target.NPU]
     staged: list[tuple[Node, ConvLayer, tuple[int, int]]] = []
     for node in npu_nodes:
@@ -98,19 +101,29 @@ def apply(graph: Graph, array: int) -> NpuPlan:
         weight_base += len(layer_blocks)
         param_base += cmd.cout_blocks * array
         commands.append(cmd)
-    config = derive_config(commands, array, weight_base, param_base)
+    config = derive_config(commands, array, weight_base, param_base, mode)
     plan = NpuPlan(config, weight_blocks=blocks)
     for (node, layer, in_hw), cmd in zip(staged, commands, strict=True):
         plan.layers.append(
             NpuLayerPlan(
-                node.name, layer, in_hw, cmd, macs(graph, node), cycles(cmd, array, "ort"), array
+                node.name,
+                layer,
+                in_hw,
+                cmd,
+                macs(graph, node),
+                cycles(cmd, array, mode.value),
+                array,
             )
         )
     return plan
 
 
 def derive_config(
-    commands: list[ConvCommand], array: int, weight_blocks_total: int, channels_total: int
+    commands: list[ConvCommand],
+    array: int,
+    weight_blocks_total: int,
+    channels_total: int,
+    mode: RequantMode = RequantMode.ORT,
 ) -> NpuConfig:
     """Memories sized for the largest layer (activations, outputs) and for every layer's
     weights and parameters at once."""
@@ -125,5 +138,5 @@ def derive_config(
         act_depth=max(act, -(-max_reduction // array)),
         out_depth=out,
         param_depth=max(channels_total, array),
-        requant=RequantMode.ORT,
+        requant=mode,
     )

@@ -11,14 +11,27 @@ from hwgen.ir import ConvAttrs, DType, Graph, MatMulAttrs, Node, OpKind, OutputM
 NAME = "place"
 
 
-def npu_refusal(graph: Graph, node: Node) -> str | None:
+def network_mode(graph: Graph) -> OutputMode:
+    """The NPU has one requant rule: shift for integer-dialect networks, else onnxruntime's."""
+    for node in graph.nodes:
+        if (
+            isinstance(node.attrs, ConvAttrs | MatMulAttrs)
+            and node.attrs.output.mode is OutputMode.SHIFT
+        ):
+            return OutputMode.SHIFT
+    return OutputMode.REQUANT
+
+
+def npu_refusal(graph: Graph, node: Node, mode: OutputMode = OutputMode.REQUANT) -> str | None:
     """Why the NPU cannot run this node, or None where it can."""
     if node.op not in (OpKind.CONV, OpKind.MATMUL):
         return f"{node.op.value} has no NPU datapath"
     attrs = node.attrs
     assert isinstance(attrs, ConvAttrs | MatMulAttrs)
-    if attrs.output.mode is not OutputMode.REQUANT:
+    if attrs.output.mode not in (OutputMode.REQUANT, OutputMode.SHIFT):
         return "its output is not requantized to 8 bits (int32 or float output)"
+    if attrs.output.mode is not mode:
+        return "its requantization rule is not the one this network's NPU uses"
     if graph.type_of(node.inputs[0]).dtype not in (DType.INT8, DType.UINT8):
         return "activations that are not 8-bit"
     if attrs.w_zero_point.any():
@@ -43,11 +56,12 @@ def npu_refusal(graph: Graph, node: Node) -> str | None:
 
 def apply(graph: Graph, overrides: Mapping[str, Target] | None = None) -> Graph:
     overrides = dict(overrides or {})
+    mode = network_mode(graph)
     unknown = sorted(set(overrides) - {n.name for n in graph.nodes})
     if unknown:
         raise HwgenError(f"--place names no node of the graph: {', '.join(unknown)}")
     for node in graph.nodes:
-        refusal = npu_refusal(graph, node)
+        refusal = npu_refusal(graph, node, mode)
         wanted = overrides.get(node.name)
         if wanted is Target.NPU and refusal is not None:
             raise HwgenError(

@@ -1,0 +1,42 @@
+"""Fuse an integer dialect's RequantShift into the conv or matmul whose int32 sums it takes,
+as their SHIFT output stage (the NPU's shift requant mode)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from hwgen.ir import Graph, LinearAttrs, OpKind, OutputMode, Requant, ShiftRequantAttrs
+
+NAME = "fuse_requant_shift"
+
+
+def apply(graph: Graph) -> Graph:
+    readers = graph.consumers()
+    producers = graph.producers()
+    removed: set[str] = set()
+    for rq in list(graph.nodes):
+        if rq.op is not OpKind.REQUANT_SHIFT:
+            continue
+        attrs = rq.attrs
+        assert isinstance(attrs, ShiftRequantAttrs)
+        source = producers.get(rq.inputs[0])
+        if source is None or source.op not in (OpKind.CONV, OpKind.MATMUL):
+            continue
+        linear = source.attrs
+        assert isinstance(linear, LinearAttrs)
+        middle = source.outputs[0]
+        if (
+            linear.output.mode is not OutputMode.INT32
+            or len(readers.get(middle, [])) != 1
+            or middle in graph.outputs
+        ):
+            continue
+        out_type = graph.type_of(rq.outputs[0])
+        stage = Requant(OutputMode.SHIFT, linear.output.multiplier, 0, out_type.dtype, shift=attrs)
+        source.attrs = dataclasses.replace(linear, output=stage)
+        source.outputs = rq.outputs
+        source.origin = source.origin + rq.origin
+        del graph.tensors[middle]
+        removed.add(rq.name)
+    graph.nodes = [n for n in graph.nodes if n.name not in removed]
+    return graph
