@@ -27,8 +27,13 @@ def test_compile_writes_rtl_graphs_and_report(
     assert main(["compile", cnn_path, "-o", str(out), "--array", "4"]) == 0
     assert (out / "rtl" / "npu_top.sv").is_file() and (out / "rtl" / "files.f").is_file()
     dumps = sorted(p.name for p in (out / "graph").iterdir())
-    assert dumps == ["00_lowered.onnx", "01_fuse_activation.onnx", "02_place.onnx"]
-    onnx.checker.check_model(onnx.load(str(out / "graph" / "02_place.onnx")))
+    assert dumps == [
+        "00_lowered.onnx",
+        "01_fuse_requant_shift.onnx",
+        "02_fuse_activation.onnx",
+        "03_place.onnx",
+    ]
+    onnx.checker.check_model(onnx.load(str(out / "graph" / "03_place.onnx")))
     report = json.loads((out / "report.json").read_text())
     assert report["config"]["array"] == 4
     by_name = {layer["name"]: layer for layer in report["layers"]}

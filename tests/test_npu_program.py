@@ -51,8 +51,14 @@ def conv_layers(draw: st.DrawFn) -> tuple[np.ndarray, ConvLayer]:
 @given(case=conv_layers())
 def test_mapped_conv_equals_golden(m: int, case: tuple[np.ndarray, ConvLayer]) -> None:
     x, layer = case
+    # Sized for the largest layer the strategy draws (11 x 11 channels, 3 x 3, at M = 2).
     config = NpuConfig(
-        array=m, max_reduction=256, act_depth=512, weight_depth=256, param_depth=64, out_depth=512
+        array=m,
+        max_reduction=256,
+        act_depth=512,
+        weight_depth=1024,
+        param_depth=64,
+        out_depth=512,
     )
     program = conv_program(config, x, layer)
     execute(program.memories, program.command)
