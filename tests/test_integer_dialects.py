@@ -169,3 +169,23 @@ def test_c_backend_equals_reference(tmp_path: Path, name: str, dialect: str, m: 
         got = program.run_checked({"input": x})  # every layer against golden
         (value,) = got.values()
         np.testing.assert_array_equal(value.astype(np.int64), reference(spec, x))
+
+
+def test_requantshift_parameters_as_attributes() -> None:
+    """Deeploy writes mul and add as tensor inputs or as attributes: both mean the same."""
+    model, spec = inet.mlp("deeploy")
+    graph = model.graph
+    values = {init.name: numpy_helper.to_array(init) for init in graph.initializer}
+    for node in graph.node:
+        if node.op_type == "RequantShift":
+            mul, add = values[node.input[1]], values[node.input[2]]
+            del node.input[1:]
+            node.attribute.extend(
+                [
+                    helper.make_attribute("mul", [float(v) for v in mul]),
+                    helper.make_attribute("add", [float(v) for v in add]),
+                ]
+            )
+    x = _inputs(inet.MLP_INPUT, 1)[0]
+    (value,) = golden.run(lower_or_raise(model), {"input": x}).values()
+    np.testing.assert_array_equal(value.astype(np.int64), reference(spec, x))

@@ -154,7 +154,20 @@ def _shift_of(ctx: LoweringContext, div: int) -> int:
 def _channel_values(
     ctx: LoweringContext, index: int, what: str, channels: int
 ) -> npt.NDArray[np.int64]:
-    values = integer_constant(ctx, index, what, DType.INT32).reshape(-1)
+    """`what` from the node's input `index`, or from its attribute of that name."""
+    if ctx.input(index) is None:
+        attribute = ctx.attr(what)
+        if attribute is None:
+            raise ctx.unsupported(f"no {what}: neither input {index} nor a '{what}' attribute")
+        raw = np.atleast_1d(np.asarray(attribute, dtype=np.float64))
+        fractional = raw[np.rint(raw) != raw]
+        if fractional.size:
+            raise ctx.unsupported(
+                f"attribute {what} carries {fractional[0].item()!r}, where an integer is required"
+            )
+        values = raw.astype(np.int64)
+    else:
+        values = integer_constant(ctx, index, what, DType.INT32).reshape(-1)
     if values.size not in (1, channels):
         raise ctx.unsupported(f"{what} has {values.size} values for {channels} channels")
     return values
