@@ -10,7 +10,7 @@ import onnx
 from hwgen.errors import HwgenError, ModelError, UnsupportedError
 from hwgen.frontend import lower_elementwise, lower_linear, lower_movement, lower_pool, lower_quant
 from hwgen.frontend.context import LoweringContext
-from hwgen.frontend.dialect import Dialect, detect
+from hwgen.frontend.dialect import ONNXRUNTIME_OPS, Dialect, detect
 from hwgen.frontend.integer_dialect import cast_inputs, cast_outputs, fold_nemo, integer_lowering
 from hwgen.frontend.model import index_model
 from hwgen.frontend.qdq import QdqFolding, fold_qdq
@@ -20,19 +20,7 @@ from hwgen.ir import Graph, OpKind
 # Importing the lowering modules registers them.
 _REGISTERED = (lower_elementwise, lower_linear, lower_movement, lower_pool, lower_quant)
 
-_QUANTIZED_OPS = {
-    "QuantizeLinear",
-    "DequantizeLinear",
-    "QLinearConv",
-    "QLinearMatMul",
-    "QGemm",
-    "QLinearAdd",
-    "QLinearAveragePool",
-    "QLinearGlobalAveragePool",
-    "QLinearConcat",
-    "MatMulInteger",
-    "ConvInteger",
-}
+_QUANTIZED_OPS = ONNXRUNTIME_OPS
 
 
 class Status(enum.Enum):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from hwgen.ir import ClampAttrs, Graph, LinearAttrs, OpKind, OutputMode
+from hwgen.passes.rewrite import absorb, sole_reader
 
 NAME = "fuse_activation"
 
@@ -26,8 +27,7 @@ def apply(graph: Graph) -> Graph:
         assert isinstance(attrs, LinearAttrs)
         if attrs.output.mode not in (OutputMode.REQUANT, OutputMode.SHIFT):
             continue
-        middle = source.outputs[0]
-        if len(readers.get(middle, [])) != 1 or middle in graph.outputs:
+        if not sole_reader(graph, source.outputs[0], readers):
             continue
         dtype = attrs.output.dtype
         shift = attrs.output.shift
@@ -42,9 +42,7 @@ def apply(graph: Graph) -> Graph:
         else:
             output = dataclasses.replace(attrs.output, clamp=bounds)
         source.attrs = dataclasses.replace(attrs, output=output)
-        source.outputs = clamp.outputs
-        source.origin = source.origin + clamp.origin
-        del graph.tensors[middle]
+        absorb(graph, source, clamp)
         removed.add(clamp.name)
     graph.nodes = [n for n in graph.nodes if n.name not in removed]
     return graph

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 
 from hwgen.ir import Graph, LinearAttrs, OpKind, OutputMode, Requant, ShiftRequantAttrs
+from hwgen.passes.rewrite import absorb, sole_reader
 
 NAME = "fuse_requant_shift"
 
@@ -24,19 +25,14 @@ def apply(graph: Graph) -> Graph:
             continue
         linear = source.attrs
         assert isinstance(linear, LinearAttrs)
-        middle = source.outputs[0]
-        if (
-            linear.output.mode is not OutputMode.INT32
-            or len(readers.get(middle, [])) != 1
-            or middle in graph.outputs
+        if linear.output.mode is not OutputMode.INT32 or not sole_reader(
+            graph, source.outputs[0], readers
         ):
             continue
         out_type = graph.type_of(rq.outputs[0])
         stage = Requant(OutputMode.SHIFT, linear.output.multiplier, 0, out_type.dtype, shift=attrs)
         source.attrs = dataclasses.replace(linear, output=stage)
-        source.outputs = rq.outputs
-        source.origin = source.origin + rq.origin
-        del graph.tensors[middle]
+        absorb(graph, source, rq)
         removed.add(rq.name)
     graph.nodes = [n for n in graph.nodes if n.name not in removed]
     return graph
