@@ -19,6 +19,7 @@ from hwgen.frontend.context import LoweringContext
 from hwgen.frontend.dialect import Dialect
 from hwgen.frontend.geometry import geometry_2d
 from hwgen.frontend.model import OnnxView
+from hwgen.frontend.registry import Lowering
 from hwgen.ir import (
     ConvAttrs,
     DType,
@@ -74,8 +75,8 @@ def _int_operand(ctx: LoweringContext, index: int, what: str) -> tuple[str, QTyp
     return name, qtype
 
 
-def _int32_output(mode_shape: tuple[int, ...]) -> QType:
-    return QType(DType.INT32, mode_shape)
+def _int32_output(shape: tuple[int, ...]) -> QType:
+    return QType(DType.INT32, shape)
 
 
 def _exact(multiplier_size: int) -> Requant:
@@ -195,7 +196,7 @@ def lower_requant_shift(ctx: LoweringContext) -> None:
     ctx.emit(OpKind.REQUANT_SHIFT, [x], attrs, [(ctx.output(), QType(dtype, xt.shape))])
 
 
-INTEGER_LOWERINGS = {
+INTEGER_LOWERINGS: dict[tuple[str, str], Lowering] = {
     ("", "Conv"): lower_conv,
     ("", "Gemm"): lower_matmul,
     ("", "MatMul"): lower_matmul,
@@ -204,7 +205,8 @@ INTEGER_LOWERINGS = {
 }
 
 
-def integer_lowering(domain: str, op_type: str) -> object:
+def integer_lowering(domain: str, op_type: str) -> Lowering | None:
+    """The integer dialects' own lowering of an op, where it differs from the standard one."""
     if op_type == "RequantShift":
         return lower_requant_shift
     if op_type in DEEPLOY_CUSTOM:

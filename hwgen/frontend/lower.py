@@ -74,7 +74,7 @@ def lower_model(model: onnx.ModelProto, dialect: Dialect | None = None) -> Lower
         before = len(ctx.graph.nodes)
         fn = lowering_for(node.domain, node.op_type)
         if dialect is not Dialect.ONNXRUNTIME:
-            fn = integer_lowering(node.domain, node.op_type) or fn  # type: ignore[assignment]
+            fn = integer_lowering(node.domain, node.op_type) or fn
         try:
             if fn is None:
                 domain = f"{node.domain}." if node.domain else ""
