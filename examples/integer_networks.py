@@ -31,7 +31,7 @@ class Requant:
 
 @dataclass
 class Layer:
-    kind: str  # conv, gemm, add, maxpool, flatten, relu
+    kind: str  # conv, gemm, add, maxpool, avgpool, flatten
     name: str
     inputs: list[str]
     weights: np.ndarray | None = None
@@ -93,8 +93,9 @@ def _cnn_layers(seed: int) -> list[Layer]:
     h = n.conv("dw2", skip, 8, 8, 3, group=8)
     h = n.conv("pw2", h, 8, 8, 1)
     h = n.add("add2", h, skip, 8)
+    h = n.simple("avgpool", "pool2", h, kernel=2)
     h = n.simple("flatten", "flatten", h)
-    n.gemm("fc", h, 8 * 4 * 4, 10)
+    n.gemm("fc", h, 8 * 2 * 2, 10)
     return n.layers
 
 
@@ -209,6 +210,26 @@ def _model(
                     strides=[k, k],
                 )
             )
+            out = layer.name
+        elif layer.kind == "avgpool":
+            # The mean of integers is not one: NEMO/DORY spell out the Floor; Deeploy's
+            # kernel rounds it (half up) itself.
+            k = layer.attrs["kernel"]
+            pooled = f"{layer.name}.mean" if dialect == "nemo" else layer.name
+            nodes.append(
+                helper.make_node(
+                    "AveragePool",
+                    ins,
+                    [pooled],
+                    name=layer.name,
+                    kernel_shape=[k, k],
+                    strides=[k, k],
+                )
+            )
+            if dialect == "nemo":
+                nodes.append(
+                    helper.make_node("Floor", [pooled], [layer.name], name=f"{layer.name}.floor")
+                )
             out = layer.name
         elif layer.kind == "flatten":
             nodes.append(helper.make_node("Flatten", ins, [layer.name], name=layer.name, axis=1))

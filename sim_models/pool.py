@@ -59,6 +59,29 @@ def qlinear_avgpool2d(
     return np.asarray(np.clip(rne(y), info.min, info.max).astype(xi.dtype))
 
 
+def int_avgpool2d(
+    x: npt.ArrayLike, geom: Conv2dGeometry, count_include_pad: bool, half_up: bool
+) -> npt.NDArray[np.integer]:
+    """Integer average pooling: the exact sum of each window divided by its count (the whole
+    kernel with count_include_pad, the input elements under it otherwise), rounded down
+    (NEMO/DORY's Floor) or as Deeploy's kernel does, (sum + count / 2) / count truncated toward
+    zero; saturated to the input's type."""
+    xi = np.asarray(x)
+    total = windows(xi.astype(np.int64), geom, np.int64(0)).sum(axis=(4, 5))
+    counts: npt.NDArray[np.int64] | int
+    if count_include_pad:
+        counts = geom.kernel[0] * geom.kernel[1]
+    else:
+        counts = _real_taps(xi.shape[2], xi.shape[3], geom).astype(np.int64)
+    if half_up:
+        biased = total + np.asarray(counts) // 2
+        mean = np.sign(biased) * (np.abs(biased) // counts)
+    else:
+        mean = total // counts
+    info = np.iinfo(xi.dtype)
+    return np.asarray(np.clip(mean, info.min, info.max).astype(xi.dtype))
+
+
 # MLAS computes the global average in this range of x_scale / (y_scale * N) only.
 MIN_GLOBAL_POOL_SCALE = 2.0**-32
 MAX_GLOBAL_POOL_SCALE = 256.0

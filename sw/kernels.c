@@ -3,7 +3,17 @@
 #include <math.h>
 #include <string.h>
 
-size_t dtype_size(dtype_t dtype) { return dtype == DT_FLOAT32 || dtype == DT_INT32 ? 4 : 1; }
+size_t dtype_size(dtype_t dtype) {
+    switch (dtype) {
+    case DT_INT64:
+        return 8;
+    case DT_FLOAT32:
+    case DT_INT32:
+        return 4;
+    default:
+        return 1;
+    }
+}
 
 static int32_t qmin(dtype_t dtype) { return dtype == DT_INT8 ? -128 : 0; }
 static int32_t qmax(dtype_t dtype) { return dtype == DT_INT8 ? 127 : 255; }
@@ -135,6 +145,45 @@ void kernel_avgpool(const pool_layer_t *l, const void *in, int32_t in_row0, int3
     }
 }
 
+/* Integer average pooling (Deeploy, NEMO/DORY): the exact window sum over the count, rounded
+ * down (floor) or as Deeploy's kernel does, (sum + count / 2) / count truncated; saturated. */
+void kernel_int_avgpool(const pool_layer_t *l, const void *in, int32_t in_row0, int32_t in_rows,
+                        void *out, int32_t out_row0, int32_t out_rows) {
+    int32_t w = l->in.w, c = l->in.c;
+    int32_t lo = qmin(l->out.dtype), hi = qmax(l->out.dtype);
+    (void)in_rows;
+    for (int32_t r = 0; r < out_rows; r++) {
+        int32_t oh = out_row0 + r;
+        int32_t hstart = oh * l->stride_h - l->pad_top;
+        int32_t hend = hstart + l->kernel_h < l->in.h ? hstart + l->kernel_h : l->in.h;
+        hstart = hstart > 0 ? hstart : 0;
+        for (int32_t ow = 0; ow < l->out.w; ow++) {
+            int32_t wstart = ow * l->stride_w - l->pad_left;
+            int32_t wend = wstart + l->kernel_w < w ? wstart + l->kernel_w : w;
+            wstart = wstart > 0 ? wstart : 0;
+            int32_t count = l->count_include_pad ? l->kernel_h * l->kernel_w
+                                                 : (hend - hstart) * (wend - wstart);
+            for (int32_t ch = 0; ch < c; ch++) {
+                int32_t sum = 0;
+                for (int32_t ih = hstart; ih < hend; ih++) {
+                    for (int32_t iw = wstart; iw < wend; iw++) {
+                        size_t idx = ((size_t)(ih - in_row0) * (size_t)w + (size_t)iw) * (size_t)c + (size_t)ch;
+                        sum += load(in, l->in.dtype, idx);
+                    }
+                }
+                int32_t mean;
+                if (l->half_up) {
+                    mean = (sum + count / 2) / count;
+                } else {
+                    mean = sum / count - (sum % count != 0 && sum < 0);
+                }
+                store(out, l->out.dtype, ((size_t)r * (size_t)l->out.w + (size_t)ow) * (size_t)c + (size_t)ch,
+                      clampi(mean, lo, hi));
+            }
+        }
+    }
+}
+
 void kernel_global_avgpool_accumulate(const global_pool_layer_t *l, const void *in, int32_t rows,
                                       int32_t *sums) {
     int32_t c = l->in.c;
@@ -253,6 +302,11 @@ void rows_avgpool(const void *layer, const uint8_t *const *in, int32_t in_row0, 
     kernel_avgpool(layer, in[0], in_row0, in_rows, out, out_row0, out_rows);
 }
 
+void rows_int_avgpool(const void *layer, const uint8_t *const *in, int32_t in_row0,
+                      int32_t in_rows, uint8_t *out, int32_t out_row0, int32_t out_rows) {
+    kernel_int_avgpool(layer, in[0], in_row0, in_rows, out, out_row0, out_rows);
+}
+
 void rows_add(const void *layer, const uint8_t *const *in, int32_t in_row0, int32_t in_rows,
               uint8_t *out, int32_t out_row0, int32_t out_rows) {
     (void)in_row0, (void)in_rows, (void)out_row0;
@@ -331,8 +385,13 @@ void kernel_requant_shift(const requant_shift_layer_t *l, const void *in, void *
 void kernel_cast(const cast_layer_t *l, const void *in, void *out, int32_t rows) {
     size_t count = (size_t)rows * (size_t)l->in.w * (size_t)l->in.c;
     for (size_t i = 0; i < count; i++) {
+        /* The containers hold integers the compiler checked; only the type changes. */
         if (l->in.dtype == DT_FLOAT32) {
             store(out, l->out.dtype, i, (int32_t)((const float *)in)[i]);
+        } else if (l->in.dtype == DT_INT64) {
+            store(out, l->out.dtype, i, (int32_t)((const int64_t *)in)[i]);
+        } else if (l->out.dtype == DT_INT64) {
+            ((int64_t *)out)[i] = load(in, l->in.dtype, i);
         } else {
             ((float *)out)[i] = (float)load(in, l->in.dtype, i);
         }

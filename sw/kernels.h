@@ -16,6 +16,8 @@ void kernel_maxpool(const pool_layer_t *l, const void *in, int32_t in_row0, int3
                     void *out, int32_t out_row0, int32_t out_rows);
 void kernel_avgpool(const pool_layer_t *l, const void *in, int32_t in_row0, int32_t in_rows,
                     void *out, int32_t out_row0, int32_t out_rows);
+void kernel_int_avgpool(const pool_layer_t *l, const void *in, int32_t in_row0, int32_t in_rows,
+                        void *out, int32_t out_row0, int32_t out_rows);
 void kernel_global_avgpool_accumulate(const global_pool_layer_t *l, const void *in, int32_t rows,
                                       int32_t *sums);
 void kernel_global_avgpool_finish(const global_pool_layer_t *l, const int32_t *sums, void *out);
@@ -41,6 +43,8 @@ void rows_maxpool(const void *layer, const uint8_t *const *in, int32_t in_row0, 
                   uint8_t *out, int32_t out_row0, int32_t out_rows);
 void rows_avgpool(const void *layer, const uint8_t *const *in, int32_t in_row0, int32_t in_rows,
                   uint8_t *out, int32_t out_row0, int32_t out_rows);
+void rows_int_avgpool(const void *layer, const uint8_t *const *in, int32_t in_row0,
+                      int32_t in_rows, uint8_t *out, int32_t out_row0, int32_t out_rows);
 void rows_add(const void *layer, const uint8_t *const *in, int32_t in_row0, int32_t in_rows,
               uint8_t *out, int32_t out_row0, int32_t out_rows);
 void rows_clamp(const void *layer, const uint8_t *const *in, int32_t in_row0, int32_t in_rows,

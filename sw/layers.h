@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef enum { DT_INT8 = 0, DT_UINT8 = 1, DT_FLOAT32 = 2, DT_INT32 = 3 } dtype_t;
+typedef enum { DT_INT8 = 0, DT_UINT8 = 1, DT_FLOAT32 = 2, DT_INT32 = 3, DT_INT64 = 4 } dtype_t;
 
 typedef struct {
     int32_t h, w, c;
@@ -32,6 +32,7 @@ typedef struct {
     int32_t kernel_h, kernel_w, stride_h, stride_w, pad_top, pad_left, dilation_h, dilation_w;
     /* average pooling only */
     int32_t count_include_pad;
+    int32_t half_up; /* integer average pooling: Deeploy's rounding, else floor */
     float x_scale, y_scale;
     int32_t x_zero_point, y_zero_point;
 } pool_layer_t;

@@ -7,8 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import onnx
 import pytest
-from onnx import helper, numpy_helper
+from onnx import TensorProto, helper, numpy_helper
 
 from examples import integer_networks as inet
 from hwgen.backends import golden
@@ -48,7 +49,17 @@ def _conv(x: np.ndarray, w: np.ndarray, b: np.ndarray, pad: int, group: int) -> 
     return out
 
 
-def reference(spec: list[inet.Layer], x: np.ndarray) -> np.ndarray:
+def _mean(total: np.ndarray, count: int, dialect: str) -> np.ndarray:
+    """NEMO floors the mean; Deeploy's C kernel computes (sum + count / 2) / count, and C
+    division truncates toward zero."""
+    if dialect == "nemo":
+        return total // count
+    biased = total + count // 2
+    truncated = [-(-v // count) if v < 0 else v // count for v in biased.ravel().tolist()]
+    return np.array(truncated, np.int64).reshape(biased.shape)
+
+
+def reference(spec: list[inet.Layer], x: np.ndarray, dialect: str) -> np.ndarray:
     """The network in plain integer arithmetic (int64, floor division, clip)."""
     values: dict[str, np.ndarray] = {"input": x.astype(np.int64)}
     for layer in spec:
@@ -67,6 +78,11 @@ def reference(spec: list[inet.Layer], x: np.ndarray) -> np.ndarray:
             k = layer.attrs["kernel"]
             n, c, h, w = src[0].shape
             out = src[0].reshape(n, c, h // k, k, w // k, k).max(axis=(3, 5))
+        elif layer.kind == "avgpool":
+            k = layer.attrs["kernel"]
+            n, c, h, w = src[0].shape
+            total = src[0].reshape(n, c, h // k, k, w // k, k).sum(axis=(3, 5))
+            out = _mean(total, k * k, dialect)
         else:  # flatten
             out = src[0].reshape(src[0].shape[0], -1)
         values[layer.name] = out
@@ -90,7 +106,7 @@ def test_golden_equals_exact_integer_reference(dialect: str, name: str) -> None:
         got = golden.run(lowering.graph, {"input": x})
         (value,) = got.values()
         assert value.dtype == np.float32
-        np.testing.assert_array_equal(value.astype(np.int64), reference(spec, x))
+        np.testing.assert_array_equal(value.astype(np.int64), reference(spec, x, dialect))
 
 
 @pytest.mark.parametrize("name", sorted(BUILDERS))
@@ -168,7 +184,7 @@ def test_c_backend_equals_reference(tmp_path: Path, name: str, dialect: str, m: 
     for x in _inputs(shape, 5):
         got = program.run_checked({"input": x})  # every layer against golden
         (value,) = got.values()
-        np.testing.assert_array_equal(value.astype(np.int64), reference(spec, x))
+        np.testing.assert_array_equal(value.astype(np.int64), reference(spec, x, dialect))
 
 
 def test_requantshift_parameters_as_attributes() -> None:
@@ -188,4 +204,96 @@ def test_requantshift_parameters_as_attributes() -> None:
             )
     x = _inputs(inet.MLP_INPUT, 1)[0]
     (value,) = golden.run(lower_or_raise(model), {"input": x}).values()
-    np.testing.assert_array_equal(value.astype(np.int64), reference(spec, x))
+    np.testing.assert_array_equal(value.astype(np.int64), reference(spec, x, "deeploy"))
+
+
+def _global_pool_model(dialect: str, container: int) -> onnx.ModelProto:
+    """Input -> GlobalAveragePool (-> Floor in NEMO) -> AveragePool 3x3 stride 2 pad 1 (-> Floor),
+    integers in `container` tensors at both ends."""
+    nodes = []
+    x = "input"
+    for name, op, attrs in (
+        ("avg", "AveragePool", {"kernel_shape": [3, 3], "strides": [2, 2], "pads": [1, 1, 1, 1]}),
+        ("gap", "GlobalAveragePool", {}),
+    ):
+        mean = f"{name}.mean" if dialect == "nemo" else name
+        nodes.append(helper.make_node(op, [x], [mean], name=name, **attrs))
+        if dialect == "nemo":
+            nodes.append(helper.make_node("Floor", [mean], [name], name=f"{name}.floor"))
+        x = name
+    if dialect == "deeploy":  # something only Deeploy writes, so that the graph says its dialect
+        nodes.append(
+            helper.make_node(
+                "RequantShift",
+                [x],
+                ["out"],
+                name="rq",
+                domain="deeploy",
+                mul=[1.0],
+                add=[0.0],
+                div=1,
+                signed=1,
+                n_levels=256,
+            )
+        )
+        x = "out"
+    graph = helper.make_graph(
+        nodes,
+        "pools",
+        [helper.make_tensor_value_info("input", container, [1, 3, 7, 5])],
+        [helper.make_tensor_value_info(x, container, [1, 3, 1, 1])],
+    )
+    opsets = [helper.make_opsetid("", 11), helper.make_opsetid("deeploy", 1)]
+    return helper.make_model(graph, opset_imports=opsets[: 2 if dialect == "deeploy" else 1])
+
+
+def _pool_reference(x: np.ndarray, dialect: str) -> np.ndarray:
+    xp = np.pad(x.astype(np.int64), ((0, 0), (0, 0), (1, 1), (1, 1)))
+    rows = [r for r in range(0, 7 + 2 - 3 + 1, 2)]
+    cols = [c for c in range(0, 5 + 2 - 3 + 1, 2)]
+    pooled = np.zeros((1, 3, len(rows), len(cols)), np.int64)
+    for i, r in enumerate(rows):
+        for j, c in enumerate(cols):
+            # count_include_pad = 0: only the input elements under the window count
+            count = (min(r + 3, 8) - max(r, 1)) * (min(c + 3, 6) - max(c, 1))
+            pooled[:, :, i, j] = _mean(
+                xp[:, :, r : r + 3, c : c + 3].sum(axis=(2, 3)), count, dialect
+            )
+    return _mean(pooled.sum(axis=(2, 3)), pooled.shape[2] * pooled.shape[3], dialect).reshape(
+        1, 3, 1, 1
+    )
+
+
+@pytest.mark.parametrize("container", [TensorProto.FLOAT, TensorProto.INT64])
+@pytest.mark.parametrize("dialect", ["deeploy", "nemo"])
+def test_integer_average_pooling(tmp_path: Path, dialect: str, container: int) -> None:
+    """Padded and global average pooling, NEMO's floor and Deeploy's half-up rounding, in float32
+    and int64 containers: golden and the generated C against the reference (and onnxruntime
+    for NEMO's float32 graph)."""
+    model = _global_pool_model(dialect, container)
+    graph = lower_or_raise(model)
+    built = build_network(graph, CompileOptions(array=4, l1=512), tmp_path)
+    assert built.compilation.npu is not None
+    npu = FunctionalNpu(built.compilation.npu.config)
+    program = HostProgram(built.library, built.network, built.graph, npu)
+    numpy_type = np.float32 if container == TensorProto.FLOAT else np.int64
+    rng = np.random.default_rng(11)
+    for _ in range(10):
+        x = rng.integers(-128, 128, size=(1, 3, 7, 5)).astype(numpy_type)
+        want = _pool_reference(x, dialect)
+        for got in (golden.run(graph, {"input": x}), program.run_checked({"input": x})):
+            (value,) = got.values()
+            assert value.dtype == numpy_type
+            np.testing.assert_array_equal(value.astype(np.int64), want)
+        if dialect == "nemo" and container == TensorProto.FLOAT:
+            (ort,) = onnxruntime_outputs(model, {"input": x}).values()
+            np.testing.assert_array_equal(ort.astype(np.int64), want)
+
+
+def test_nemo_average_pool_without_floor_is_refused() -> None:
+    model = _global_pool_model("nemo", TensorProto.FLOAT)
+    floor = next(n for n in model.graph.node if n.name == "gap.floor")
+    model.graph.node.remove(floor)
+    model.graph.output[0].name = "gap.mean"
+    with pytest.raises(HwgenError, match=r"node 'gap'.*must be followed by a Floor"):
+        lower_or_raise(model)

@@ -15,6 +15,7 @@ from hwgen.ir import (
     ConvAttrs,
     GlobalPoolAttrs,
     Graph,
+    IntPoolAttrs,
     LinearAttrs,
     MatMulAttrs,
     Node,
@@ -22,6 +23,7 @@ from hwgen.ir import (
     OutputMode,
     PadAttrs,
     PoolAttrs,
+    PoolRounding,
     QType,
     ShiftRequantAttrs,
     TransposeAttrs,
@@ -102,6 +104,13 @@ def _avgpool(node: Node, args: list[Array], types: list[QType], out: QType) -> A
     return pool.qlinear_avgpool2d(args[0], sx, zx, sy, zy, attrs.geometry, attrs.count_include_pad)
 
 
+def _int_avgpool(node: Node, args: list[Array], _: list[QType], __: QType) -> Array:
+    attrs = node.attrs
+    assert isinstance(attrs, IntPoolAttrs)
+    half_up = attrs.rounding is PoolRounding.HALF_UP
+    return pool.int_avgpool2d(args[0], attrs.geometry, attrs.count_include_pad, half_up)
+
+
 def _global_avgpool(node: Node, args: list[Array], types: list[QType], out: QType) -> Array:
     attrs = node.attrs
     assert isinstance(attrs, GlobalPoolAttrs)
@@ -142,6 +151,8 @@ def _cast(node: Node, args: list[Array], types: list[QType], out: QType) -> Arra
     value = args[0]
     if out.dtype is DType.FLOAT32:
         return value.astype(np.float32)
+    if value.dtype.kind in "iu" and out.dtype is DType.INT64:
+        return value.astype(np.int64)
     integral = np.rint(value)
     bad = (integral != value) | (integral < out.dtype.qmin) | (integral > out.dtype.qmax)
     if bad.any():
@@ -186,6 +197,7 @@ KERNELS: dict[OpKind, Kernel] = {
     OpKind.CAST: _cast,
     OpKind.INT_ADD: _int_add,
     OpKind.REQUANT_SHIFT: _requant_shift,
+    OpKind.INT_AVGPOOL: _int_avgpool,
 }
 
 

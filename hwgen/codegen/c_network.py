@@ -23,12 +23,14 @@ from hwgen.ir import (
     DType,
     GlobalPoolAttrs,
     Graph,
+    IntPoolAttrs,
     MatMulAttrs,
     Node,
     OpKind,
     OutputMode,
     PadAttrs,
     PoolAttrs,
+    PoolRounding,
     QType,
     Requant,
     ShiftRequantAttrs,
@@ -60,6 +62,7 @@ C_DTYPE = {
     DType.UINT8: "DT_UINT8",
     DType.FLOAT32: "DT_FLOAT32",
     DType.INT32: "DT_INT32",
+    DType.INT64: "DT_INT64",
 }
 ELEMENTWISE = (
     OpKind.QUANTIZE,
@@ -241,6 +244,23 @@ class _Emitter:
                 count_include_pad=int(attrs.count_include_pad),
                 rows_fn=f"rows_{op.value}",
                 **self._qparams(node),
+            )
+            window = (geom.kernel[0], geom.strides[0], geom.dilations[0])
+            entry["pad_top"] = geom.pads[0]
+        elif op is OpKind.INT_AVGPOOL:
+            attrs = node.attrs
+            assert isinstance(attrs, IntPoolAttrs)
+            geom = attrs.geometry
+            if geom.dilations != (1, 1):
+                raise self.refuse(node, "dilated average pooling")
+            entry.update(
+                k=geom.kernel,
+                s=geom.strides,
+                p=geom.pads[:2],
+                d=geom.dilations,
+                count_include_pad=int(attrs.count_include_pad),
+                half_up=int(attrs.rounding is PoolRounding.HALF_UP),
+                rows_fn="rows_int_avgpool",
             )
             window = (geom.kernel[0], geom.strides[0], geom.dilations[0])
             entry["pad_top"] = geom.pads[0]

@@ -46,5 +46,8 @@ def handle(args: argparse.Namespace) -> int:
             f"{lowering.errors[0].message}"
         )
         return 1
-    out.print(f"[green]all nodes supported[/]: {len(lowering.graph.nodes)} integer ops")
+    out.print(
+        f"[green]all nodes supported[/]: {len(lowering.graph.nodes)} integer ops "
+        f"({lowering.dialect.value} dialect)"
+    )
     return 0

@@ -23,17 +23,23 @@ from hwgen.frontend.registry import Lowering
 from hwgen.ir import (
     ConvAttrs,
     DType,
+    IntPoolAttrs,
     MatMulAttrs,
     NoAttrs,
     Node,
     OpKind,
     OutputMode,
+    PoolRounding,
     QType,
     Requant,
     ShiftRequantAttrs,
 )
+from sim_models.linear import Conv2dGeometry
 
 NEMO_DOMAIN = "hwgen.nemo"
+POOLS = ("AveragePool", "GlobalAveragePool")
+CONTAINER_OF = {onnx.TensorProto.FLOAT: DType.FLOAT32, onnx.TensorProto.INT64: DType.INT64}
+CONTAINERS = tuple(CONTAINER_OF.values())
 DEEPLOY_CUSTOM = {
     "iSoftmax",
     "iGELU",
@@ -196,12 +202,38 @@ def lower_requant_shift(ctx: LoweringContext) -> None:
     ctx.emit(OpKind.REQUANT_SHIFT, [x], attrs, [(ctx.output(), QType(dtype, xt.shape))])
 
 
+def lower_avgpool(ctx: LoweringContext) -> None:
+    """AveragePool / GlobalAveragePool on integers. A NEMO graph follows the float mean with a
+    Floor (folded into the pool, in the private domain); Deeploy's kernel rounds half up."""
+    x, xt = _int_operand(ctx, 0, "X")
+    if xt.dtype not in (DType.INT8, DType.UINT8) or len(xt.shape) != 4:
+        raise ctx.unsupported(
+            f"integer average pooling takes an int8/uint8 NCHW tensor, got {xt.describe()}"
+        )
+    h, w = xt.shape[2], xt.shape[3]
+    if ctx.node.op_type.startswith("Global"):
+        geom = Conv2dGeometry(kernel=(h, w), strides=(1, 1), pads=(0, 0, 0, 0), dilations=(1, 1))
+        count_include_pad = False
+    else:
+        kernel = tuple(ctx.attr("kernel_shape", []))
+        geom = geometry_2d(ctx, (h, w), kernel, pooling=True)
+        count_include_pad = bool(ctx.attr("count_include_pad", 0))
+    rounding = PoolRounding.FLOOR if ctx.node.domain == NEMO_DOMAIN else PoolRounding.HALF_UP
+    attrs = IntPoolAttrs(geom, count_include_pad, rounding)
+    shape = (xt.shape[0], xt.shape[1], *geom.output_size(h, w))
+    ctx.emit(OpKind.INT_AVGPOOL, [x], attrs, [(ctx.output(), QType(xt.dtype, shape))])
+
+
 INTEGER_LOWERINGS: dict[tuple[str, str], Lowering] = {
     ("", "Conv"): lower_conv,
     ("", "Gemm"): lower_matmul,
     ("", "MatMul"): lower_matmul,
     ("", "Add"): lower_add,
     (NEMO_DOMAIN, "Requant"): lower_requant_shift,
+    ("", "AveragePool"): lower_avgpool,
+    ("", "GlobalAveragePool"): lower_avgpool,
+    (NEMO_DOMAIN, "AveragePool"): lower_avgpool,
+    (NEMO_DOMAIN, "GlobalAveragePool"): lower_avgpool,
 }
 
 
@@ -222,7 +254,8 @@ def integer_lowering(domain: str, op_type: str) -> Lowering | None:
 
 
 def fold_nemo(view: OnnxView) -> tuple[onnx.ModelProto, dict[str, list[str]]]:
-    """Mul -> Add -> Div -> Floor -> Clip (-> Cast) chains become one Requant node each."""
+    """Mul -> Add -> Div -> Floor -> Clip (-> Cast) chains become one Requant node each, and
+    an average pool with its Floor one integer pool."""
     consumers = view.consumers
     absorbed: dict[str, str] = {}
     replacements: dict[str, onnx.NodeProto] = {}
@@ -241,7 +274,23 @@ def fold_nemo(view: OnnxView) -> tuple[onnx.ModelProto, dict[str, list[str]]]:
         return None, None
 
     for node in view.nodes:
-        if node.op_type != "Floor":
+        if node.op_type in POOLS and node.domain in ("", "ai.onnx"):
+            floor = sole(node.output[0], "Floor")
+            if floor is None:
+                raise UnsupportedError(
+                    f"{node.op_type} must be followed by a Floor: in an integer graph its mean "
+                    "is not an integer",
+                    node=node.name,
+                    op=node.op_type,
+                )
+            pooled = onnx.NodeProto()
+            pooled.CopyFrom(node)
+            pooled.domain = NEMO_DOMAIN
+            pooled.output[0] = floor.output[0]
+            replacements[node.name] = pooled
+            absorbed[floor.name] = node.name
+            continue
+        if node.op_type != "Floor" or node.name in absorbed:
             continue
         div = view.producer.get(node.input[0])
         if div is None or div.op_type != "Div":
@@ -338,10 +387,10 @@ def _clip_bounds(view: OnnxView, clip: onnx.NodeProto) -> tuple[int, int]:
 
 
 def cast_inputs(ctx: LoweringContext, dialect: Dialect) -> None:
-    """Float graph inputs carry int8 values: an exact cast at the boundary."""
+    """Float32 and int64 graph inputs carry int8 values: an exact cast at the boundary."""
     for name in list(ctx.graph.inputs):
         qtype = ctx.graph.tensors[name]
-        if qtype.dtype is DType.FLOAT32:
+        if qtype.dtype in CONTAINERS:
             inner = f"{name}.int8"
             ctx.graph.tensors[inner] = QType(DType.INT8, qtype.shape)
             ctx.graph.nodes.append(
@@ -351,18 +400,19 @@ def cast_inputs(ctx: LoweringContext, dialect: Dialect) -> None:
 
 
 def cast_outputs(ctx: LoweringContext, model: onnx.ModelProto) -> None:
-    """Graph outputs declared float get their integers back in a float32 tensor."""
+    """Graph outputs declared float32 or int64 get their integers back in that container."""
     declared = {o.name: o.type.tensor_type.elem_type for o in model.graph.output}
     producers = ctx.graph.producers()
     for name in ctx.graph.outputs:
         qtype = ctx.graph.tensors[name]
-        if declared.get(name) != onnx.TensorProto.FLOAT or not qtype.dtype.is_integer:
+        container = CONTAINER_OF.get(declared.get(name, onnx.TensorProto.UNDEFINED))
+        if container is None or not qtype.dtype.is_integer or qtype.dtype is container:
             continue
         inner = f"{name}.int"
         node = producers[name]
         node.outputs = tuple(inner if o == name else o for o in node.outputs)
         ctx.graph.tensors[inner] = qtype
-        ctx.graph.tensors[name] = QType(DType.FLOAT32, qtype.shape)
+        ctx.graph.tensors[name] = QType(container, qtype.shape)
         ctx.graph.nodes.append(
             Node(f"{name}.cast", OpKind.CAST, (inner,), (name,), NoAttrs(), (name,))
         )

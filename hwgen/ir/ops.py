@@ -34,6 +34,7 @@ class OpKind(enum.Enum):
     CAST = "cast"  # integer values in a float32 container <-> an integer tensor, exactly
     INT_ADD = "int_add"  # exact sum of two integer tensors, as int32
     REQUANT_SHIFT = "requant_shift"  # clamp((x * mul + add) >> shift), per channel
+    INT_AVGPOOL = "int_avgpool"  # the window's exact sum divided by its count, rounded
 
 
 class OutputMode(enum.Enum):
@@ -101,6 +102,20 @@ class PoolAttrs:
     count_include_pad: bool = False
 
 
+class PoolRounding(enum.Enum):
+    """How an integer average pool turns sum / count into an integer."""
+
+    FLOOR = "floor"  # NEMO/DORY: Floor after the float AveragePool, i.e. floor(sum / count)
+    HALF_UP = "half_up"  # Deeploy's kernel: (sum + count / 2) / count in C (truncating)
+
+
+@dataclass(frozen=True)
+class IntPoolAttrs:
+    geometry: Conv2dGeometry
+    count_include_pad: bool
+    rounding: PoolRounding
+
+
 @dataclass(frozen=True)
 class GlobalPoolAttrs:
     channels_last: bool = False
@@ -137,6 +152,7 @@ OpAttrs = (
     ConvAttrs
     | MatMulAttrs
     | PoolAttrs
+    | IntPoolAttrs
     | GlobalPoolAttrs
     | ClampAttrs
     | TransposeAttrs
