@@ -1,0 +1,324 @@
+"""UART <-> NPU bridge: the framing protocol of hwgen/boards/protocol.py on one side, the NPU's
+AXI4-Lite registers and AXI4-Stream data port on the other.
+
+A request is only acted on once its CRC has checked: stream-write payloads wait in a buffer
+until then. The answer to the last executed request is kept (its status, read word and
+stream-read bytes), so a repeated sequence number is answered again without a second effect.
+"""
+
+from __future__ import annotations
+
+from amaranth import Cat, Const, Module, Mux, Signal, Value
+from amaranth.lib import stream, wiring
+from amaranth.lib.memory import Memory
+from amaranth.lib.wiring import In, Out
+
+from hwgen.boards.protocol import (
+    HEADER_BYTES,
+    REQUEST_SYNC,
+    RESPONSE_SYNC,
+    Command,
+    Status,
+    info_word,
+)
+from hwgen.npu.axi import axi_lite_slave, axi_stream
+
+
+def _crc_step(state: int) -> int:
+    """One byte of CRC-16/CCITT-FALSE on a 24-bit (crc, byte) state, as integers."""
+    c = (state & 0xFFFF) ^ ((state >> 16) << 8)
+    for _ in range(8):
+        c = ((c << 1) ^ 0x1021 if c & 0x8000 else c << 1) & 0xFFFF
+    return c
+
+
+def crc16_update(crc: Value, byte: Value) -> Value:
+    """The CRC after one more byte. The update is linear over GF(2): each output bit is the
+    XOR of the input bits whose unit vectors set it, found by running the integer model."""
+    inputs = Cat(crc, byte)
+    columns = [_crc_step(1 << k) for k in range(24)]
+    bits = []
+    for out in range(16):
+        taps = [inputs[k] for k in range(24) if columns[k] >> out & 1]
+        bit: Value = taps[0]
+        for tap in taps[1:]:
+            bit = bit ^ tap
+        bits.append(bit)
+    return Cat(*bits)
+
+
+class Bridge(wiring.Component):
+    def __init__(
+        self,
+        addr_width: int,
+        data_width: int,
+        buffer_bytes: int = 256,
+        byte_timeout: int = 1 << 16,
+        stream_timeout: int = 1 << 20,
+    ) -> None:
+        if buffer_bytes & (buffer_bytes - 1) or buffer_bytes % (data_width // 8):
+            raise ValueError(f"buffer of {buffer_bytes} bytes: a power of two of whole beats")
+        self.addr_width = addr_width
+        self.data_width = data_width
+        self.buffer_bytes = buffer_bytes
+        self.byte_timeout = byte_timeout
+        self.stream_timeout = stream_timeout
+        super().__init__(
+            {
+                "rx": In(stream.Signature(8, always_ready=True)),
+                "tx": Out(stream.Signature(8)),
+                "m_axil": In(axi_lite_slave(addr_width)),
+                "m_axis": Out(axi_stream(data_width)),
+                "s_axis": In(axi_stream(data_width)),
+            }
+        )
+
+    def elaborate(self, platform: object) -> Module:
+        m = Module()
+        beat_bytes = self.data_width // 8
+        size = self.buffer_bytes
+        # Request payloads in the lower half, stream-read answers in the upper half.
+        m.submodules.buffer = buffer = Memory(shape=8, depth=2 * size, init=[])
+        wr = buffer.write_port()
+        rd = buffer.read_port()
+
+        seq, cmd = Signal(8), Signal(8)
+        length = Signal(16)
+        addr = Signal(32)
+        wdata = Signal(32)
+        index = Signal(16)
+        crc = Signal(16, init=0xFFFF)
+        idle = Signal(range(max(self.byte_timeout, self.stream_timeout) + 1))
+        # The last executed request and its answer.
+        last_valid = Signal()
+        last_seq, last_cmd = Signal(8), Signal(8)
+        last_len = Signal(16)
+        last_status = Signal(8)
+        rdata = Signal(32)
+        nak = Signal()  # the answer is CRC_ERROR for the request just received
+        beat = Signal(self.data_width)
+        lane = Signal(range(max(beat_bytes, 2)))
+        axi = self.m_axil
+        aw_done, w_done = Signal(), Signal()
+
+        byte = self.rx.payload
+        got = self.rx.valid
+        crc_byte = Signal(8)  # the byte the CRC takes this cycle: received, or sent
+        crc_next = Signal(16)
+        m.d.comb += [crc_byte.eq(byte), crc_next.eq(crc16_update(crc, crc_byte))]
+        bad_request = Signal()
+        stream_len_ok = (length != 0) & (length <= size) & ((length & (beat_bytes - 1)) == 0)
+        with m.Switch(cmd):
+            with m.Case(Command.HELLO, Command.READ32):
+                m.d.comb += bad_request.eq(length != 0)
+            with m.Case(Command.WRITE32):
+                m.d.comb += bad_request.eq(length != 4)
+            with m.Case(Command.STREAM_WRITE, Command.STREAM_READ):
+                m.d.comb += bad_request.eq(~stream_len_ok)
+            with m.Default():
+                m.d.comb += bad_request.eq(1)
+
+        def receiving() -> None:
+            """Bytes of a request: a silent line mid-frame drops it."""
+            with m.If(got):
+                m.d.sync += [idle.eq(0), crc.eq(crc_next)]
+            with m.Elif(idle == self.byte_timeout):
+                m.next = "HUNT"
+            with m.Else():
+                m.d.sync += idle.eq(idle + 1)
+
+        def send(value: Value, then: str, with_crc: bool = True) -> None:
+            m.d.comb += [self.tx.payload.eq(value), self.tx.valid.eq(1), crc_byte.eq(value)]
+            with m.If(self.tx.ready):
+                if with_crc:
+                    m.d.sync += crc.eq(crc_next)
+                m.next = then
+
+        answer_len = Signal(16)
+        m.d.comb += answer_len.eq(0)
+        with m.If(~nak & (last_status == Status.OK)):
+            with m.Switch(last_cmd):
+                with m.Case(Command.HELLO, Command.READ32):
+                    m.d.comb += answer_len.eq(4)
+                with m.Case(Command.STREAM_READ):
+                    m.d.comb += answer_len.eq(last_len)
+
+        with m.FSM():
+            with m.State("HUNT"):
+                m.d.sync += [crc.eq(0xFFFF), index.eq(0), idle.eq(0)]
+                with m.If(got & (byte == REQUEST_SYNC)):
+                    m.next = "HEADER"
+            with m.State("HEADER"):
+                receiving()
+                with m.If(got):
+                    m.d.sync += index.eq(index + 1)
+                    fields = Cat(seq, cmd, length, addr)
+                    with m.Switch(index):
+                        for k in range(HEADER_BYTES):
+                            with m.Case(k):
+                                m.d.sync += fields.word_select(k, 8).eq(byte)
+                    with m.If(index == HEADER_BYTES - 1):
+                        m.d.sync += index.eq(0)
+                        has_payload = (cmd == Command.WRITE32) | (cmd == Command.STREAM_WRITE)
+                        with m.If(has_payload & (length != 0)):
+                            m.next = "PAYLOAD"
+                        with m.Else():
+                            m.next = "CRC_HI"
+            with m.State("PAYLOAD"):
+                receiving()
+                with m.If(got):
+                    m.d.sync += [index.eq(index + 1), wdata.eq(Cat(wdata[8:], byte))]
+                    m.d.comb += [
+                        wr.addr.eq(index),
+                        wr.data.eq(byte),
+                        wr.en.eq((cmd == Command.STREAM_WRITE) & (index < size)),
+                    ]
+                    with m.If(index == length - 1):
+                        m.next = "CRC_HI"
+            with m.State("CRC_HI"):
+                receiving()
+                with m.If(got):
+                    m.next = "CRC_LO"
+            with m.State("CRC_LO"):
+                receiving()
+                with m.If(got):
+                    m.next = "CHECK"
+            with m.State("CHECK"):
+                m.d.sync += [nak.eq(0), index.eq(0), idle.eq(0), aw_done.eq(0), w_done.eq(0)]
+                with m.If(crc != 0):
+                    m.d.sync += nak.eq(1)
+                    m.next = "SYNC"
+                with m.Elif(last_valid & (seq == last_seq)):
+                    m.next = "SYNC"  # a repeat: answer again, do nothing
+                with m.Else():
+                    m.d.sync += [
+                        last_valid.eq(1),
+                        last_seq.eq(seq),
+                        last_cmd.eq(cmd),
+                        last_len.eq(length),
+                        last_status.eq(Status.OK),
+                    ]
+                    with m.If(bad_request):
+                        m.d.sync += last_status.eq(Status.BAD_REQUEST)
+                        m.next = "SYNC"
+                    with m.Else():
+                        with m.Switch(cmd):
+                            with m.Case(Command.HELLO):
+                                m.d.sync += rdata.eq(info_word(size, beat_bytes))
+                                m.next = "SYNC"
+                            with m.Case(Command.READ32):
+                                m.next = "READ_ADDR"
+                            with m.Case(Command.WRITE32):
+                                m.next = "WRITE"
+                            with m.Case(Command.STREAM_WRITE):
+                                m.next = "SW_FETCH"
+                            with m.Case(Command.STREAM_READ):
+                                m.next = "SR_WAIT"
+
+            with m.State("READ_ADDR"):
+                m.d.comb += [axi.araddr.eq(addr), axi.arvalid.eq(1)]
+                with m.If(axi.arready):
+                    m.next = "READ_DATA"
+            with m.State("READ_DATA"):
+                m.d.comb += axi.rready.eq(1)
+                with m.If(axi.rvalid):
+                    m.d.sync += rdata.eq(axi.rdata)
+                    with m.If(axi.rresp != 0):
+                        m.d.sync += last_status.eq(Status.BUS_ERROR)
+                    m.next = "SYNC"
+            with m.State("WRITE"):
+                m.d.comb += [
+                    axi.awaddr.eq(addr),
+                    axi.awvalid.eq(~aw_done),
+                    axi.wdata.eq(wdata),
+                    axi.wstrb.eq(0xF),
+                    axi.wvalid.eq(~w_done),
+                ]
+                aw_now = aw_done | axi.awready
+                w_now = w_done | axi.wready
+                m.d.sync += [aw_done.eq(aw_now), w_done.eq(w_now)]
+                with m.If(aw_now & w_now):
+                    m.next = "WRITE_RESP"
+            with m.State("WRITE_RESP"):
+                m.d.comb += axi.bready.eq(1)
+                with m.If(axi.bvalid):
+                    with m.If(axi.bresp != 0):
+                        m.d.sync += last_status.eq(Status.BUS_ERROR)
+                    m.next = "SYNC"
+
+            # Stream write: the buffered payload, byte by byte into beats.
+            with m.State("SW_FETCH"):
+                m.d.comb += rd.addr.eq(index)
+                m.next = "SW_TAKE"
+            with m.State("SW_TAKE"):
+                m.d.sync += [
+                    beat.eq(Cat(beat[8:], rd.data)),
+                    index.eq(index + 1),
+                    lane.eq(lane + 1),
+                ]
+                m.next = "SW_FETCH"
+                with m.If(lane == beat_bytes - 1):
+                    m.d.sync += lane.eq(0)
+                    m.next = "SW_SEND"
+            with m.State("SW_SEND"):
+                m.d.comb += [
+                    self.m_axis.tdata.eq(beat),
+                    self.m_axis.tvalid.eq(1),
+                    self.m_axis.tlast.eq(index == length),
+                ]
+                with m.If(self.m_axis.tready):
+                    m.next = "SW_FETCH"
+                    with m.If(index == length):
+                        m.next = "SYNC"
+
+            # Stream read: beats into the answer half of the buffer.
+            with m.State("SR_WAIT"):
+                m.d.comb += self.s_axis.tready.eq(1)
+                m.d.sync += idle.eq(idle + 1)
+                with m.If(self.s_axis.tvalid):
+                    m.d.sync += [beat.eq(self.s_axis.tdata), idle.eq(0)]
+                    m.next = "SR_STORE"
+                with m.Elif(idle == self.stream_timeout):
+                    m.d.sync += last_status.eq(Status.TIMEOUT)
+                    m.next = "SYNC"
+            with m.State("SR_STORE"):
+                m.d.comb += [
+                    wr.addr.eq(size + index),
+                    wr.data.eq(beat.word_select(lane, 8)),
+                    wr.en.eq(1),
+                ]
+                m.d.sync += [index.eq(index + 1), lane.eq(lane + 1)]
+                with m.If(lane == beat_bytes - 1):
+                    m.d.sync += lane.eq(0)
+                    m.next = "SR_WAIT"
+                    with m.If(index == length - 1):
+                        m.next = "SYNC"
+
+            # The answer.
+            with m.State("SYNC"):
+                m.d.sync += [crc.eq(0xFFFF), index.eq(0)]
+                send(Const(RESPONSE_SYNC, 8), "SEQ", with_crc=False)
+            with m.State("SEQ"):
+                send(Mux(nak, seq, last_seq), "STATUS")
+            with m.State("STATUS"):
+                send(Mux(nak, Status.CRC_ERROR, last_status), "BODY")
+            with m.State("BODY"):
+                with m.If(index == answer_len):
+                    m.next = "CRC_OUT_HI"
+                with m.Elif(last_cmd == Command.STREAM_READ):
+                    m.d.comb += rd.addr.eq(size + index)
+                    m.next = "BODY_BUFFER"
+                with m.Else():
+                    send(rdata.word_select(index[:2], 8), "BODY")
+                    with m.If(self.tx.ready):
+                        m.d.sync += index.eq(index + 1)
+            with m.State("BODY_BUFFER"):  # the read port has the byte at index
+                m.d.comb += rd.addr.eq(size + index)
+                send(rd.data, "BODY")
+                with m.If(self.tx.ready):
+                    m.d.sync += index.eq(index + 1)
+            with m.State("CRC_OUT_HI"):
+                send(crc[8:], "CRC_OUT_LO", with_crc=False)
+            with m.State("CRC_OUT_LO"):
+                send(crc[:8], "HUNT", with_crc=False)
+        return m

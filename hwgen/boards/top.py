@@ -1,0 +1,82 @@
+"""The NPU behind the UART bridge: `BridgedNpu` is what the co-simulation runs, `BoardTop`
+puts it on a board's pins."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from amaranth import Elaboratable, Module
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+
+from hwgen.boards.bridge import Bridge
+from hwgen.boards.uart import UartRx, UartTx
+from hwgen.npu import csr
+from hwgen.npu.config import NpuConfig
+from hwgen.npu.top import Npu
+
+
+class BridgedNpu(wiring.Component):
+    def __init__(
+        self,
+        config: NpuConfig,
+        divisor: int,
+        *,
+        weight_init: Sequence[int] = (),
+        byte_timeout: int | None = None,
+        stream_timeout: int = 1 << 20,
+    ) -> None:
+        self.config = config
+        self.divisor = divisor
+        self.weight_init = weight_init
+        # A request silent for this long mid-frame is dropped: 64 bit times by default.
+        self.byte_timeout = byte_timeout or 64 * divisor
+        self.stream_timeout = stream_timeout
+        super().__init__({"rx": In(1, init=1), "tx": Out(1, init=1), "irq": Out(1)})
+
+    def elaborate(self, platform: object) -> Module:
+        m = Module()
+        cfg = self.config
+        m.submodules.npu = npu = Npu(cfg, self.weight_init)
+        m.submodules.bridge = bridge = Bridge(
+            csr.ADDR_WIDTH,
+            cfg.data_width,
+            byte_timeout=self.byte_timeout,
+            stream_timeout=self.stream_timeout,
+        )
+        m.submodules.uart_rx = uart_rx = UartRx(self.divisor)
+        m.submodules.uart_tx = uart_tx = UartTx(self.divisor)
+        wiring.connect(m, uart_rx.data, bridge.rx)
+        wiring.connect(m, bridge.tx, uart_tx.data)
+        wiring.connect(m, bridge.m_axil, npu.s_axil)
+        wiring.connect(m, bridge.m_axis, npu.s_axis)
+        wiring.connect(m, npu.m_axis, bridge.s_axis)
+        m.d.comb += [
+            uart_rx.rx.eq(self.rx),
+            self.tx.eq(uart_tx.tx),
+            self.irq.eq(npu.irq),
+        ]
+        return m
+
+
+class BoardTop(Elaboratable):
+    """The bridged NPU on the board's UART, its interrupt on the first LED."""
+
+    def __init__(self, config: NpuConfig, baud: int) -> None:
+        self.config = config
+        self.baud = baud
+
+    def elaborate(self, platform: Any) -> Module:  # an amaranth Platform
+        m = Module()
+        clock_hz = platform.default_clk_frequency
+        divisor = round(clock_hz / self.baud)
+        if abs(clock_hz / divisor - self.baud) > 0.02 * self.baud:
+            raise ValueError(f"{self.baud} baud is not within 2 % of {clock_hz:.0f} Hz / n")
+        m.submodules.npu = npu = BridgedNpu(self.config, divisor)
+        uart = platform.request("uart", 0)
+        led = platform.request("led", 0)
+        m.d.comb += [npu.rx.eq(uart.rx.i), uart.tx.o.eq(npu.tx), led.o.eq(npu.irq)]
+        if "uart_tx_enable" in {r.name for r in platform.resources.values()}:
+            m.d.comb += platform.request("uart_tx_enable", 0).o.eq(1)
+        return m
