@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from rich.console import Console
 
 from hwgen import __version__
-from hwgen.commands import check, compile, demo, run, sim
+from hwgen.commands import check, compile, demo, fpga, run, sim
 from hwgen.errors import HwgenError
 
 
@@ -24,6 +24,7 @@ def _parser() -> argparse.ArgumentParser:
     compile.add_parser(sub)
     run.add_parser(sub)
     sim.add_parser(sub)
+    fpga.add_parser(sub)
     demo.add_parser(sub)
     return parser
 

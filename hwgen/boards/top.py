@@ -7,11 +7,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from amaranth import Elaboratable, Module
-from amaranth.lib import wiring
+from amaranth.lib import io, wiring
 from amaranth.lib.wiring import In, Out
 
 from hwgen.boards.bridge import Bridge
 from hwgen.boards.uart import UartRx, UartTx
+from hwgen.errors import HwgenError
 from hwgen.npu import csr
 from hwgen.npu.config import NpuConfig
 from hwgen.npu.top import Npu
@@ -60,23 +61,31 @@ class BridgedNpu(wiring.Component):
         return m
 
 
+def uart_divisor(clock_hz: float, baud: int) -> int:
+    """Clocks per bit, for a rate the clock can make within 2 %."""
+    divisor = round(clock_hz / baud)
+    if divisor < 4 or abs(clock_hz / divisor - baud) > 0.02 * baud:
+        raise HwgenError(f"{baud} baud is not within 2 % of {clock_hz / 1e6:g} MHz / n (n >= 4)")
+    return divisor
+
+
 class BoardTop(Elaboratable):
     """The bridged NPU on the board's UART, its interrupt on the first LED."""
 
-    def __init__(self, config: NpuConfig, baud: int) -> None:
+    def __init__(self, config: NpuConfig, divisor: int) -> None:
         self.config = config
-        self.baud = baud
+        self.divisor = divisor
 
     def elaborate(self, platform: Any) -> Module:  # an amaranth Platform
         m = Module()
-        clock_hz = platform.default_clk_frequency
-        divisor = round(clock_hz / self.baud)
-        if abs(clock_hz / divisor - self.baud) > 0.02 * self.baud:
-            raise ValueError(f"{self.baud} baud is not within 2 % of {clock_hz:.0f} Hz / n")
-        m.submodules.npu = npu = BridgedNpu(self.config, divisor)
-        uart = platform.request("uart", 0)
-        led = platform.request("led", 0)
-        m.d.comb += [npu.rx.eq(uart.rx.i), uart.tx.o.eq(npu.tx), led.o.eq(npu.irq)]
-        if "uart_tx_enable" in {r.name for r in platform.resources.values()}:
-            m.d.comb += platform.request("uart_tx_enable", 0).o.eq(1)
+        m.submodules.npu = npu = BridgedNpu(self.config, self.divisor)
+        uart = platform.request("uart", 0, dir="-")
+        m.submodules.rx_pin = rx_pin = io.Buffer("i", uart.rx)
+        m.submodules.tx_pin = tx_pin = io.Buffer("o", uart.tx)
+        m.submodules.led_pin = led_pin = io.Buffer("o", platform.request("led", 0, dir="-"))
+        m.d.comb += [npu.rx.eq(rx_pin.i), tx_pin.o.eq(npu.tx), led_pin.o.eq(npu.irq)]
+        if ("uart_tx_enable", 0) in platform.resources:  # the ULX3S gates its FTDI's receive
+            enable = platform.request("uart_tx_enable", 0, dir="-")
+            m.submodules.tx_enable_pin = tx_enable = io.Buffer("o", enable)
+            m.d.comb += tx_enable.o.eq(1)
         return m

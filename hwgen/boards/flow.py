@@ -1,0 +1,156 @@
+"""Synthesis, place and route, timing and bitstream for a board, with the YoWASP tools: the
+bridged NPU through amaranth's build plan, one tool at a time so progress can be shown, and
+nextpnr's report read back as resources and Fmax."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from hwgen.boards.targets import TOOL_ENV, Board
+from hwgen.boards.top import BoardTop, uart_divisor
+from hwgen.errors import HwgenError
+from hwgen.npu.config import NpuConfig
+
+STAGES = {"YOSYS": "synthesis (yosys)", "NEXTPNR": "place and route (nextpnr)", "PACK": "bitstream"}
+REPORT = "nextpnr-report.json"
+
+
+@dataclass
+class FpgaResult:
+    board: str
+    device: str
+    array: int
+    resources: dict[str, dict[str, int]]  # logic, ff, dsp, bram, spram: used and available
+    fmax_mhz: float
+    constraint_mhz: float  # what place and route was asked for
+    board_clock_mhz: float  # what the bitstream runs at
+    timing_met: bool  # at the constraint
+    board_timing_met: bool
+    baud: int
+    seconds: float
+    bitstream: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _constrain_clock(platform: Any, mhz: float) -> None:
+    """Place and route for `mhz` instead of the oscillator's own frequency."""
+    from amaranth.build import Clock, Resource
+
+    key = (platform.default_clk, 0)
+    old = platform.resources[key]
+    platform.resources[key] = Resource(old.name, old.number, *old.ios, Clock(mhz * 1e6))
+
+
+def _tool_lines(script: str) -> tuple[list[str], list[tuple[str, str]]]:
+    preamble, steps = [], []
+    for line in script.splitlines():
+        match = re.match(r'"\$(\w+)"', line)
+        if match:
+            var = match.group(1)
+            stage = next((s for k, s in STAGES.items() if k in var), var.lower())
+            steps.append((stage, line))
+        elif line and not line.startswith("#"):
+            preamble.append(line)
+    return preamble, steps
+
+
+def _overflow(log: str) -> str | None:
+    """nextpnr's utilisation table, for a resource used beyond the device."""
+    for name, used, available in re.findall(r"(\w+):\s+(\d+)/\s*(\d+)", log):
+        if int(used) > int(available):
+            return (
+                f"{name} {int(used):,} used of {int(available):,} (+{int(used) - int(available):,})"
+            )
+    return None
+
+
+def build_bitstream(
+    config: NpuConfig,
+    board: Board,
+    destination: Path,
+    *,
+    freq_mhz: float | None = None,
+    baud: int = 1_000_000,
+    progress: Callable[[str], None] = lambda _: None,
+) -> FpgaResult:
+    """Build into `destination` (replaced whole on success; nothing left behind on failure)."""
+    began = time.perf_counter()
+    platform = board.platform()
+    constraint = freq_mhz or board.clock_mhz
+    if constraint != board.clock_mhz:
+        _constrain_clock(platform, constraint)
+    top = BoardTop(config, uart_divisor(board.clock_mhz * 1e6, baud))
+    work = destination.with_name(f".{destination.name}.tmp")
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    try:
+        progress("elaborating the bridged NPU")
+        plan = platform.build(
+            top, name="top", build_dir=str(work), do_build=False, nextpnr_opts=f"--report {REPORT}"
+        )
+        plan.extract(str(work))
+        preamble, steps = _tool_lines((work / "build_top.sh").read_text())
+        env = {**os.environ, **{k: v for k, v in TOOL_ENV.items() if k not in os.environ}}
+        for stage, line in steps:
+            progress(stage)
+            done = subprocess.run(
+                ["sh", "-c", "\n".join([*preamble, line])],
+                cwd=work,
+                env=env,
+                capture_output=True,
+                text=True,
+            )
+            log = done.stdout + done.stderr
+            (work / f"{stage.split()[0]}.log").write_text(log)
+            if done.returncode != 0:
+                overflow = _overflow(log + _read(work / "top.tim"))
+                if overflow:
+                    smaller = max(2, config.array // 2)
+                    raise HwgenError(
+                        f"the {config.array}x{config.array} NPU does not fit the {board.device}: "
+                        f"{overflow}; try a smaller array (hwgen compile ... --array {smaller})"
+                    )
+                tail = "\n".join(log.strip().splitlines()[-5:])
+                raise HwgenError(f"{stage} failed for {board.name}:\n{tail}")
+        report = json.loads((work / REPORT).read_text())
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    resources = {}
+    for ours, theirs in board.resources:
+        entry = report["utilization"].get(theirs, {"used": 0, "available": 0})
+        resources[ours] = {"used": int(entry["used"]), "available": int(entry["available"])}
+    fmax = min(float(c["achieved"]) for c in report["fmax"].values())
+    result = FpgaResult(
+        board=board.name,
+        device=board.device,
+        array=config.array,
+        resources=resources,
+        fmax_mhz=round(fmax, 2),
+        constraint_mhz=constraint,
+        board_clock_mhz=board.clock_mhz,
+        timing_met=fmax >= constraint,
+        board_timing_met=fmax >= board.clock_mhz,
+        baud=baud,
+        seconds=round(time.perf_counter() - began, 1),
+        bitstream=board.bitstream,
+    )
+    (work / "fpga.json").write_text(json.dumps(result.as_dict(), indent=2) + "\n")
+    shutil.rmtree(destination, ignore_errors=True)
+    work.rename(destination)
+    return result
+
+
+def _read(path: Path) -> str:
+    return path.read_text() if path.exists() else ""

