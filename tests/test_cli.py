@@ -214,3 +214,27 @@ def test_console_script_exit_code(tmp_path: Path) -> None:
     )
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr and "no such file" in proc.stderr
+
+
+def test_run_on_a_board_that_does_not_answer(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """pyserial's loop:// echoes the request back: never an answer from a bridge."""
+    np.savez(tmp_path / "in.npz", x=np.zeros((1, 2, 4, 4), np.int8))
+    out = tmp_path / "out.npz"
+    args = ["run", _save(_qconv_model(), tmp_path), "--inputs", str(tmp_path / "in.npz")]
+    args += ["--outputs", str(out), "--backend", "board", "--array", "4"]
+    code, _, err = _run(capsys, *args)
+    assert code == 1 and "needs --port" in _error_line(err)
+    code, _, err = _run(capsys, *args, "--port", "loop://")
+    assert code == 1
+    assert "board on loop://: HELLO: no answer, 9 times" in _error_line(err)
+    assert not out.exists()
+
+
+def test_fpga_needs_a_compiled_directory(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = _run(capsys, "fpga", str(tmp_path), "--board", "icebreaker")
+    assert code == 1
+    assert "is not a directory written by hwgen compile" in _error_line(err)

@@ -21,9 +21,11 @@ from hwgen.compiler import CompileOptions
 from hwgen.errors import HwgenError
 from hwgen.frontend import load
 from hwgen.ir import Graph
+from hwgen.npu.config import NpuConfig, RequantMode
+from hwgen.npu.csr import Reg
 from hwgen.npz import load_npz, save_npz
 
-BACKENDS = ("golden", "c", "cosim")
+BACKENDS = ("golden", "c", "cosim", "board")
 
 
 def add_parser(sub: Any) -> None:
@@ -38,10 +40,13 @@ def add_parser(sub: Any) -> None:
         default="golden",
         help="golden: the bit-exact numpy model (default); c: the generated host C with a "
         "functional NPU; cosim: the same C against the generated RTL under Verilator. The c "
-        "and cosim backends check every layer against golden as it is produced",
+        "and cosim backends check every layer against golden as it is produced; board: the "
+        "same C driving a board built by hwgen fpga, over --port",
     )
     p.add_argument("--array", type=int, default=8, help="array size M for c (default 8)")
     p.add_argument("--l1", type=int, default=64 * 1024, help="host L1 bytes for c")
+    p.add_argument("--port", help="board: serial port or pyserial URL of the board's UART")
+    p.add_argument("--baud", type=int, default=1_000_000, help="board: the bridge's rate")
     p.set_defaults(handler=handle)
 
 
@@ -54,6 +59,10 @@ def handle(args: argparse.Namespace) -> int:
         outputs = golden.run(graph, inputs)
     elif args.backend == "c":
         outputs = _run_c(graph, inputs, options, console)
+    elif args.backend == "board":
+        if not args.port:
+            raise HwgenError("--backend board needs --port (the board's serial port)")
+        outputs = _run_board(graph, inputs, options, args.port, args.baud, console)
     else:
         golden.check_inputs(graph, inputs)
         with console.status("co-simulating the host C with the NPU RTL (Verilator)"):
@@ -90,3 +99,57 @@ def _run_c(
             raise HwgenError(f"c backend differs from golden: {exc.mismatch.describe()}") from None
     console.print(f"c backend: {len(built.network.layers)} layers equal golden, bit for bit")
     return outputs
+
+
+def _run_board(
+    graph: Graph,
+    inputs: dict[str, npt.NDArray[np.generic]],
+    options: CompileOptions,
+    port: str,
+    baud: int,
+    console: Console,
+) -> dict[str, npt.NDArray[np.generic]]:
+    from hwgen.boards.client import BridgeClient, BridgeError
+    from hwgen.boards.serial_line import SerialTransport
+
+    golden.check_inputs(graph, inputs)
+    with tempfile.TemporaryDirectory(prefix="hwgen-board-") as tmp:
+        with console.status("compiling and building the host C"):
+            built = build_network(graph, options, Path(tmp))
+        assert built.compilation.npu is not None
+        config = built.compilation.npu.config
+        line = SerialTransport(port, baud)
+        try:
+            with console.status(f"talking to the board on {port}"):
+                client = BridgeClient(line)
+                check_board(client.read32(Reg.HW_CONFIG), config)
+            program = HostProgram(built.library, built.network, built.graph, client)
+            with console.status("running on the board"):
+                outputs = program.run_checked(inputs)
+        except BitMismatchError as exc:
+            raise HwgenError(f"the board differs from golden: {exc.mismatch.describe()}") from None
+        except BridgeError as exc:
+            raise HwgenError(
+                f"board on {port}: {exc.reason} (is the bitstream from hwgen fpga loaded, and "
+                f"its bridge at {baud} baud?)"
+            ) from None
+        finally:
+            line.close()
+    console.print(
+        f"board: {len(built.network.layers)} layers equal golden, bit for bit "
+        f"({client.resent} requests sent again)"
+    )
+    return outputs
+
+
+def check_board(hw_config: int, config: NpuConfig) -> None:
+    """The bitstream on the board must be the NPU this network was compiled for."""
+    array, shift = hw_config & 0xFF, bool(hw_config >> 8 & 1)
+    want_shift = config.requant is RequantMode.SHIFT
+    if (array, shift) != (config.array, want_shift):
+        mode = "shift" if shift else "ort"
+        raise HwgenError(
+            f"the board's NPU is {array}x{array} with {mode} requant, this network needs "
+            f"{config.array}x{config.array} with {config.requant.value}: build its bitstream "
+            "with hwgen compile --array and hwgen fpga"
+        )
