@@ -97,7 +97,14 @@ def build_bitstream(
     try:
         progress("elaborating the bridged NPU")
         plan = platform.build(
-            top, name="top", build_dir=str(work), do_build=False, nextpnr_opts=f"--report {REPORT}"
+            top,
+            name="top",
+            build_dir=str(work),
+            do_build=False,
+            # Timing is judged here, from the report: a miss still gives figures and a
+            # bitstream for a slower clock. The YoWASP tools see the build directory only,
+            # so the report's path is relative.
+            nextpnr_opts=f"--report {REPORT} --timing-allow-fail",
         )
         plan.extract(str(work))
         preamble, steps = _tool_lines((work / "build_top.sh").read_text())
