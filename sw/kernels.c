@@ -109,6 +109,25 @@ void kernel_maxpool(const pool_layer_t *l, const void *in, int32_t in_row0, int3
     }
 }
 
+typedef struct {
+    int32_t h0, h1, w0, w1; /* input rows [h0, h1) and columns [w0, w1) under the window */
+    int32_t count;          /* what the sum is divided by */
+} pool_window_t;
+
+/* The whole kernel with count_include_pad (even where ceil_mode runs past the padding), the
+ * input elements under the window otherwise: onnxruntime's rule, and the integer dialects'. */
+static pool_window_t pool_window(const pool_layer_t *l, int32_t oh, int32_t ow) {
+    pool_window_t win;
+    int32_t h0 = oh * l->stride_h - l->pad_top, w0 = ow * l->stride_w - l->pad_left;
+    win.h1 = h0 + l->kernel_h < l->in.h ? h0 + l->kernel_h : l->in.h;
+    win.w1 = w0 + l->kernel_w < l->in.w ? w0 + l->kernel_w : l->in.w;
+    win.h0 = h0 > 0 ? h0 : 0;
+    win.w0 = w0 > 0 ? w0 : 0;
+    win.count = l->count_include_pad ? l->kernel_h * l->kernel_w
+                                     : (win.h1 - win.h0) * (win.w1 - win.w0);
+    return win;
+}
+
 /* com.microsoft QLinearAveragePool: dequantize, sum the window in (h, w) order in float32,
  * divide by the count (the whole kernel with count_include_pad, the taps inside the image
  * otherwise), then nearbyintf(y / ys + yzp), saturated. */
@@ -118,25 +137,17 @@ void kernel_avgpool(const pool_layer_t *l, const void *in, int32_t in_row0, int3
     int32_t lo = qmin(l->out.dtype), hi = qmax(l->out.dtype);
     (void)in_rows;
     for (int32_t r = 0; r < out_rows; r++) {
-        int32_t oh = out_row0 + r;
-        int32_t hstart = oh * l->stride_h - l->pad_top;
-        int32_t hend = hstart + l->kernel_h < l->in.h ? hstart + l->kernel_h : l->in.h;
-        hstart = hstart > 0 ? hstart : 0;
         for (int32_t ow = 0; ow < l->out.w; ow++) {
-            int32_t wstart = ow * l->stride_w - l->pad_left;
-            int32_t wend = wstart + l->kernel_w < w ? wstart + l->kernel_w : w;
-            wstart = wstart > 0 ? wstart : 0;
-            int32_t count = l->count_include_pad ? l->kernel_h * l->kernel_w
-                                                 : (hend - hstart) * (wend - wstart);
+            pool_window_t win = pool_window(l, out_row0 + r, ow);
             for (int32_t ch = 0; ch < c; ch++) {
                 float sum = 0.0f;
-                for (int32_t ih = hstart; ih < hend; ih++) {
-                    for (int32_t iw = wstart; iw < wend; iw++) {
+                for (int32_t ih = win.h0; ih < win.h1; ih++) {
+                    for (int32_t iw = win.w0; iw < win.w1; iw++) {
                         size_t idx = ((size_t)(ih - in_row0) * (size_t)w + (size_t)iw) * (size_t)c + (size_t)ch;
                         sum += l->x_scale * (float)(load(in, l->in.dtype, idx) - l->x_zero_point);
                     }
                 }
-                float mean = sum / (float)count;
+                float mean = sum / (float)win.count;
                 float y = nearbyintf(mean / l->y_scale + (float)l->y_zero_point);
                 int32_t q = (int32_t)clampf(y, (float)lo, (float)hi);
                 store(out, l->out.dtype, ((size_t)r * (size_t)l->out.w + (size_t)ow) * (size_t)c + (size_t)ch, q);
@@ -153,29 +164,21 @@ void kernel_int_avgpool(const pool_layer_t *l, const void *in, int32_t in_row0, 
     int32_t lo = qmin(l->out.dtype), hi = qmax(l->out.dtype);
     (void)in_rows;
     for (int32_t r = 0; r < out_rows; r++) {
-        int32_t oh = out_row0 + r;
-        int32_t hstart = oh * l->stride_h - l->pad_top;
-        int32_t hend = hstart + l->kernel_h < l->in.h ? hstart + l->kernel_h : l->in.h;
-        hstart = hstart > 0 ? hstart : 0;
         for (int32_t ow = 0; ow < l->out.w; ow++) {
-            int32_t wstart = ow * l->stride_w - l->pad_left;
-            int32_t wend = wstart + l->kernel_w < w ? wstart + l->kernel_w : w;
-            wstart = wstart > 0 ? wstart : 0;
-            int32_t count = l->count_include_pad ? l->kernel_h * l->kernel_w
-                                                 : (hend - hstart) * (wend - wstart);
+            pool_window_t win = pool_window(l, out_row0 + r, ow);
             for (int32_t ch = 0; ch < c; ch++) {
                 int32_t sum = 0;
-                for (int32_t ih = hstart; ih < hend; ih++) {
-                    for (int32_t iw = wstart; iw < wend; iw++) {
+                for (int32_t ih = win.h0; ih < win.h1; ih++) {
+                    for (int32_t iw = win.w0; iw < win.w1; iw++) {
                         size_t idx = ((size_t)(ih - in_row0) * (size_t)w + (size_t)iw) * (size_t)c + (size_t)ch;
                         sum += load(in, l->in.dtype, idx);
                     }
                 }
                 int32_t mean;
                 if (l->half_up) {
-                    mean = (sum + count / 2) / count;
+                    mean = (sum + win.count / 2) / win.count;
                 } else {
-                    mean = sum / count - (sum % count != 0 && sum < 0);
+                    mean = sum / win.count - (sum % win.count != 0 && sum < 0);
                 }
                 store(out, l->out.dtype, ((size_t)r * (size_t)l->out.w + (size_t)ow) * (size_t)c + (size_t)ch,
                       clampi(mean, lo, hi));

@@ -43,6 +43,7 @@ from hwgen.npu.core import param_layout
 from hwgen.npu.dma import beats
 from hwgen.npu.words import pack
 from hwgen.passes.npu_plan import NpuLayerPlan
+from sim_models.linear import Conv2dGeometry
 
 SW = Path(__file__).resolve().parent.parent.parent / "sw"
 RUNTIME = [
@@ -73,6 +74,17 @@ ELEMENTWISE = (
     OpKind.INT_ADD,
     OpKind.REQUANT_SHIFT,
 )
+
+
+def _pool_fields(geom: Conv2dGeometry, count_include_pad: bool) -> dict[str, Any]:
+    return {
+        "k": geom.kernel,
+        "s": geom.strides,
+        "p": geom.pads[:2],
+        "d": geom.dilations,
+        "pad_top": geom.pads[0],
+        "count_include_pad": int(count_include_pad),
+    }
 
 
 def c_float(value: float) -> str:
@@ -237,16 +249,11 @@ class _Emitter:
             assert isinstance(attrs, PoolAttrs)
             geom = attrs.geometry
             entry.update(
-                k=geom.kernel,
-                s=geom.strides,
-                p=geom.pads[:2],
-                d=geom.dilations,
-                count_include_pad=int(attrs.count_include_pad),
+                _pool_fields(geom, attrs.count_include_pad),
                 rows_fn=f"rows_{op.value}",
                 **self._qparams(node),
             )
             window = (geom.kernel[0], geom.strides[0], geom.dilations[0])
-            entry["pad_top"] = geom.pads[0]
         elif op is OpKind.INT_AVGPOOL:
             attrs = node.attrs
             assert isinstance(attrs, IntPoolAttrs)
@@ -254,16 +261,11 @@ class _Emitter:
             if geom.dilations != (1, 1):
                 raise self.refuse(node, "dilated average pooling")
             entry.update(
-                k=geom.kernel,
-                s=geom.strides,
-                p=geom.pads[:2],
-                d=geom.dilations,
-                count_include_pad=int(attrs.count_include_pad),
+                _pool_fields(geom, attrs.count_include_pad),
                 half_up=int(attrs.rounding is PoolRounding.HALF_UP),
                 rows_fn="rows_int_avgpool",
             )
             window = (geom.kernel[0], geom.strides[0], geom.dilations[0])
-            entry["pad_top"] = geom.pads[0]
         elif op is OpKind.GLOBAL_AVGPOOL:
             assert isinstance(node.attrs, GlobalPoolAttrs)
             if node.attrs.channels_last:

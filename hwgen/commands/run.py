@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +14,7 @@ import numpy.typing as npt
 from rich.console import Console
 
 from hwgen.backends import golden
-from hwgen.backends.c import BitMismatchError, HostProgram
+from hwgen.backends.c import BitMismatchError, HostProgram, NpuPort
 from hwgen.backends.cosim import run_cosim
 from hwgen.backends.functional_npu import FunctionalNpu
 from hwgen.backends.host import build_network
@@ -85,20 +87,10 @@ def _run_c(
     options: CompileOptions,
     console: Console,
 ) -> dict[str, npt.NDArray[np.generic]]:
-    golden.check_inputs(graph, inputs)
-    with tempfile.TemporaryDirectory(prefix="hwgen-c-") as tmp:
-        with console.status("compiling and building the host C"):
-            built = build_network(graph, options, Path(tmp))
-        assert built.compilation.npu is not None
-        program = HostProgram(
-            built.library, built.network, built.graph, FunctionalNpu(built.compilation.npu.config)
-        )
-        try:
-            outputs = program.run_checked(inputs)
-        except BitMismatchError as exc:
-            raise HwgenError(f"c backend differs from golden: {exc.mismatch.describe()}") from None
-    console.print(f"c backend: {len(built.network.layers)} layers equal golden, bit for bit")
-    return outputs
+    def functional(config: NpuConfig) -> Iterator[NpuPort]:
+        yield FunctionalNpu(config)
+
+    return _run_host_c(graph, inputs, options, console, "c backend", functional)
 
 
 def _run_board(
@@ -112,22 +104,14 @@ def _run_board(
     from hwgen.boards.client import BridgeClient, BridgeError
     from hwgen.boards.serial_line import SerialTransport
 
-    golden.check_inputs(graph, inputs)
-    with tempfile.TemporaryDirectory(prefix="hwgen-board-") as tmp:
-        with console.status("compiling and building the host C"):
-            built = build_network(graph, options, Path(tmp))
-        assert built.compilation.npu is not None
-        config = built.compilation.npu.config
+    def board(config: NpuConfig) -> Iterator[NpuPort]:
         line = SerialTransport(port, baud)
         try:
             with console.status(f"talking to the board on {port}"):
                 client = BridgeClient(line)
                 check_board(client.read32(Reg.HW_CONFIG), config)
-            program = HostProgram(built.library, built.network, built.graph, client)
-            with console.status("running on the board"):
-                outputs = program.run_checked(inputs)
-        except BitMismatchError as exc:
-            raise HwgenError(f"the board differs from golden: {exc.mismatch.describe()}") from None
+            yield client
+            console.print(f"{client.resent} requests to the board sent again")
         except BridgeError as exc:
             raise HwgenError(
                 f"board on {port}: {exc.reason} (is the bitstream from hwgen fpga loaded, and "
@@ -135,10 +119,35 @@ def _run_board(
             ) from None
         finally:
             line.close()
-    console.print(
-        f"board: {len(built.network.layers)} layers equal golden, bit for bit "
-        f"({client.resent} requests sent again)"
-    )
+
+    return _run_host_c(graph, inputs, options, console, "board", board)
+
+
+def _run_host_c(
+    graph: Graph,
+    inputs: dict[str, npt.NDArray[np.generic]],
+    options: CompileOptions,
+    console: Console,
+    label: str,
+    npu: Callable[[NpuConfig], Iterator[NpuPort]],
+) -> dict[str, npt.NDArray[np.generic]]:
+    """The generated host C, every layer checked against golden, with its NPU calls going to
+    the port that `npu` yields for the compiled configuration."""
+    golden.check_inputs(graph, inputs)
+    with tempfile.TemporaryDirectory(prefix="hwgen-c-") as tmp:
+        with console.status("compiling and building the host C"):
+            built = build_network(graph, options, Path(tmp))
+        assert built.compilation.npu is not None
+        with contextmanager(npu)(built.compilation.npu.config) as port:
+            program = HostProgram(built.library, built.network, built.graph, port)
+            try:
+                with console.status(f"running ({label})"):
+                    outputs = program.run_checked(inputs)
+            except BitMismatchError as exc:
+                raise HwgenError(
+                    f"{label} differs from golden: {exc.mismatch.describe()}"
+                ) from None
+    console.print(f"{label}: {len(built.network.layers)} layers equal golden, bit for bit")
     return outputs
 
 
