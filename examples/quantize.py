@@ -18,6 +18,8 @@ from onnxruntime.quantization import (
     quantize_static,
 )
 
+from examples import networks
+
 
 @contextmanager
 def _quiet_root_logger() -> Iterator[None]:
@@ -72,3 +74,9 @@ def quantize(
             weight_type=QuantType.QInt8,
         )
         return onnx.load(str(dst))
+
+
+def demo_cnn() -> onnx.ModelProto:
+    """The network `hwgen demo` and `nox -s fpga` build: the example CNN, QOperator,
+    per-channel weights."""
+    return quantize(networks.cnn(), networks.CNN_INPUT, Format.QOPERATOR, per_channel=True)

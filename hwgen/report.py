@@ -7,7 +7,6 @@ from typing import Any
 
 from hwgen.compiler import Compilation
 from hwgen.ir.analysis import macs
-from hwgen.npu.config import RequantMode
 
 
 def report(comp: Compilation) -> dict[str, Any]:
@@ -33,10 +32,7 @@ def report(comp: Compilation) -> dict[str, Any]:
         )
     npu_macs = sum(layer.macs for layer in comp.npu.layers)
     npu_cycles = sum(layer.cycles for layer in comp.npu.layers)
-    config = {
-        k: (v.value if isinstance(v, RequantMode) else v)
-        for k, v in dataclasses.asdict(comp.npu.config).items()
-    }
+    config = comp.npu.config.as_dict()
     return {
         "model": graph.name,
         "options": {"array": comp.options.array, "l1": comp.options.l1},

@@ -11,8 +11,7 @@ from pathlib import Path
 
 import onnx
 
-from examples import networks
-from examples.quantize import Format, quantize
+from examples.quantize import demo_cnn
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "build" / "fpga"
@@ -27,8 +26,7 @@ def _hwgen(*args: str) -> None:
 def main() -> int:
     BUILD.mkdir(parents=True, exist_ok=True)
     model = BUILD / "demo.onnx"
-    quantized = quantize(networks.cnn(), networks.CNN_INPUT, Format.QOPERATOR, per_channel=True)
-    onnx.save(quantized, str(model))
+    onnx.save(demo_cnn(), str(model))
     figures: dict[str, float | bool] = {}
     failed = []
     for board, m, mhz in TARGETS:

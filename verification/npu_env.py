@@ -5,17 +5,14 @@ from __future__ import annotations
 import json
 import os
 
-from hwgen.npu.config import NpuConfig, RequantMode
+from hwgen.npu.config import NpuConfig
 
 VARIABLE = "NPU_CONFIG"
 
 
 def encode(config: NpuConfig) -> dict[str, str]:
-    fields = {k: (v.value if isinstance(v, RequantMode) else v) for k, v in vars(config).items()}
-    return {VARIABLE: json.dumps(fields)}
+    return {VARIABLE: json.dumps(config.as_dict())}
 
 
 def decode() -> NpuConfig:
-    fields = json.loads(os.environ[VARIABLE])
-    fields["requant"] = RequantMode(fields["requant"])
-    return NpuConfig(**fields)
+    return NpuConfig.from_dict(json.loads(os.environ[VARIABLE]))

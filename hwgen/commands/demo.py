@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from examples import networks
-from examples.quantize import Format, quantize
+from examples.quantize import demo_cnn
 from hwgen.backends import golden
 from hwgen.backends.cosim import run_cosim
 from hwgen.codegen.c_network import generate_c
@@ -64,7 +64,7 @@ def handle(args: argparse.Namespace) -> int:
         raise HwgenError("--inputs must be at least 1")
     options = CompileOptions(array=args.array, l1=args.l1)
     with console.status("building the example CNN and quantizing it with onnxruntime"):
-        model = quantize(networks.cnn(), networks.CNN_INPUT, Format.QOPERATOR, per_channel=True)
+        model = demo_cnn()
         graph = lower_or_raise(model)
     rng = np.random.default_rng(0)
     batches = [

@@ -13,7 +13,7 @@ from rich.console import Console
 from hwgen.boards.flow import build_bitstream
 from hwgen.boards.targets import BOARDS
 from hwgen.errors import HwgenError
-from hwgen.npu.config import NpuConfig, RequantMode
+from hwgen.npu.config import NpuConfig
 from hwgen.report_html import render
 
 
@@ -30,12 +30,6 @@ def add_parser(sub: Any) -> None:
     p.set_defaults(handler=handle)
 
 
-def config_of(summary: dict[str, Any]) -> NpuConfig:
-    fields = dict(summary["config"])
-    fields["requant"] = RequantMode(fields["requant"])
-    return NpuConfig(**fields)
-
-
 def handle(args: argparse.Namespace) -> int:
     out = Path(args.output)
     report_file = out / "report.json"
@@ -45,7 +39,7 @@ def handle(args: argparse.Namespace) -> int:
         raise HwgenError(f"--freq {args.freq}: a clock in MHz must be positive")
     summary = json.loads(report_file.read_text())
     board = BOARDS[args.board]
-    config = config_of(summary)
+    config = NpuConfig.from_dict(summary["config"])
     console = Console(highlight=False)
     with console.status("") as status:
 

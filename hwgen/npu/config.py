@@ -6,6 +6,7 @@ from __future__ import annotations
 import enum
 import math
 from dataclasses import dataclass
+from typing import Any
 
 from hwgen.errors import HwgenError
 
@@ -78,6 +79,14 @@ class NpuConfig:
         if self.data_width not in (32, 64):
             found.append(f"data_width={self.data_width} must be 32 or 64")
         return found
+
+    def as_dict(self) -> dict[str, int | str]:
+        """As report.json and the testbenches carry it: plain JSON values."""
+        return {k: (v.value if isinstance(v, RequantMode) else v) for k, v in vars(self).items()}
+
+    @staticmethod
+    def from_dict(fields: dict[str, Any]) -> NpuConfig:
+        return NpuConfig(**{**fields, "requant": RequantMode(fields["requant"])})
 
     @property
     def accumulation_bits(self) -> int:
