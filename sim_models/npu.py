@@ -32,7 +32,10 @@ SHIFT_FIELDS = ("mul", "add", "shift", "lower", "upper")
 # Pipeline depths of the RTL, used by the cycle model.
 MAC_LATENCY = 3  # products, adder trees, accumulators
 FETCH_LATENCY = 2  # address generator register, memory read
-REQUANT_LATENCY = {"ort": 4, "shift": 2}
+REQUANT_LATENCY = {"ort": 13, "shift": 6}
+# Deriving a command's products (hwgen.npu.command_setup: one serial multiplier) before it runs;
+# a refused command takes exactly this long.
+SETUP_CYCLES = 158
 
 
 @dataclass(frozen=True)
@@ -154,7 +157,7 @@ def cycles(cmd: ConvCommand, array: int, mode: str) -> int:
     """
     kb = cmd.reduction_blocks
     period = max(kb, array)  # cycles between rows in steady state
-    first_row_done = 1 + FETCH_LATENCY + MAC_LATENCY + kb - 1
+    first_row_done = SETUP_CYCLES + 1 + FETCH_LATENCY + MAC_LATENCY + kb - 1
     last_row_done = first_row_done + (cmd.rows - 1) * period
     drain = array + REQUANT_LATENCY[mode] + 2  # channels, requant, output write, done
     return last_row_done + drain

@@ -33,3 +33,19 @@ def test_bad_configs_are_refused(kwargs: dict[str, object], message: str) -> Non
 def test_shift_mode_accepts_narrow_accumulator_for_short_reductions() -> None:
     config = NpuConfig(acc_width=24, max_reduction=64, requant=RequantMode.SHIFT, act_depth=8)
     assert config.accumulation_bits == 23
+
+
+def test_cycle_model_uses_the_rtl_pipeline_depths() -> None:
+    from hwgen.npu import command_setup
+    from hwgen.npu.mac_array import MacArray
+    from hwgen.npu.requant import RequantOrt, RequantShift
+    from sim_models import npu
+
+    assert npu.SETUP_CYCLES == command_setup.SETUP_CYCLES
+    assert npu.MAC_LATENCY == MacArray.LATENCY
+    assert npu.REQUANT_LATENCY == {"ort": RequantOrt.STAGES, "shift": RequantShift.STAGES}
+
+
+def test_depths_beyond_the_sixteen_bit_checks_are_refused() -> None:
+    with pytest.raises(ConfigError, match="act_depth=65536 is too large"):
+        NpuConfig(act_depth=1 << 16)

@@ -10,7 +10,7 @@ import numpy as np
 from cocotb.handle import HierarchyObject
 
 from hwgen.npu.errors import NpuError
-from sim_models.npu import ConvCommand, cycles, execute
+from sim_models.npu import SETUP_CYCLES, ConvCommand, cycles, execute
 from verification.core_driver import CoreDriver
 from verification.npu_data import preloaded_weights, random_command, random_memories
 from verification.npu_env import decode
@@ -61,7 +61,16 @@ async def bad_commands_are_refused(dut: HierarchyObject) -> None:
         NpuError.PARAM_RANGE: ConvCommand(**{**good.as_dict(), "param_base": CONFIG.param_depth}),
         NpuError.OUT_RANGE: ConvCommand(**{**good.as_dict(), "out_base": CONFIG.out_depth - 1}),
     }
-    for code, cmd in cases.items():
+    # Sizes of exactly 2^16 words: their low 16 bits are 0, only the overflow flag refuses them.
+    wraps = {
+        NpuError.ACT_RANGE: ConvCommand(**{**good.as_dict(), "in_h": 256, "in_w": 256}),
+        NpuError.WEIGHT_RANGE: ConvCommand(
+            **{**good.as_dict(), "cin_blocks": 16, "kernel_h": 64, "kernel_w": 64, "in_h": 1}
+        ),
+        NpuError.OUT_RANGE: ConvCommand(**{**good.as_dict(), "out_h": 1024, "out_w": 64}),
+    }
+    for code, cmd in [*cases.items(), *wraps.items()]:
         counters = await driver.run(cmd)
-        assert counters["error"] == code, f"{code.name}: got error {counters['error']}"
+        assert counters["error"] == code, f"{code.name} {cmd}: got error {counters['error']}"
+        assert counters["busy_cycles"] == SETUP_CYCLES, f"{code.name}: {counters}"
     assert (await driver.run(good))["error"] == NpuError.NONE

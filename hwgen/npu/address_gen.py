@@ -4,6 +4,11 @@ Loop order: output channel block j, output pixel (oh, ow), then the reduction (k
 step it gives the activation vector address (or `pad` for a tap outside the image), the weight
 block address and first/last marks; per row (the last step of a pixel) it names the output
 address and the row's first parameter word.
+
+Addresses are walked with adders: each loop level keeps the address where its current iteration
+starts and steps it by a constant that CommandSetup derived once per command (no multiplier
+between a counter and a memory port). Addresses are modulo 2^16, like the steps; a tap outside
+the image gets some address, and `pad` says not to use it.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from amaranth import Module, Signal, signed
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
+from hwgen.npu.command_setup import DERIVED
 from hwgen.npu.descriptor import ADDR, CONV_DESCRIPTOR, DIM
 
 
@@ -32,6 +38,7 @@ class AddressGenerator(wiring.Component):
         super().__init__(
             {
                 "cmd": In(CONV_DESCRIPTOR),
+                "derived": In(DERIVED),
                 "start": In(1),
                 "en": In(1),
                 "valid": Out(1),
@@ -43,6 +50,7 @@ class AddressGenerator(wiring.Component):
     def elaborate(self, platform: object) -> Module:
         m = Module()
         cmd = Signal(CONV_DESCRIPTOR)
+        steps = Signal(DERIVED)
         j, oh, ow = Signal(DIM), Signal(DIM), Signal(DIM)
         ky, kx, cb = Signal(DIM), Signal(DIM), Signal(DIM)
         ih_base, iw_base = Signal(signed(18)), Signal(signed(18))  # oh*sh - pt, ow*sw - pl
@@ -50,7 +58,12 @@ class AddressGenerator(wiring.Component):
         tap = Signal(DIM)  # (ky*kw + kx)*Cb + cb: the step within the row
         weight_row = Signal(ADDR)  # weight_base + j*KB
         pixel_out = Signal(ADDR)  # (oh*OW + ow)*Cob
-        reduction = Signal(DIM)
+        param_row = Signal(ADDR)  # param_base + j*M
+        # act_base + (ih*in_w + iw)*Cb where the current iteration of each loop starts.
+        origin, line, pixel, kernel_row, tap_addr = (Signal(ADDR) for _ in range(5))
+        next_kernel_row = kernel_row + steps.row_step.value
+        next_pixel = pixel + steps.pixel_step.value
+        next_line = line + steps.line_step.value
 
         ih = Signal(signed(18))
         iw = Signal(signed(18))
@@ -68,8 +81,16 @@ class AddressGenerator(wiring.Component):
             with m.State("IDLE"):
                 with m.If(self.start):
                     c = self.cmd
+                    d = self.derived
+                    first = c.act_base - d.pad_rows.value - d.pad_cols.value
                     m.d.sync += [
                         cmd.eq(c),
+                        steps.eq(d),
+                        origin.eq(first),
+                        line.eq(first),
+                        pixel.eq(first),
+                        kernel_row.eq(first),
+                        tap_addr.eq(first),
                         j.eq(0),
                         oh.eq(0),
                         ow.eq(0),
@@ -83,34 +104,39 @@ class AddressGenerator(wiring.Component):
                         tap.eq(0),
                         weight_row.eq(c.weight_base),
                         pixel_out.eq(0),
-                        reduction.eq(c.kernel_h * c.kernel_w * c.cin_blocks),
+                        param_row.eq(c.param_base),
                     ]
                     m.next = "RUN"
             with m.State("RUN"):
                 m.d.comb += self.running.eq(1)
                 with m.If(self.en):
-                    act_row = Signal(signed(34))
-                    m.d.comb += act_row.eq(ih * cmd.in_w + iw)
                     m.d.sync += [
                         self.valid.eq(1),
-                        self.step.act_addr.eq(cmd.act_base + act_row * cmd.cin_blocks + cb),
+                        self.step.act_addr.eq(tap_addr + cb),
                         self.step.pad.eq(pad),
                         self.step.weight_addr.eq(weight_row + tap),
                         self.step.first.eq(tap == 0),
                         self.step.last.eq(last_tap),
                         self.step.out_addr.eq(cmd.out_base + pixel_out + j),
-                        self.step.param_addr.eq(cmd.param_base + j * self.array),
+                        self.step.param_addr.eq(param_row),
                     ]
                     # Advance the loop nest, innermost first.
                     m.d.sync += [cb.eq(cb + 1), tap.eq(tap + 1)]
                     with m.If(last_cb):
-                        m.d.sync += [cb.eq(0), kx.eq(kx + 1), kx_off.eq(kx_off + cmd.dilation_w)]
+                        m.d.sync += [
+                            cb.eq(0),
+                            kx.eq(kx + 1),
+                            kx_off.eq(kx_off + cmd.dilation_w),
+                            tap_addr.eq(tap_addr + steps.col_step.value),
+                        ]
                         with m.If(last_kx):
                             m.d.sync += [
                                 kx.eq(0),
                                 kx_off.eq(0),
                                 ky.eq(ky + 1),
                                 ky_off.eq(ky_off + cmd.dilation_h),
+                                kernel_row.eq(next_kernel_row),
+                                tap_addr.eq(next_kernel_row),
                             ]
                             with m.If(last_ky):
                                 m.d.sync += [
@@ -120,6 +146,9 @@ class AddressGenerator(wiring.Component):
                                     ow.eq(ow + 1),
                                     iw_base.eq(iw_base + cmd.stride_w),
                                     pixel_out.eq(pixel_out + cmd.cout_blocks),
+                                    pixel.eq(next_pixel),
+                                    kernel_row.eq(next_pixel),
+                                    tap_addr.eq(next_pixel),
                                 ]
                                 with m.If(last_ow):
                                     m.d.sync += [
@@ -127,6 +156,10 @@ class AddressGenerator(wiring.Component):
                                         iw_base.eq(-cmd.pad_left),
                                         oh.eq(oh + 1),
                                         ih_base.eq(ih_base + cmd.stride_h),
+                                        line.eq(next_line),
+                                        pixel.eq(next_line),
+                                        kernel_row.eq(next_line),
+                                        tap_addr.eq(next_line),
                                     ]
                                     with m.If(last_oh):
                                         m.d.sync += [
@@ -134,7 +167,12 @@ class AddressGenerator(wiring.Component):
                                             ih_base.eq(-cmd.pad_top),
                                             pixel_out.eq(0),
                                             j.eq(j + 1),
-                                            weight_row.eq(weight_row + reduction),
+                                            weight_row.eq(weight_row + steps.reduction.value),
+                                            param_row.eq(param_row + self.array),
+                                            line.eq(origin),
+                                            pixel.eq(origin),
+                                            kernel_row.eq(origin),
+                                            tap_addr.eq(origin),
                                         ]
                                         with m.If(last_j):
                                             m.next = "IDLE"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from amaranth import Const, Module, Mux, Signal, Value
+from amaranth import Cat, Const, Module, Mux, Signal, Value
 from amaranth.lib import stream
 
 
@@ -16,24 +16,27 @@ def bit_length(m: Module, value: Value, name: str) -> Signal:
     return result
 
 
-def shift_right_rne(m: Module, value: Value, shift: Value, name: str) -> Signal:
-    """round(value / 2^shift), ties to even, for an unsigned value and any shift."""
+def rne_parts(m: Module, value: Value, shift: Value, name: str) -> tuple[Signal, Signal]:
+    """round(value / 2^shift), ties to even, for an unsigned value and any shift, as a quotient
+    and whether to round it up: the caller adds them (usually a pipeline stage later).
+
+    Guard and sticky bits instead of a remainder: no subtraction on the way."""
     width = len(value)
-    # Beyond width + 1 every result is 0, as at width + 1; clamping keeps `half` in range.
+    # Beyond width + 1 every result is 0, as at width + 1.
     sh = Signal(range(width + 2), name=f"{name}_shift")
     m.d.comb += sh.eq(Mux(shift > width + 1, width + 1, shift))
     quotient = Signal(width, name=f"{name}_q")
-    remainder = Signal(width, name=f"{name}_rem")
-    half = Signal(width + 1, name=f"{name}_half")
-    result = Signal(width + 1, name=name)
+    guard = Signal(name=f"{name}_guard")  # the bit just below the quotient
+    sticky = Signal(name=f"{name}_sticky")  # any bit below that
+    round_up = Signal(name=f"{name}_up")
+    below_guard = Cat(Const(i + 1) < sh for i in range(width))
     m.d.comb += [
         quotient.eq(value >> sh),
-        remainder.eq(value - (quotient << sh)),
-        half.eq((Const(1, width + 2) << sh) >> 1),
+        guard.eq((Cat(Const(0, 1), value) >> sh)[0]),
+        sticky.eq((value & below_guard).any()),
+        round_up.eq(guard & (sticky | quotient[0])),
     ]
-    round_up = (sh != 0) & ((remainder > half) | ((remainder == half) & quotient[0]))
-    m.d.comb += result.eq(quotient + round_up)
-    return result
+    return quotient, round_up
 
 
 class StallPipeline:

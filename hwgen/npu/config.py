@@ -21,6 +21,7 @@ class RequantMode(enum.Enum):
 
 
 ARRAY_SIZES = (2, 4, 8, 16)
+MAX_DEPTH = 1 << 15
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,9 @@ class NpuConfig:
         ):
             if depth < least:
                 found.append(f"{name}={depth} is too small (at least {least})")
+            elif depth > MAX_DEPTH:
+                # Sizes are checked as 16-bit products with an overflow flag (CommandSetup).
+                found.append(f"{name}={depth} is too large (at most {MAX_DEPTH})")
         if self.axil_width != 32:
             found.append(f"axil_width={self.axil_width}: the CSR bus is 32 bits")
         if self.data_width not in (32, 64):

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from amaranth import Cat, Module, Mux, Signal, signed, unsigned
+from amaranth import Cat, Module, Mux, Signal, Value, signed, unsigned
 from amaranth.lib import data, fifo, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from hwgen.npu.address_gen import AddressGenerator
 from hwgen.npu.arith import StallPipeline
+from hwgen.npu.command_setup import CommandSetup
 from hwgen.npu.config import ConfigError, NpuConfig, RequantMode
 from hwgen.npu.descriptor import ADDR, CONV_DESCRIPTOR
 from hwgen.npu.errors import NpuError
@@ -108,23 +109,26 @@ class Core(wiring.Component):
         host_out = out_mem.read_port()
         m.d.comb += [host_out.addr.eq(self.out_read_addr), self.out_read_data.eq(host_out.data)]
 
-        # Command state: checked at start, refused with an error code, or run.
+        # Command state: at start the descriptor is taken and its products derived
+        # (CommandSetup); then it is checked, and refused with an error code or run.
+        m.submodules.setup = setup = CommandSetup()
         cmd = Signal(CONV_DESCRIPTOR)
-        rows_total = Signal(32)
-        rows_done = Signal(32)
+        rows_done = Signal(ADDR)
+        accept = Signal()
         launch = Signal()
-        check = self._check(m, self.cmd)
-        with m.If(self.start & ~self.busy):
-            m.d.sync += self.error.eq(check)
-            with m.If(check == NpuError.NONE):
-                m.d.comb += launch.eq(1)
-                m.d.sync += [
-                    cmd.eq(self.cmd),
-                    rows_total.eq(self.cmd.cout_blocks * self.cmd.out_h * self.cmd.out_w),
-                    rows_done.eq(0),
-                    self.busy.eq(1),
-                ]
-        m.d.comb += [agen.cmd.eq(self.cmd), agen.start.eq(launch)]
+        refuse = Signal()
+        m.d.comb += [
+            accept.eq(self.start & ~self.busy),
+            setup.cmd.eq(cmd),
+            setup.start.eq(accept),
+        ]
+        with m.If(accept):
+            m.d.sync += [cmd.eq(self.cmd), self.error.eq(NpuError.NONE), self.busy.eq(1)]
+        check = self._check(m, cmd, setup.derived)
+        with m.If(setup.done):
+            m.d.sync += [self.error.eq(check), rows_done.eq(0)]
+            m.d.comb += [launch.eq(check == NpuError.NONE), refuse.eq(check != NpuError.NONE)]
+        m.d.comb += [agen.cmd.eq(cmd), agen.derived.eq(setup.derived), agen.start.eq(launch)]
 
         # The front of the pipeline moves unless a finished row waits (MacArray's contract).
         row_taken = Signal()
@@ -162,7 +166,11 @@ class Core(wiring.Component):
             rows.w_en.eq(en & agen.valid & step.last),
             rows.w_data.eq(Cat(step.out_addr, step.param_addr)),
         ]
-        m.submodules.out_addrs = out_addrs = fifo.SyncFIFOBuffered(width=16, depth=4)
+        # A row's output address waits from row_taken until its last byte leaves the requant
+        # pipeline: M issue cycles, the pipeline, the write. Rows are taken M cycles apart at
+        # the fastest, so this many can be waiting (nothing stalls on this FIFO being full).
+        in_flight = -(-(lanes + requant.STAGES + 2) // lanes) + 1
+        m.submodules.out_addrs = out_addrs = fifo.SyncFIFOBuffered(width=16, depth=in_flight)
 
         # Requant lane: one channel of the held row per cycle, with its parameter word.
         sums = Signal(array.sums.shape())
@@ -218,13 +226,17 @@ class Core(wiring.Component):
                 m.d.comb += [out_write.en.eq(1), out_addrs.r_en.eq(1)]
                 m.d.sync += [lane.eq(0), collected.eq(0), rows_done.eq(rows_done + 1)]
 
-        # Done once the last row is written.
-        with m.If(self.busy & (rows_done == rows_total)):
-            m.d.comb += self.done.eq(1)
-            m.d.sync += self.busy.eq(0)
-
-        # Performance counters of the current command.
+        # Done once the last row is written, or at once when refused.
+        running = Signal()
         with m.If(launch):
+            m.d.sync += running.eq(1)
+        finished = running & (rows_done == setup.derived.rows.value)
+        with m.If(finished | refuse):
+            m.d.comb += self.done.eq(1)
+            m.d.sync += [self.busy.eq(0), running.eq(0)]
+
+        # Performance counters of the current command, setup included.
+        with m.If(accept):
             m.d.sync += [self.busy_cycles.eq(0), self.stall_cycles.eq(0), self.mac_cycles.eq(0)]
         with m.Elif(self.busy):
             m.d.sync += self.busy_cycles.eq(self.busy_cycles + 1)
@@ -234,15 +246,15 @@ class Core(wiring.Component):
                 m.d.sync += self.mac_cycles.eq(self.mac_cycles + 1)
         return m
 
-    def _check(self, m: Module, c: data.View) -> Signal:
-        """The first thing wrong with a descriptor, as an NpuError code."""
+    def _check(self, m: Module, c: data.View, derived: data.View) -> Signal:
+        """The first thing wrong with a descriptor, as an NpuError code. A size that overflowed
+        16 bits runs past every memory (depths are at most 2^15)."""
         cfg = self.config
+
+        def runs_past(base: Value, size: data.View, depth: int) -> Value:
+            return size.overflow | (base + size.value > depth)
+
         code = Signal(4)
-        reduction = c.kernel_h * c.kernel_w * c.cin_blocks
-        act_end = c.act_base + c.in_h * c.in_w * c.cin_blocks
-        weight_end = c.weight_base + c.cout_blocks * reduction
-        param_end = c.param_base + c.cout_blocks * cfg.array
-        out_end = c.out_base + c.out_h * c.out_w * c.cout_blocks
         zero = Signal()
         m.d.comb += zero.eq(
             (c.in_h == 0)
@@ -260,12 +272,12 @@ class Core(wiring.Component):
         )
         with m.If(zero):
             m.d.comb += code.eq(NpuError.ZERO_DIMENSION)
-        with m.Elif(act_end > cfg.act_depth):
+        with m.Elif(runs_past(c.act_base, derived.act_size, cfg.act_depth)):
             m.d.comb += code.eq(NpuError.ACT_RANGE)
-        with m.Elif(weight_end > cfg.weight_depth):
+        with m.Elif(runs_past(c.weight_base, derived.weight_size, cfg.weight_depth)):
             m.d.comb += code.eq(NpuError.WEIGHT_RANGE)
-        with m.Elif(param_end > cfg.param_depth):
+        with m.Elif(c.param_base + c.cout_blocks * cfg.array > cfg.param_depth):
             m.d.comb += code.eq(NpuError.PARAM_RANGE)
-        with m.Elif(out_end > cfg.out_depth):
+        with m.Elif(runs_past(c.out_base, derived.rows, cfg.out_depth)):
             m.d.comb += code.eq(NpuError.OUT_RANGE)
         return code

@@ -9,11 +9,11 @@ rounding shift by the combined exponent (round half to even), zero point, clamp.
 
 from __future__ import annotations
 
-from amaranth import Module, Mux, Signal, Value, signed, unsigned
+from amaranth import Cat, Module, Mux, Signal, Value, signed, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from hwgen.npu.arith import StallPipeline, bit_length, shift_right_rne
+from hwgen.npu.arith import StallPipeline, bit_length, rne_parts
 from hwgen.npu.config import NpuConfig, RequantMode
 from sim_models.requant import SATURATE
 
@@ -41,6 +41,11 @@ SHIFT_PARAMS = data.StructLayout(
 )
 
 
+# The parameters the last stages of RequantOrt still need.
+OUT_PARAMS = data.StructLayout({"zero_point": BOUND, "lower": BOUND, "upper": BOUND})
+
+SPLIT = 17  # bits of the unsigned low part of a split multiplier operand
+
 ORT_REQUEST = data.StructLayout({"acc": signed(32), "params": ORT_PARAMS})
 SHIFT_REQUEST = data.StructLayout({"acc": signed(32), "params": SHIFT_PARAMS})
 
@@ -56,89 +61,158 @@ def _clamp(value: Value, lower: Value, upper: Value) -> Value:
     return Mux(low > upper, upper, low)
 
 
+def split_operand(value: Value) -> list[tuple[Value, int]]:
+    """A wide operand as an unsigned 17-bit low part and the (signed, if it is) rest: every
+    partial product then fits a signed 18x18 multiplier (ECP5's MULT18X18D)."""
+    low = value[:SPLIT]
+    high = value[SPLIT:].as_signed() if value.shape().signed else value[SPLIT:]
+    return [(low, 0), (high, SPLIT)]
+
+
+class SplitProduct:
+    """A wide product over three pipeline stages: partial products; the two outer ones side
+    by side and the two cross ones summed; the total."""
+
+    def __init__(self, pipe: StallPipeline, a: Value, b: Value, name: str) -> None:
+        (a_lo, _), (a_hi, _) = split_operand(a)
+        (b_lo, _), (b_hi, _) = split_operand(b)
+        lo_lo = pipe.register(a_lo * b_lo, f"{name}_ll")
+        lo_hi = pipe.register(a_lo * b_hi, f"{name}_lh")
+        hi_lo = pipe.register(a_hi * b_lo, f"{name}_hl")
+        hi_hi = pipe.register(a_hi * b_hi, f"{name}_hh")
+        # lo*lo < 2^34, so placing hi*hi above it is its sum: no adder.
+        outer = pipe.register(
+            Cat(lo_lo, hi_hi).as_signed() if hi_hi.shape().signed else Cat(lo_lo, hi_hi),
+            f"{name}_outer",
+        )
+        cross = pipe.register(lo_hi + hi_lo, f"{name}_cross")
+        self.product = pipe.register(outer + (cross << SPLIT), f"{name}_product")
+
+    STAGES = 3
+
+
 class RequantOrt(wiring.Component):
-    """Four pipeline stages: round |acc| to 24 bits; multiply; round the product to 24 bits;
-    round to an integer, add the zero point, clamp."""
+    """Thirteen pipeline stages, none with more than one wide operation: f32(acc) as
+    significant bits, rounding shift and round-up add; the mantissa product (SplitProduct);
+    the float32 product as significant bits, rounding shift and round-up add; the final
+    rounding shift; saturation; sign, zero point and clamp."""
+
+    STAGES = 13
 
     def __init__(self) -> None:
         super().__init__(_signature(ORT_REQUEST))
 
     def elaborate(self, platform: object) -> Module:
         m = Module()
-        pipe = StallPipeline(m, self.request, self.result, stages=4)
+        pipe = StallPipeline(m, self.request, self.result, stages=self.STAGES)
         acc = self.request.payload.acc
         params = self.request.payload.params
+        reg = pipe.register
 
-        # Stage 1: f32(acc) as (negative, ma, s) with value = ma << s.
+        # 1: sign and magnitude.
         magnitude = Signal(33)
         m.d.comb += magnitude.eq(Mux(acc < 0, -acc, acc))
-        acc_bits = bit_length(m, magnitude, "acc_bits")
+        neg = reg(acc < 0, "s1_neg")
+        mag = reg(magnitude, "s1_mag")
+        p = reg(params, "s1_params")
+
+        # 2-4: f32(acc) = ma << s, with ma |acc| rounded to 24 significant bits.
+        acc_bits = reg(bit_length(m, mag, "acc_bits"), "s2_acc_bits")
+        mag, neg, p = reg(mag, "s2_mag"), reg(neg, "s2_neg"), reg(p, "s2_params")
         s = Signal(range(10))
         m.d.comb += s.eq(Mux(acc_bits > 24, acc_bits - 24, 0))
-        ma = shift_right_rne(m, magnitude, s, "ma")
-        s1_neg = pipe.register(acc < 0, "s1_neg")
-        s1_ma = pipe.register(ma[:25], "s1_ma")
-        s1_s = pipe.register(s, "s1_s")
-        s1_p = pipe.register(params, "s1_params")
+        q, up = rne_parts(m, mag, s, "ma")
+        q, up, s = reg(q[:25], "s3_q"), reg(up, "s3_up"), reg(s, "s3_s")
+        neg, p = reg(neg, "s3_neg"), reg(p, "s3_params")
+        ma = Signal(25)
+        m.d.comb += ma.eq(q + up)
+        ma, s, neg, p = reg(ma, "s4_ma"), reg(s, "s4_s"), reg(neg, "s4_neg"), reg(p, "s4_params")
 
-        # Stage 2: the exact 49-bit product of the mantissas.
-        s2_prod = pipe.register(s1_ma * s1_p.mantissa, "s2_product")
-        s2_neg = pipe.register(s1_neg, "s2_neg")
-        s2_s = pipe.register(s1_s, "s2_s")
-        s2_p = pipe.register(s1_p, "s2_params")
+        # 5-7: the exact 49-bit product of the mantissas.
+        product = SplitProduct(pipe, ma, p.mantissa, "mant").product
+        late = data.StructLayout(
+            {"s": s.shape(), "neg": 1, "exponent": signed(9), "out": OUT_PARAMS}
+        )
+        carried = Signal(late)
+        m.d.comb += [
+            carried.s.eq(s),
+            carried.neg.eq(neg),
+            carried.exponent.eq(p.exponent),
+            carried.out.zero_point.eq(p.zero_point),
+            carried.out.lower.eq(p.lower),
+            carried.out.upper.eq(p.upper),
+        ]
+        for stage in range(5, 8):
+            carried = reg(carried, f"s{stage}_carried")
+        prod = Signal(49)
+        m.d.comb += prod.eq(product)
 
-        # Stage 3: the float32 product, rounded to 24 significant bits.
-        prod_bits = bit_length(m, s2_prod, "product_bits")
+        # 8-10: the float32 product: rounded to 24 significant bits, pm << scale.
+        prod_bits = reg(bit_length(m, prod, "product_bits"), "s8_prod_bits")
+        prod, carried = reg(prod, "s8_prod"), reg(carried, "s8_carried")
         t = Signal(range(27))
         m.d.comb += t.eq(Mux(prod_bits > 24, prod_bits - 24, 0))
-        pm = shift_right_rne(m, s2_prod, t, "pm")
-        scale = Signal(signed(10))
-        m.d.comb += scale.eq(t + s2_s + s2_p.exponent)
-        s3_pm = pipe.register(pm[:25], "s3_pm")
-        s3_scale = pipe.register(scale, "s3_scale")
-        s3_neg = pipe.register(s2_neg, "s3_neg")
-        s3_p = pipe.register(s2_p, "s3_params")
+        scale = Signal(signed(11))
+        m.d.comb += scale.eq(t + carried.s + carried.exponent)
+        q, up = rne_parts(m, prod, t, "pm")
+        q, up, scale = reg(q[:25], "s9_q"), reg(up, "s9_up"), reg(scale, "s9_scale")
+        neg, out = reg(carried.neg, "s9_neg"), reg(carried.out, "s9_out_params")
+        pm = Signal(25)
+        m.d.comb += pm.eq(q + up)
+        pm, scale = reg(pm, "s10_pm"), reg(scale, "s10_scale")
+        neg, out = reg(neg, "s10_neg"), reg(out, "s10_out_params")
 
-        # Stage 4: round half to even to an integer, saturating; sign, zero point, clamp.
+        # 11-12: round half to even to an integer, saturating.
         left = Signal(range(12))
-        m.d.comb += left.eq(Mux(s3_scale > 11, 11, s3_scale[:4]))
-        grown = Signal(37)
-        m.d.comb += grown.eq(s3_pm << left)
+        m.d.comb += left.eq(Mux(scale > 11, 11, scale[:4]))
         right = Signal(range(32))
-        m.d.comb += right.eq(Mux(-s3_scale > 31, 31, (-s3_scale)[:5]))
-        shrunk = shift_right_rne(m, s3_pm, right, "shrunk")
+        m.d.comb += right.eq(Mux(-scale > 31, 31, (-scale)[:5]))
+        q, up = rne_parts(m, pm, right, "shrunk")
+        grown = reg(pm << left, "s11_grown")
+        q, up = reg(q, "s11_q"), reg(up, "s11_up")
+        positive = reg(scale >= 0, "s11_positive")
+        neg, out = reg(neg, "s11_neg"), reg(out, "s11_out_params")
+        unbounded = Mux(positive, grown, q + up)
         magnitude_int = Signal(range(SATURATE + 1))
-        unbounded = Mux(s3_scale >= 0, grown, shrunk)
         m.d.comb += magnitude_int.eq(Mux(unbounded > SATURATE, SATURATE, unbounded))
+        magnitude_int = reg(magnitude_int, "s12_magnitude")
+        neg, out = reg(neg, "s12_neg"), reg(out, "s12_out_params")
+
+        # 13: sign, zero point, clamp.
         value = Signal(signed(12))
-        m.d.comb += value.eq(Mux(s3_neg, -magnitude_int, magnitude_int) + s3_p.zero_point)
-        out = Signal(BOUND)
-        m.d.comb += out.eq(_clamp(value, s3_p.lower, s3_p.upper))
-        s4_out = pipe.register(out[:8], "s4_out")
-        m.d.comb += self.result.payload.eq(s4_out)
+        m.d.comb += value.eq(Mux(neg, -magnitude_int, magnitude_int) + out.zero_point)
+        result = Signal(BOUND)
+        m.d.comb += result.eq(_clamp(value, out.lower, out.upper))
+        m.d.comb += self.result.payload.eq(reg(result[:8], "s13_out"))
         return m
 
 
 class RequantShift(wiring.Component):
-    """Two pipeline stages: the 64-bit product; add, arithmetic shift, clamp."""
+    """Six pipeline stages: the 64-bit product (SplitProduct); the offset added; the
+    arithmetic shift; the clamp."""
+
+    STAGES = SplitProduct.STAGES + 3
 
     def __init__(self) -> None:
         super().__init__(_signature(SHIFT_REQUEST))
 
     def elaborate(self, platform: object) -> Module:
         m = Module()
-        pipe = StallPipeline(m, self.request, self.result, stages=2)
+        pipe = StallPipeline(m, self.request, self.result, stages=self.STAGES)
         payload = self.request.payload
-        s1_prod = pipe.register(payload.acc * payload.params.mul, "s1_product")
-        s1_p = pipe.register(payload.params, "s1_params")
-        total = Signal(signed(66))
-        m.d.comb += total.eq(s1_prod + s1_p.add)
+        product = SplitProduct(pipe, payload.acc, payload.params.mul, "prod").product
+        p = payload.params
+        for stage in range(1, SplitProduct.STAGES + 1):
+            p = pipe.register(p, f"s{stage}_params")
+        total = pipe.register(product + p.add, "s4_total")
+        p = pipe.register(p, "s4_params")
         shifted = Signal(signed(66))
-        m.d.comb += shifted.eq(total >> s1_p.shift)
+        m.d.comb += shifted.eq(total >> p.shift)
+        shifted = pipe.register(shifted, "s5_shifted")
+        p = pipe.register(p, "s5_params")
         out = Signal(BOUND)
-        m.d.comb += out.eq(_clamp(shifted, s1_p.lower, s1_p.upper))
-        s2_out = pipe.register(out[:8], "s2_out")
-        m.d.comb += self.result.payload.eq(s2_out)
+        m.d.comb += out.eq(_clamp(shifted, p.lower, p.upper))
+        m.d.comb += self.result.payload.eq(pipe.register(out[:8], "s6_out"))
         return m
 
 
