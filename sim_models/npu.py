@@ -31,7 +31,7 @@ SHIFT_FIELDS = ("mul", "add", "shift", "lower", "upper")
 
 # Pipeline depths of the RTL, used by the cycle model.
 MAC_LATENCY = 3  # products, adder trees, accumulators
-FETCH_LATENCY = 2  # address generator register, memory read
+FETCH_LATENCY = 3  # address generator register, memory read, operand registers
 REQUANT_LATENCY = {"ort": 13, "shift": 6}
 # Deriving a command's products (hwgen.npu.command_setup: one serial multiplier) before it runs;
 # a refused command takes exactly this long.

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from hwgen.boards.targets import TOOL_ENV, Board
+from hwgen.boards.targets import Board, tool_env
 from hwgen.boards.top import BoardTop, uart_divisor
 from hwgen.errors import HwgenError
 from hwgen.npu.config import NpuConfig
@@ -108,7 +108,7 @@ def build_bitstream(
         )
         plan.extract(str(work))
         preamble, steps = _tool_lines((work / "build_top.sh").read_text())
-        env = {**os.environ, **{k: v for k, v in TOOL_ENV.items() if k not in os.environ}}
+        env = {**os.environ, **{k: v for k, v in tool_env().items() if k not in os.environ}}
         for stage, line in steps:
             progress(stage)
             done = subprocess.run(

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from hwgen.errors import HwgenError
@@ -19,6 +22,17 @@ TOOL_ENV = {
     "ECPPACK": "yowasp-ecppack",
     "OPENFPGALOADER": "true",
 }
+
+
+def tool_env() -> dict[str, str]:
+    """TOOL_ENV with each tool found on PATH or, failing that, next to this Python (a virtual
+    environment that was not activated)."""
+    beside = Path(sys.executable).parent
+    found = {}
+    for var, tool in TOOL_ENV.items():
+        local = beside / tool
+        found[var] = tool if shutil.which(tool) or not local.exists() else str(local)
+    return found
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ the image gets some address, and `pad` says not to use it.
 
 from __future__ import annotations
 
-from amaranth import Module, Signal, signed
+from amaranth import Module, Mux, Signal, signed
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -22,8 +22,10 @@ from hwgen.npu.descriptor import ADDR, CONV_DESCRIPTOR, DIM
 
 
 class AddressGenerator(wiring.Component):
-    def __init__(self, array: int) -> None:
+    def __init__(self, array: int, act_depth: int) -> None:
+        """`act_depth`: words per activation bank; bank 1 is addressed above bank 0."""
         self.array = array
+        self.act_depth = act_depth
         step = data.StructLayout(
             {
                 "act_addr": ADDR,
@@ -82,7 +84,8 @@ class AddressGenerator(wiring.Component):
                 with m.If(self.start):
                     c = self.cmd
                     d = self.derived
-                    first = c.act_base - d.pad_rows.value - d.pad_cols.value
+                    bank_base = Mux(c.act_bank, self.act_depth, 0)
+                    first = bank_base + c.act_base - d.pad_rows.value - d.pad_cols.value
                     m.d.sync += [
                         cmd.eq(c),
                         steps.eq(d),

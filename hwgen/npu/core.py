@@ -1,9 +1,10 @@
 """The compute core: memories, address generator, multiplier array, requantization, output.
 
-Pipeline: address generator -> memory read -> MacArray (3 stages) -> row of M sums -> one
-channel per cycle through the requant unit (bias added, parameters read per channel) -> bytes
-collected into an output vector -> output buffer. Everything up to the array stalls as a whole
-(`en`) while a finished row waits for the requant lane.
+Pipeline: command setup (once per command) -> address generator -> memory read -> operand
+registers -> MacArray (3 stages) -> row of M sums -> one channel per cycle through the requant
+unit (bias added, parameters read per channel) -> bytes collected into an output vector ->
+output buffer. Everything up to the array stalls as a whole (`en`) while a finished row waits
+for the requant lane.
 """
 
 from __future__ import annotations
@@ -77,16 +78,16 @@ class Core(wiring.Component):
         cfg = self.config
         lanes = cfg.array
 
-        m.submodules.agen = agen = AddressGenerator(lanes)
+        m.submodules.agen = agen = AddressGenerator(lanes, cfg.act_depth)
         m.submodules.array = array = MacArray(cfg)
         m.submodules.requant = requant = requant_unit(cfg)
 
         # Memories: host write ports, compute read ports.
-        banks = []
-        for b in range(2):
-            mem = Memory(shape=unsigned(self.vector_width), depth=cfg.act_depth, init=[])
-            m.submodules[f"act{b}"] = mem
-            banks.append(mem)
+        # Both activation buffers in one memory, bank 1 above bank 0: the address generator
+        # adds the bank's offset, so no multiplexer follows the memory.
+        m.submodules.act = act_mem = Memory(
+            shape=unsigned(self.vector_width), depth=2 * cfg.act_depth, init=[]
+        )
         m.submodules.weights = weights = Memory(
             shape=unsigned(self.block_width), depth=cfg.weight_depth, init=self.weight_init
         )
@@ -96,13 +97,14 @@ class Core(wiring.Component):
         m.submodules.out_mem = out_mem = Memory(
             shape=unsigned(self.vector_width), depth=cfg.out_depth, init=[]
         )
-        for b, mem in enumerate(banks):
-            port = mem.write_port()
-            m.d.comb += [
-                port.en.eq(self.act_write.en & (self.act_write.bank == b)),
-                port.addr.eq(self.act_write.addr),
-                port.data.eq(self.act_write.data),
-            ]
+        act_write = act_mem.write_port()
+        m.d.comb += [
+            act_write.en.eq(self.act_write.en),
+            act_write.addr.eq(
+                Mux(self.act_write.bank, self.act_write.addr + cfg.act_depth, self.act_write.addr)
+            ),
+            act_write.data.eq(self.act_write.data),
+        ]
         for mem, src in ((weights, self.weight_write), (param_mem, self.param_write)):
             port = mem.write_port()
             m.d.comb += [port.en.eq(src.en), port.addr.eq(src.addr), port.data.eq(src.data)]
@@ -135,29 +137,40 @@ class Core(wiring.Component):
         en = Signal()
         m.d.comb += [en.eq(~array.sums_valid | row_taken), agen.en.eq(en), array.en.eq(en)]
 
-        # Memory read stage.
-        act_reads = [mem.read_port() for mem in banks]
+        # Memory read, then the operands registered (a padded tap takes the pad value on the
+        # way): nothing but wires between a memory's slow output and a multiplier.
+        act_read = act_mem.read_port()
         weight_read = weights.read_port()
         step = agen.step
-        for port in act_reads:
-            m.d.comb += [port.addr.eq(step.act_addr), port.en.eq(en)]
-        m.d.comb += [weight_read.addr.eq(step.weight_addr), weight_read.en.eq(en)]
+        m.d.comb += [
+            act_read.addr.eq(step.act_addr),
+            act_read.en.eq(en),
+            weight_read.addr.eq(step.weight_addr),
+            weight_read.en.eq(en),
+        ]
         r_valid, r_pad, r_first, r_last = Signal(), Signal(), Signal(), Signal()
+        o_valid, o_first, o_last = Signal(), Signal(), Signal()
+        operands = Signal(self.vector_width)
+        operand_weights = Signal(self.block_width)
+        pad_vector = cmd.pad_value.as_unsigned().replicate(lanes)
         with m.If(en):
             m.d.sync += [
                 r_valid.eq(agen.valid),
                 r_pad.eq(step.pad),
                 r_first.eq(step.first),
                 r_last.eq(step.last),
+                o_valid.eq(r_valid),
+                o_first.eq(r_first),
+                o_last.eq(r_last),
+                operands.eq(Mux(r_pad, pad_vector, act_read.data)),
+                operand_weights.eq(weight_read.data),
             ]
-        activations = Mux(cmd.act_bank, act_reads[1].data, act_reads[0].data)
-        pad_vector = cmd.pad_value.as_unsigned().replicate(lanes)
         m.d.comb += [
-            array.valid.eq(r_valid),
-            array.first.eq(r_first),
-            array.last.eq(r_last),
-            array.a.eq(Mux(r_pad, pad_vector, activations)),
-            array.w.eq(weight_read.data),
+            array.valid.eq(o_valid),
+            array.first.eq(o_first),
+            array.last.eq(o_last),
+            array.a.eq(operands),
+            array.w.eq(operand_weights),
         ]
 
         # Row bookkeeping: each row's output address and first parameter word, in order.
@@ -242,7 +255,7 @@ class Core(wiring.Component):
             m.d.sync += self.busy_cycles.eq(self.busy_cycles + 1)
             with m.If(~en):
                 m.d.sync += self.stall_cycles.eq(self.stall_cycles + 1)
-            with m.If(en & r_valid):
+            with m.If(en & o_valid):
                 m.d.sync += self.mac_cycles.eq(self.mac_cycles + 1)
         return m
 
