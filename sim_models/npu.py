@@ -30,9 +30,10 @@ ORT_FIELDS = ("mantissa", "exponent", "zero_point", "lower", "upper")
 SHIFT_FIELDS = ("mul", "add", "shift", "lower", "upper")
 
 # Pipeline depths of the RTL, used by the cycle model.
-MAC_LATENCY = 3  # products, adder trees, accumulators
+MAC_LATENCY = 4  # products, adder trees (two stages), accumulators
 FETCH_LATENCY = 3  # address generator register, memory read, operand registers
-REQUANT_LATENCY = {"ort": 13, "shift": 6}
+REQUANT_LATENCY = {"ort": 15, "shift": 6}
+ISSUE_LATENCY = 3  # a channel's parameter read, the word registered, the bias added
 # Deriving a command's products (hwgen.npu.command_setup: one serial multiplier) before it runs;
 # a refused command takes exactly this long.
 SETUP_CYCLES = 158
@@ -159,5 +160,6 @@ def cycles(cmd: ConvCommand, array: int, mode: str) -> int:
     period = max(kb, array)  # cycles between rows in steady state
     first_row_done = SETUP_CYCLES + 1 + FETCH_LATENCY + MAC_LATENCY + kb - 1
     last_row_done = first_row_done + (cmd.rows - 1) * period
-    drain = array + REQUANT_LATENCY[mode] + 2  # channels, requant, output write, done
+    # Channels, parameters, requant, output write, done.
+    drain = array + ISSUE_LATENCY - 1 + REQUANT_LATENCY[mode] + 2
     return last_row_done + drain

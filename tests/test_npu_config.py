@@ -36,13 +36,14 @@ def test_shift_mode_accepts_narrow_accumulator_for_short_reductions() -> None:
 
 
 def test_cycle_model_uses_the_rtl_pipeline_depths() -> None:
-    from hwgen.npu import command_setup
+    from hwgen.npu import command_setup, core
     from hwgen.npu.mac_array import MacArray
     from hwgen.npu.requant import RequantOrt, RequantShift
     from sim_models import npu
 
     assert npu.SETUP_CYCLES == command_setup.SETUP_CYCLES
     assert npu.MAC_LATENCY == MacArray.LATENCY
+    assert npu.ISSUE_LATENCY == core.ISSUE_LATENCY
     assert npu.REQUANT_LATENCY == {"ort": RequantOrt.STAGES, "shift": RequantShift.STAGES}
 
 

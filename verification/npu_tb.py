@@ -13,7 +13,7 @@ from cocotb.triggers import ClockCycles
 from hwgen.npu import csr
 from hwgen.npu.csr import Reg
 from hwgen.npu.errors import NpuError
-from sim_models.npu import ConvCommand, cycles, execute
+from sim_models.npu import SETUP_CYCLES, ConvCommand, cycles, execute
 from verification.npu_data import random_command, random_memories
 from verification.npu_env import decode
 from verification.npu_host import NpuHost
@@ -64,7 +64,8 @@ async def refused_command_raises_done_with_error_and_irq(dut: HierarchyObject) -
     for name, value in bad.as_dict().items():
         await host.regs.write_dword(csr.descriptor_offset(name), value)
     await host.regs.write_dword(Reg.CTRL, csr.CTRL_START | csr.CTRL_IRQ_ENABLE)
-    await ClockCycles(dut.aclk, 4)
+    # Refused once the command's sizes are known: after the setup, not a cycle later.
+    await ClockCycles(dut.aclk, SETUP_CYCLES + 2)
     status = await host.regs.read_dword(Reg.STATUS)
     assert status & csr.STATUS_DONE and not status & csr.STATUS_BUSY
     assert (status >> csr.STATUS_ERROR_SHIFT) & 0xF == NpuError.ZERO_DIMENSION

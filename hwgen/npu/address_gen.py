@@ -71,13 +71,17 @@ class AddressGenerator(wiring.Component):
         iw = Signal(signed(18))
         m.d.comb += [ih.eq(ih_base + ky_off), iw.eq(iw_base + kx_off)]
         pad = (ih < 0) | (ih >= cmd.in_h) | (iw < 0) | (iw >= cmd.in_w)
-        last_cb = cb == cmd.cin_blocks - 1
-        last_kx = kx == cmd.kernel_w - 1
-        last_ky = ky == cmd.kernel_h - 1
+        # Each loop's last index, taken once per command: an equality, not a subtraction and
+        # an equality, decides every step.
+        bound_names = ("cin_blocks", "kernel_w", "kernel_h", "out_w", "out_h", "cout_blocks")
+        bounds = {name: Signal(DIM, name=f"last_of_{name}") for name in bound_names}
+        last_cb = cb == bounds["cin_blocks"]
+        last_kx = kx == bounds["kernel_w"]
+        last_ky = ky == bounds["kernel_h"]
         last_tap = last_cb & last_kx & last_ky
-        last_ow = ow == cmd.out_w - 1
-        last_oh = oh == cmd.out_h - 1
-        last_j = j == cmd.cout_blocks - 1
+        last_ow = ow == bounds["out_w"]
+        last_oh = oh == bounds["out_h"]
+        last_j = j == bounds["cout_blocks"]
 
         with m.FSM():
             with m.State("IDLE"):
@@ -86,6 +90,7 @@ class AddressGenerator(wiring.Component):
                     d = self.derived
                     bank_base = Mux(c.act_bank, self.act_depth, 0)
                     first = bank_base + c.act_base - d.pad_rows.value - d.pad_cols.value
+                    m.d.sync += [bound.eq(c[name] - 1) for name, bound in bounds.items()]
                     m.d.sync += [
                         cmd.eq(c),
                         steps.eq(d),

@@ -6,13 +6,14 @@ from amaranth import Cat, Const, Module, Mux, Signal, Value
 from amaranth.lib import stream
 
 
-def bit_length(m: Module, value: Value, name: str) -> Signal:
-    """Position of the leading one plus one; 0 for 0 (a priority encoder)."""
+def bit_length(m: Module, value: Value, name: str, less: int = 0) -> Signal:
+    """Position of the leading one plus one, less `less` and at least 0; 0 for 0 (a priority
+    encoder whose constants already have `less` taken off: no subtractor after it)."""
     width = len(value)
-    result = Signal(range(width + 1), name=name)
+    result = Signal(range(max(width + 1 - less, 1)), name=name)
     for i in range(width):  # later assignments win: the highest set bit decides
         with m.If(value[i]):
-            m.d.comb += result.eq(i + 1)
+            m.d.comb += result.eq(max(i + 1 - less, 0))
     return result
 
 

@@ -26,6 +26,7 @@ from hwgen.npu.mac_array import MacArray
 from hwgen.npu.requant import ORT_PARAMS, SHIFT_PARAMS, requant_unit
 
 COUNTER = unsigned(32)
+ISSUE_LATENCY = 3  # a channel's parameter read, the word registered, the bias added
 
 
 def param_layout(config: NpuConfig) -> data.StructLayout:
@@ -182,7 +183,7 @@ class Core(wiring.Component):
         # A row's output address waits from row_taken until its last byte leaves the requant
         # pipeline: M issue cycles, the pipeline, the write. Rows are taken M cycles apart at
         # the fastest, so this many can be waiting (nothing stalls on this FIFO being full).
-        in_flight = -(-(lanes + requant.STAGES + 2) // lanes) + 1
+        in_flight = -(-(lanes + ISSUE_LATENCY + requant.STAGES + 2) // lanes) + 1
         m.submodules.out_addrs = out_addrs = fifo.SyncFIFOBuffered(width=16, depth=in_flight)
 
         # Requant lane: one channel of the held row per cycle, with its parameter word.
@@ -192,7 +193,9 @@ class Core(wiring.Component):
         param_addr = Signal(ADDR)
         issue = wiring.Signature({"valid": Out(1), "ready": In(1)}).create()
         m.d.comb += issue.valid.eq(holding)
-        pipe = StallPipeline(m, issue, requant.request, stages=1)
+        # Parameter read; the word registered; the bias added: the memory's slow output meets
+        # no adder in the same cycle.
+        pipe = StallPipeline(m, issue, requant.request, stages=ISSUE_LATENCY)
         param_read = param_mem.read_port()
         m.d.comb += [param_read.addr.eq(param_addr + channel), param_read.en.eq(pipe.advance)]
         issued_acc = pipe.register(sums[channel], "issued_acc")
@@ -215,10 +218,13 @@ class Core(wiring.Component):
             out_addrs.w_en.eq(row_taken),
             out_addrs.w_data.eq(rows.r_data[:16]),
         ]
-        word = self.params(param_read.data)
+        word = self.params(pipe.register(param_read.data, "param_word"))
+        issued_acc = pipe.register(issued_acc, "issued_acc_2")
+        biased = pipe.register(issued_acc + word.bias, "biased_acc")
+        params = pipe.register(word.params, "issued_params")
         m.d.comb += [
-            requant.request.payload.acc.eq(issued_acc + word.bias),
-            requant.request.payload.params.eq(word.params),
+            requant.request.payload.acc.eq(biased),
+            requant.request.payload.params.eq(params),
         ]
 
         # Collect bytes into the output vector and write it.

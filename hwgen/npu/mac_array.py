@@ -3,9 +3,9 @@ accumulators.
 
 Each step one M-vector of activations a[i] meets one M x M weight block w[i][c]; lane c adds
 sum_i a[i] * w[i][c] to its accumulator. A step marked `first` starts new sums, one marked `last`
-hands them out on `sums` with `sums_valid`. Three pipeline stages (products, adder trees,
-accumulate) move only while `en` is high; the owner holds `en` low while it cannot take a valid
-`sums`, which keeps them, so the array stalls as a whole.
+hands them out on `sums` with `sums_valid`. Four pipeline stages (products, the trees' first
+level, the rest of the trees, accumulate) move only while `en` is high; the owner holds `en`
+low while it cannot take a valid `sums`, which keeps them, so the array stalls as a whole.
 """
 
 from __future__ import annotations
@@ -17,22 +17,26 @@ from amaranth.lib.wiring import In, Out
 from hwgen.npu.config import NpuConfig
 
 
+def _tree_level(m: Module, terms: list[Signal], width: int, name: str) -> list[Signal]:
+    """One level of a balanced adder tree: pairs summed, combinational."""
+    pairs = []
+    for k in range(0, len(terms), 2):
+        s = Signal(signed(width), name=f"{name}_{k // 2}")
+        m.d.comb += s.eq(terms[k] + terms[k + 1])
+        pairs.append(s)
+    return pairs
+
+
 def _tree_sum(m: Module, terms: list[Signal], width: int, name: str) -> Signal:
-    """Balanced adder tree (log2 M levels), combinational."""
     level = 0
     while len(terms) > 1:
-        nxt = []
-        for k in range(0, len(terms), 2):
-            s = Signal(signed(width), name=f"{name}_l{level}_{k // 2}")
-            m.d.comb += s.eq(terms[k] + terms[k + 1])
-            nxt.append(s)
-        terms = nxt
+        terms = _tree_level(m, terms, width, f"{name}_l{level}")
         level += 1
     return terms[0]
 
 
 class MacArray(wiring.Component):
-    LATENCY = 3  # steps in, sums out: products, trees, accumulators
+    LATENCY = 4  # steps in, sums out: products, first tree level, rest of the trees, accumulators
 
     def __init__(self, config: NpuConfig) -> None:
         self.config = config
@@ -71,17 +75,29 @@ class MacArray(wiring.Component):
                     m.d.sync += products[i][c].eq(self.a[i] * self.w[i][c])
             m.d.sync += [p_valid.eq(self.valid), p_first.eq(self.first), p_last.eq(self.last)]
 
-        # Stage 2: one adder tree per output lane.
+        # Stages 2 and 3: one adder tree per output lane, its first level registered apart
+        # (at M = 8 three carry chains in a row would not make 100 MHz on an ECP5).
         tree_width = product_width + max(size.bit_length() - 1, 1)
+        halves = [
+            [Signal(signed(tree_width), name=f"half_{c}_{k}") for k in range(size // 2)]
+            for c in range(size)
+        ]
+        h_valid, h_first, h_last = Signal(), Signal(), Signal()
+        with m.If(self.en):
+            for c in range(size):
+                column = [products[i][c] for i in range(size)]
+                first_level = _tree_level(m, column, tree_width, f"t{c}_l0")
+                for reg, value in zip(halves[c], first_level, strict=True):
+                    m.d.sync += reg.eq(value)
+            m.d.sync += [h_valid.eq(p_valid), h_first.eq(p_first), h_last.eq(p_last)]
         sums = [Signal(signed(tree_width), name=f"tree_{c}") for c in range(size)]
         t_valid, t_first, t_last = Signal(), Signal(), Signal()
         with m.If(self.en):
             for c in range(size):
-                column = [products[i][c] for i in range(size)]
-                m.d.sync += sums[c].eq(_tree_sum(m, column, tree_width, f"t{c}"))
-            m.d.sync += [t_valid.eq(p_valid), t_first.eq(p_first), t_last.eq(p_last)]
+                m.d.sync += sums[c].eq(_tree_sum(m, halves[c], tree_width, f"t{c}"))
+            m.d.sync += [t_valid.eq(h_valid), t_first.eq(h_first), t_last.eq(h_last)]
 
-        # Stage 3: accumulators (wrapping like int32); a finished row is copied out so that
+        # Stage 4: accumulators (wrapping like int32); a finished row is copied out so that
         # the next row starts at once. A held `sums_valid` holds the whole array (see `en`).
         accs = [Signal(signed(acc_width), name=f"acc_{c}") for c in range(size)]
         with m.If(self.en):

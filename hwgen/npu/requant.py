@@ -57,8 +57,8 @@ def _signature(request: data.StructLayout) -> wiring.Signature:
 
 
 def _clamp(value: Value, lower: Value, upper: Value) -> Value:
-    low = Mux(value < lower, lower, value)
-    return Mux(low > upper, upper, low)
+    """min(max(value, lower), upper), with both comparisons side by side."""
+    return Mux((value > upper) | (lower > upper), upper, Mux(value < lower, lower, value))
 
 
 def split_operand(value: Value) -> list[tuple[Value, int]]:
@@ -92,12 +92,12 @@ class SplitProduct:
 
 
 class RequantOrt(wiring.Component):
-    """Thirteen pipeline stages, none with more than one wide operation: f32(acc) as
+    """Fifteen pipeline stages, none with more than one wide operation: f32(acc) as
     significant bits, rounding shift and round-up add; the mantissa product (SplitProduct);
     the float32 product as significant bits, rounding shift and round-up add; the final
-    rounding shift; saturation; sign, zero point and clamp."""
+    rounding shift, its round-up add, saturation; sign and zero point; clamp."""
 
-    STAGES = 13
+    STAGES = 15
 
     def __init__(self) -> None:
         super().__init__(_signature(ORT_REQUEST))
@@ -117,10 +117,8 @@ class RequantOrt(wiring.Component):
         p = reg(params, "s1_params")
 
         # 2-4: f32(acc) = ma << s, with ma |acc| rounded to 24 significant bits.
-        acc_bits = reg(bit_length(m, mag, "acc_bits"), "s2_acc_bits")
+        s = reg(bit_length(m, mag, "acc_excess", less=24), "s2_s")
         mag, neg, p = reg(mag, "s2_mag"), reg(neg, "s2_neg"), reg(p, "s2_params")
-        s = Signal(range(10))
-        m.d.comb += s.eq(Mux(acc_bits > 24, acc_bits - 24, 0))
         q, up = rne_parts(m, mag, s, "ma")
         q, up, s = reg(q[:25], "s3_q"), reg(up, "s3_up"), reg(s, "s3_s")
         neg, p = reg(neg, "s3_neg"), reg(p, "s3_params")
@@ -148,10 +146,8 @@ class RequantOrt(wiring.Component):
         m.d.comb += prod.eq(product)
 
         # 8-10: the float32 product: rounded to 24 significant bits, pm << scale.
-        prod_bits = reg(bit_length(m, prod, "product_bits"), "s8_prod_bits")
+        t = reg(bit_length(m, prod, "product_excess", less=24), "s8_t")
         prod, carried = reg(prod, "s8_prod"), reg(carried, "s8_carried")
-        t = Signal(range(27))
-        m.d.comb += t.eq(Mux(prod_bits > 24, prod_bits - 24, 0))
         scale = Signal(signed(11))
         m.d.comb += scale.eq(t + carried.s + carried.exponent)
         q, up = rne_parts(m, prod, t, "pm")
@@ -162,7 +158,7 @@ class RequantOrt(wiring.Component):
         pm, scale = reg(pm, "s10_pm"), reg(scale, "s10_scale")
         neg, out = reg(neg, "s10_neg"), reg(out, "s10_out_params")
 
-        # 11-12: round half to even to an integer, saturating.
+        # 11-13: round half to even to an integer, saturating.
         left = Signal(range(12))
         m.d.comb += left.eq(Mux(scale > 11, 11, scale[:4]))
         right = Signal(range(32))
@@ -172,18 +168,26 @@ class RequantOrt(wiring.Component):
         q, up = reg(q, "s11_q"), reg(up, "s11_up")
         positive = reg(scale >= 0, "s11_positive")
         neg, out = reg(neg, "s11_neg"), reg(out, "s11_out_params")
-        unbounded = Mux(positive, grown, q + up)
+        shrunk = Signal(len(q) + 1)
+        m.d.comb += shrunk.eq(q + up)
+        unbounded = reg(Mux(positive, grown, shrunk), "s12_unbounded")
+        neg, out = reg(neg, "s12_neg"), reg(out, "s12_out_params")
         magnitude_int = Signal(range(SATURATE + 1))
         m.d.comb += magnitude_int.eq(Mux(unbounded > SATURATE, SATURATE, unbounded))
-        magnitude_int = reg(magnitude_int, "s12_magnitude")
-        neg, out = reg(neg, "s12_neg"), reg(out, "s12_out_params")
+        magnitude_int = reg(magnitude_int, "s13_magnitude")
+        neg, out = reg(neg, "s13_neg"), reg(out, "s13_out_params")
 
-        # 13: sign, zero point, clamp.
+        # 14: sign and zero point, one adder.
         value = Signal(signed(12))
-        m.d.comb += value.eq(Mux(neg, -magnitude_int, magnitude_int) + out.zero_point)
+        m.d.comb += value.eq(
+            Mux(neg, out.zero_point - magnitude_int, out.zero_point + magnitude_int)
+        )
+        value, out = reg(value, "s14_value"), reg(out, "s14_out_params")
+
+        # 15: clamp.
         result = Signal(BOUND)
         m.d.comb += result.eq(_clamp(value, out.lower, out.upper))
-        m.d.comb += self.result.payload.eq(reg(result[:8], "s13_out"))
+        m.d.comb += self.result.payload.eq(reg(result[:8], "s15_out"))
         return m
 
 

@@ -94,10 +94,8 @@ class Npu(wiring.Component):
                     with m.Case(descriptor_words.start + k):
                         m.d.sync += field.eq(value)
 
-        # A refused command finishes at once, with its error code.
-        launched = Signal()
-        m.d.sync += launched.eq(start & ~core.busy)
-        with m.If(core.done | (launched & (core.error != 0))):
+        # The core's done covers a refused command too (with its error code).
+        with m.If(core.done):
             m.d.sync += done.eq(1)
         with m.Elif(start & ~core.busy):
             m.d.sync += done.eq(0)
