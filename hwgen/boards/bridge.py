@@ -97,6 +97,7 @@ class Bridge(wiring.Component):
         rdata = Signal(32)
         nak = Signal()  # the answer is CRC_ERROR for the request just received
         beat = Signal(self.data_width)
+        buffered = Signal(8)
         lane = Signal(range(max(beat_bytes, 2)))
         axi = self.m_axil
         aw_done, w_done = Signal(), Signal()
@@ -313,8 +314,11 @@ class Bridge(wiring.Component):
                     with m.If(self.tx.ready):
                         m.d.sync += index.eq(index + 1)
             with m.State("BODY_BUFFER"):  # the read port has the byte at index
-                m.d.comb += rd.addr.eq(size + index)
-                send(rd.data, "BODY")
+                # Registered before the CRC sees it: a block RAM's output is slow.
+                m.d.sync += buffered.eq(rd.data)
+                m.next = "BODY_SEND"
+            with m.State("BODY_SEND"):
+                send(buffered, "BODY")
                 with m.If(self.tx.ready):
                     m.d.sync += index.eq(index + 1)
             with m.State("CRC_OUT_HI"):
