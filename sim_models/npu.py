@@ -34,9 +34,9 @@ MAC_LATENCY = 4  # products, adder trees (two stages), accumulators
 FETCH_LATENCY = 3  # address generator register, memory read, operand registers
 REQUANT_LATENCY = {"ort": 15, "shift": 6}
 ISSUE_LATENCY = 3  # a channel's parameter read, the word registered, the bias added
-# Deriving a command's products (hwgen.npu.command_setup: one serial multiplier) before it runs;
-# a refused command takes exactly this long.
-SETUP_CYCLES = 158
+# Deriving a command's products (hwgen.npu.command_setup: one serial multiplier), then the
+# registered range check, before it runs; a refused command takes exactly this long.
+SETUP_CYCLES = 159
 
 
 @dataclass(frozen=True)

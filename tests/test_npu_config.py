@@ -41,7 +41,7 @@ def test_cycle_model_uses_the_rtl_pipeline_depths() -> None:
     from hwgen.npu.requant import RequantOrt, RequantShift
     from sim_models import npu
 
-    assert npu.SETUP_CYCLES == command_setup.SETUP_CYCLES
+    assert npu.SETUP_CYCLES == command_setup.SETUP_CYCLES + core.CHECK_LATENCY
     assert npu.MAC_LATENCY == MacArray.LATENCY
     assert npu.ISSUE_LATENCY == core.ISSUE_LATENCY
     assert npu.REQUANT_LATENCY == {"ort": RequantOrt.STAGES, "shift": RequantShift.STAGES}

@@ -27,6 +27,7 @@ from hwgen.npu.requant import ORT_PARAMS, SHIFT_PARAMS, requant_unit
 
 COUNTER = unsigned(32)
 ISSUE_LATENCY = 3  # a channel's parameter read, the word registered, the bias added
+CHECK_LATENCY = 1  # the range check's verdict, registered
 
 
 def param_layout(config: NpuConfig) -> data.StructLayout:
@@ -127,10 +128,17 @@ class Core(wiring.Component):
         ]
         with m.If(accept):
             m.d.sync += [cmd.eq(self.cmd), self.error.eq(NpuError.NONE), self.busy.eq(1)]
+        # The check's verdict is registered before it starts anything (CHECK_LATENCY).
         check = self._check(m, cmd, setup.derived)
+        checked = Signal()
+        m.d.sync += checked.eq(setup.done)
         with m.If(setup.done):
             m.d.sync += [self.error.eq(check), rows_done.eq(0)]
-            m.d.comb += [launch.eq(check == NpuError.NONE), refuse.eq(check != NpuError.NONE)]
+        with m.If(checked):
+            m.d.comb += [
+                launch.eq(self.error == NpuError.NONE),
+                refuse.eq(self.error != NpuError.NONE),
+            ]
         m.d.comb += [agen.cmd.eq(cmd), agen.derived.eq(setup.derived), agen.start.eq(launch)]
 
         # The front of the pipeline moves unless a finished row waits (MacArray's contract).
