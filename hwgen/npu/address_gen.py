@@ -13,7 +13,9 @@ the image gets some address, and `pad` says not to use it.
 
 from __future__ import annotations
 
-from amaranth import Module, Mux, Signal, signed
+from typing import Any
+
+from amaranth import Module, Mux, Signal, Value, signed
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -63,6 +65,14 @@ class AddressGenerator(wiring.Component):
         param_row = Signal(ADDR)  # param_base + j*M
         # act_base + (ih*in_w + iw)*Cb where the current iteration of each loop starts.
         origin, line, pixel, kernel_row, tap_addr = (Signal(ADDR) for _ in range(5))
+        levels = [line, pixel, kernel_row, tap_addr]  # outermost first
+
+        def enter(level: Signal, address: Value) -> list[Any]:
+            """A new iteration of `level` starts at `address`, and so do all levels inside it."""
+            # By identity: == between signals builds a comparison, not a bool.
+            first = next(k for k, candidate in enumerate(levels) if candidate is level)
+            return [inner.eq(address) for inner in levels[first:]]
+
         next_kernel_row = kernel_row + steps.row_step.value
         next_pixel = pixel + steps.pixel_step.value
         next_line = line + steps.line_step.value
@@ -95,10 +105,7 @@ class AddressGenerator(wiring.Component):
                         cmd.eq(c),
                         steps.eq(d),
                         origin.eq(first),
-                        line.eq(first),
-                        pixel.eq(first),
-                        kernel_row.eq(first),
-                        tap_addr.eq(first),
+                        *enter(line, first),
                         j.eq(0),
                         oh.eq(0),
                         ow.eq(0),
@@ -135,7 +142,7 @@ class AddressGenerator(wiring.Component):
                             cb.eq(0),
                             kx.eq(kx + 1),
                             kx_off.eq(kx_off + cmd.dilation_w),
-                            tap_addr.eq(tap_addr + steps.col_step.value),
+                            *enter(tap_addr, tap_addr + steps.col_step.value),
                         ]
                         with m.If(last_kx):
                             m.d.sync += [
@@ -143,8 +150,7 @@ class AddressGenerator(wiring.Component):
                                 kx_off.eq(0),
                                 ky.eq(ky + 1),
                                 ky_off.eq(ky_off + cmd.dilation_h),
-                                kernel_row.eq(next_kernel_row),
-                                tap_addr.eq(next_kernel_row),
+                                *enter(kernel_row, next_kernel_row),
                             ]
                             with m.If(last_ky):
                                 m.d.sync += [
@@ -154,9 +160,7 @@ class AddressGenerator(wiring.Component):
                                     ow.eq(ow + 1),
                                     iw_base.eq(iw_base + cmd.stride_w),
                                     pixel_out.eq(pixel_out + cmd.cout_blocks),
-                                    pixel.eq(next_pixel),
-                                    kernel_row.eq(next_pixel),
-                                    tap_addr.eq(next_pixel),
+                                    *enter(pixel, next_pixel),
                                 ]
                                 with m.If(last_ow):
                                     m.d.sync += [
@@ -164,10 +168,7 @@ class AddressGenerator(wiring.Component):
                                         iw_base.eq(-cmd.pad_left),
                                         oh.eq(oh + 1),
                                         ih_base.eq(ih_base + cmd.stride_h),
-                                        line.eq(next_line),
-                                        pixel.eq(next_line),
-                                        kernel_row.eq(next_line),
-                                        tap_addr.eq(next_line),
+                                        *enter(line, next_line),
                                     ]
                                     with m.If(last_oh):
                                         m.d.sync += [
@@ -177,10 +178,7 @@ class AddressGenerator(wiring.Component):
                                             j.eq(j + 1),
                                             weight_row.eq(weight_row + steps.reduction.value),
                                             param_row.eq(param_row + self.array),
-                                            line.eq(origin),
-                                            pixel.eq(origin),
-                                            kernel_row.eq(origin),
-                                            tap_addr.eq(origin),
+                                            *enter(line, origin),
                                         ]
                                         with m.If(last_j):
                                             m.next = "IDLE"
