@@ -30,7 +30,7 @@ ORT_FIELDS = ("mantissa", "exponent", "zero_point", "lower", "upper")
 SHIFT_FIELDS = ("mul", "add", "shift", "lower", "upper")
 
 # Pipeline depths of the RTL, used by the cycle model.
-MAC_LATENCY = 4  # products, adder trees (two stages), accumulators
+MAC_LATENCY = 5  # operands, products, adder trees (two stages), accumulators
 FETCH_LATENCY = 3  # address generator register, memory read, operand registers
 REQUANT_LATENCY = {"ort": 15, "shift": 6}
 ISSUE_LATENCY = 3  # a channel's parameter read, the word registered, the bias added

@@ -14,6 +14,7 @@ from hwgen.boards.bridge import Bridge
 from hwgen.boards.uart import UartRx, UartTx
 from hwgen.errors import HwgenError
 from hwgen.npu import csr
+from hwgen.npu.axi import AxiLiteRegisterSlice, AxiStreamRegisterSlice
 from hwgen.npu.config import NpuConfig
 from hwgen.npu.top import Npu
 
@@ -50,9 +51,18 @@ class BridgedNpu(wiring.Component):
         m.submodules.uart_tx = uart_tx = UartTx(self.divisor)
         wiring.connect(m, uart_rx.data, bridge.rx)
         wiring.connect(m, bridge.tx, uart_tx.data)
-        wiring.connect(m, bridge.m_axil, npu.s_axil)
-        wiring.connect(m, bridge.m_axis, npu.s_axis)
-        wiring.connect(m, npu.m_axis, bridge.s_axis)
+        # Registers on every channel between the bridge and the NPU: no path from the bridge's
+        # FSM reaches into the NPU's memories in one cycle. Both sides are far faster than the
+        # UART, so a transfer every other cycle costs nothing.
+        m.submodules.axil_slice = axil_slice = AxiLiteRegisterSlice(csr.ADDR_WIDTH)
+        m.submodules.to_npu = to_npu = AxiStreamRegisterSlice(cfg.data_width)
+        m.submodules.from_npu = from_npu = AxiStreamRegisterSlice(cfg.data_width)
+        wiring.connect(m, bridge.m_axil, axil_slice.s_axil)
+        wiring.connect(m, axil_slice.m_axil, npu.s_axil)
+        wiring.connect(m, bridge.m_axis, to_npu.s_axis)
+        wiring.connect(m, to_npu.m_axis, npu.s_axis)
+        wiring.connect(m, npu.m_axis, from_npu.s_axis)
+        wiring.connect(m, from_npu.m_axis, bridge.s_axis)
         m.d.comb += [
             uart_rx.rx.eq(self.rx),
             self.tx.eq(uart_tx.tx),

@@ -17,20 +17,29 @@ def bit_length(m: Module, value: Value, name: str, less: int = 0) -> Signal:
     return result
 
 
-def rne_parts(m: Module, value: Value, shift: Value, name: str) -> tuple[Signal, Signal]:
+def rne_parts(
+    m: Module, value: Value, shift: Value, name: str, limit: int | None = None
+) -> tuple[Signal, Signal]:
     """round(value / 2^shift), ties to even, for an unsigned value and any shift, as a quotient
     and whether to round it up: the caller adds them (usually a pipeline stage later).
 
-    Guard and sticky bits instead of a remainder: no subtraction on the way."""
+    Guard and sticky bits instead of a remainder: no subtraction on the way. A shift that
+    cannot exceed width + 1 (by its shape, or by `limit` where the caller clamped it) is used
+    as it is."""
     width = len(value)
-    # Beyond width + 1 every result is 0, as at width + 1.
     sh = Signal(range(width + 2), name=f"{name}_shift")
-    m.d.comb += sh.eq(Mux(shift > width + 1, width + 1, shift))
+    if limit is None:
+        limit = (1 << len(shift)) - 1
+    if limit <= width + 1:
+        m.d.comb += sh.eq(shift)
+    else:  # beyond width + 1 every result is 0, as at width + 1
+        m.d.comb += sh.eq(Mux(shift > width + 1, width + 1, shift))
     quotient = Signal(width, name=f"{name}_q")
     guard = Signal(name=f"{name}_guard")  # the bit just below the quotient
     sticky = Signal(name=f"{name}_sticky")  # any bit below that
     round_up = Signal(name=f"{name}_up")
-    below_guard = Cat(Const(i + 1) < sh for i in range(width))
+    # Bits below the guard: value bit i is one of them if i + 1 < shift (never beyond limit).
+    below_guard = Cat(Const(i + 1) < sh if i + 1 < limit else Const(0) for i in range(width))
     m.d.comb += [
         quotient.eq(value >> sh),
         guard.eq((Cat(Const(0, 1), value) >> sh)[0]),

@@ -3,7 +3,7 @@ its data. Member names are the AMBA signal names, so a wrapper only adds a prefi
 
 from __future__ import annotations
 
-from amaranth import Module, Mux, Signal
+from amaranth import Module, Mux, Signal, Value
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -100,4 +100,70 @@ class AxiLiteSlave(wiring.Component):
             ]
         with m.Elif(bus.rvalid & bus.rready):
             m.d.sync += bus.rvalid.eq(0)
+        return m
+
+
+def _register_channel(
+    m: Module,
+    valid: tuple[Value, Value],
+    ready: tuple[Value, Value],
+    payload: list[tuple[Value, Value]],
+) -> None:
+    """One channel through a register: (source, sink) pairs of its valid, ready and payload.
+
+    Nothing passes combinationally in either direction (the sink's ready only clears the
+    register), at the cost of one transfer every other cycle."""
+    full = Signal()
+    (src_valid, sink_valid), (src_ready, sink_ready) = valid, ready
+    m.d.comb += [src_ready.eq(~full), sink_valid.eq(full)]
+    with m.If(src_valid & ~full):
+        m.d.sync += full.eq(1)
+        m.d.sync += [sink.eq(source) for source, sink in payload]
+    with m.Elif(sink_ready):
+        m.d.sync += full.eq(0)
+
+
+class AxiLiteRegisterSlice(wiring.Component):
+    """Every AXI4-Lite channel through a register: two components joined by it share no
+    combinational path (their handshakes would otherwise chain, between a bridge's FSM and
+    the NPU's memories, into one long path)."""
+
+    def __init__(self, addr_width: int) -> None:
+        super().__init__(
+            {"s_axil": Out(axi_lite_slave(addr_width)), "m_axil": In(axi_lite_slave(addr_width))}
+        )
+
+    def elaborate(self, platform: object) -> Module:
+        m = Module()
+        s, d = self.s_axil, self.m_axil
+        for prefix, fields in (
+            ("aw", ("addr", "prot")),
+            ("w", ("data", "strb")),
+            ("ar", ("addr", "prot")),
+        ):
+            _register_channel(
+                m,
+                (getattr(s, f"{prefix}valid"), getattr(d, f"{prefix}valid")),
+                (getattr(s, f"{prefix}ready"), getattr(d, f"{prefix}ready")),
+                [(getattr(s, prefix + f), getattr(d, prefix + f)) for f in fields],
+            )
+        _register_channel(m, (d.bvalid, s.bvalid), (d.bready, s.bready), [(d.bresp, s.bresp)])
+        _register_channel(
+            m, (d.rvalid, s.rvalid), (d.rready, s.rready), [(d.rdata, s.rdata), (d.rresp, s.rresp)]
+        )
+        return m
+
+
+class AxiStreamRegisterSlice(wiring.Component):
+    def __init__(self, data_width: int) -> None:
+        super().__init__(
+            {"s_axis": In(axi_stream(data_width)), "m_axis": Out(axi_stream(data_width))}
+        )
+
+    def elaborate(self, platform: object) -> Module:
+        m = Module()
+        s, d = self.s_axis, self.m_axis
+        _register_channel(
+            m, (s.tvalid, d.tvalid), (s.tready, d.tready), [(s.tdata, d.tdata), (s.tlast, d.tlast)]
+        )
         return m

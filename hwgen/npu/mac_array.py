@@ -3,14 +3,19 @@ accumulators.
 
 Each step one M-vector of activations a[i] meets one M x M weight block w[i][c]; lane c adds
 sum_i a[i] * w[i][c] to its accumulator. A step marked `first` starts new sums, one marked `last`
-hands them out on `sums` with `sums_valid`. Four pipeline stages (products, the trees' first
-level, the rest of the trees, accumulate) move only while `en` is high; the owner holds `en`
-low while it cannot take a valid `sums`, which keeps them, so the array stalls as a whole.
+hands them out on `sums` with `sums_valid`. Five pipeline stages (operands, products, the trees'
+first level, the rest of the trees, accumulate) move only while `en` is high; the owner holds
+`en` low while it cannot take a valid `sums`, which keeps them, so the array stalls as a whole.
+
+The operand and product registers are the ones inside the device's DSP blocks where it has
+them (ECP5 MULT18X18D, iCE40 SB_MAC16): a DSP block sits apart from the logic, and without its
+own registers both the route into it and the route out of it fall in one cycle with its
+multiplier.
 """
 
 from __future__ import annotations
 
-from amaranth import Cat, ClockSignal, Const, Instance, Module, Mux, Signal, signed
+from amaranth import Cat, ClockSignal, Const, Instance, Module, Mux, Signal, Value, signed
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -18,6 +23,10 @@ from hwgen.npu.config import NpuConfig
 
 # SB_MAC16 blocks per iCE40 device (amaranth platform `device` names).
 ICE40_MAC16 = {"iCE40UP5K": 8, "iCE40UP3K": 4}
+# ECP5 devices (amaranth names them LFE5U-25F, LFE5UM5G-85F, ...): one MULT18X18D per product,
+# as yosys would infer them, but with their registers in use. A device with too few (the 25F
+# has 28) is refused by the fit check with a smaller array suggested.
+ECP5_DEVICE_PREFIX = "LFE5"
 MAC16_TIED_LOW = [
     *("AHOLD", "BHOLD", "CHOLD", "DHOLD", "IRSTTOP", "IRSTBOT", "ORSTTOP", "ORSTBOT"),
     *("OLOADTOP", "OLOADBOT", "ADDSUBTOP", "ADDSUBBOT", "OHOLDTOP", "OHOLDBOT"),
@@ -44,13 +53,18 @@ def _tree_sum(m: Module, terms: list[Signal], width: int, name: str) -> Signal:
 
 
 class MacArray(wiring.Component):
-    LATENCY = 4  # steps in, sums out: products, first tree level, rest of the trees, accumulators
+    # Steps in, sums out: operands, products, first tree level, rest of the trees, accumulators.
+    LATENCY = 5
 
-    def __init__(self, config: NpuConfig, mac16: int | None = None) -> None:
-        """`mac16`: SB_MAC16 blocks to build products in, two each; by default as many as the
-        platform's device has (none but on an iCE40 with DSPs)."""
+    def __init__(
+        self, config: NpuConfig, mac16: int | None = None, mult18: bool | None = None
+    ) -> None:
+        """`mac16`: SB_MAC16 blocks to build products in, two each; `mult18`: one ECP5
+        MULT18X18D per product. By default both follow the platform's device (neither in
+        simulation)."""
         self.config = config
         self.mac16 = mac16
+        self.mult18 = mult18
         m = config.array
         operand = signed(config.operand_width)
         self.vector = data.ArrayLayout(operand, m)
@@ -75,6 +89,45 @@ class MacArray(wiring.Component):
             return self.mac16
         return ICE40_MAC16.get(str(getattr(platform, "device", "")), 0)
 
+    def _use_mult18(self, platform: object) -> bool:
+        if self.mult18 is not None:
+            return self.mult18
+        return str(getattr(platform, "device", "")).startswith(ECP5_DEVICE_PREFIX)
+
+    def _mult18(self, m: Module, i: int, c: int, products: list[list[Signal]]) -> None:
+        """One signed 8x8 product in a MULT18X18D, registered at its inputs and its output
+        (two cycles, both enabled by `en`), the operands sign-extended to 18 bits."""
+        a = self.a[i].as_signed()
+        b = self.w[i][c].as_signed()
+        out = Signal(36, name=f"mult18_{i}_{c}_p")
+        ports: dict[str, Value] = {"i_CLK0": ClockSignal(), "i_CE0": self.en}
+        # Ports tied off as yosys ties them when it infers the cell. The cascade inputs
+        # (SRIA/SRIB) and the unused clocks stay unconnected: tying them to a constant asks
+        # the router for a path that does not exist.
+        for k in range(18):
+            ports[f"i_A{k}"] = a[min(k, len(a) - 1)]
+            ports[f"i_B{k}"] = b[min(k, len(b) - 1)]
+            ports[f"i_C{k}"] = Const(0, 1)
+        for k in range(36):
+            ports[f"o_P{k}"] = out[k]
+        for name in ("RST0", "SOURCEA", "SOURCEB"):
+            ports[f"i_{name}"] = Const(0, 1)
+        m.submodules[f"mult18_{i}_{c}"] = Instance(
+            "MULT18X18D",
+            p_REG_INPUTA_CLK="CLK0",
+            p_REG_INPUTA_CE="CE0",
+            p_REG_INPUTB_CLK="CLK0",
+            p_REG_INPUTB_CE="CE0",
+            p_REG_OUTPUT_CLK="CLK0",
+            p_REG_OUTPUT_CE="CE0",
+            p_GSR="DISABLED",
+            p_RESETMODE="SYNC",
+            i_SIGNEDA=Const(1, 1),
+            i_SIGNEDB=Const(1, 1),
+            **ports,
+        )
+        m.d.comb += products[i][c].eq(out[: len(products[i][c])].as_signed())
+
     def _mac16_pair(
         self,
         m: Module,
@@ -83,14 +136,17 @@ class MacArray(wiring.Component):
         products: list[list[Signal]],
         index: int,
     ) -> None:
-        """Two registered signed 8x8 products in one SB_MAC16 (its 8x8 mode: A[15:8] * B[15:8]
-        on O[31:16], A[7:0] * B[7:0] on O[15:0]); its clock enable is the array's `en`."""
+        """Two signed 8x8 products in one SB_MAC16 (its 8x8 mode: A[15:8] * B[15:8] on
+        O[31:16], A[7:0] * B[7:0] on O[15:0]), registered at its inputs and its outputs; its
+        clock enable is the array's `en`."""
         out = Signal(32, name=f"mac16_{index}_o")
         (ti, tc), (bi, bc) = top, bottom
         zero = Const(0, 16)
         m.submodules[f"mac16_{index}"] = Instance(
             "SB_MAC16",
             p_MODE_8x8=1,
+            p_A_REG=1,
+            p_B_REG=1,
             p_A_SIGNED=1,
             p_B_SIGNED=1,
             p_TOP_8x8_MULT_REG=1,
@@ -117,22 +173,33 @@ class MacArray(wiring.Component):
         acc_width = self.config.acc_width
         product_width = 2 * self.config.operand_width
 
-        # Stage 1: M^2 products.
+        # Stages 1 and 2: the operands registered, then M^2 products.
         products = [
             [Signal(signed(product_width), name=f"p_{i}_{c}") for c in range(size)]
             for i in range(size)
         ]
-        p_valid, p_first, p_last = Signal(), Signal(), Signal()
         pairs = [(i, c) for i in range(size) for c in range(size)]
-        in_dsp = 2 * min(self._mac16_count(platform), len(pairs) // 2)
-        for k in range(0, in_dsp, 2):
-            self._mac16_pair(m, pairs[k], pairs[k + 1], products, k // 2)
+        if self._use_mult18(platform):
+            for i, c in pairs:
+                self._mult18(m, i, c, products)
+            in_dsp = len(pairs)
+        else:
+            in_dsp = 2 * min(self._mac16_count(platform), len(pairs) // 2)
+            for k in range(0, in_dsp, 2):
+                self._mac16_pair(m, pairs[k], pairs[k + 1], products, k // 2)
+        a = Signal.like(self.a, name="a_reg")
+        w = Signal.like(self.w, name="w_reg")
+        i_valid, i_first, i_last = Signal(), Signal(), Signal()
+        p_valid, p_first, p_last = Signal(), Signal(), Signal()
         with m.If(self.en):
+            if in_dsp < len(pairs):
+                m.d.sync += [a.eq(self.a), w.eq(self.w)]
             for i, c in pairs[in_dsp:]:
-                m.d.sync += products[i][c].eq(self.a[i] * self.w[i][c])
-            m.d.sync += [p_valid.eq(self.valid), p_first.eq(self.first), p_last.eq(self.last)]
+                m.d.sync += products[i][c].eq(a[i] * w[i][c])
+            m.d.sync += [i_valid.eq(self.valid), i_first.eq(self.first), i_last.eq(self.last)]
+            m.d.sync += [p_valid.eq(i_valid), p_first.eq(i_first), p_last.eq(i_last)]
 
-        # Stages 2 and 3: one adder tree per output lane, its first level registered apart
+        # Stages 3 and 4: one adder tree per output lane, its first level registered apart
         # (at M = 8 three carry chains in a row would not make 100 MHz on an ECP5).
         tree_width = product_width + max(size.bit_length() - 1, 1)
         halves = [
@@ -154,7 +221,7 @@ class MacArray(wiring.Component):
                 m.d.sync += sums[c].eq(_tree_sum(m, halves[c], tree_width, f"t{c}"))
             m.d.sync += [t_valid.eq(h_valid), t_first.eq(h_first), t_last.eq(h_last)]
 
-        # Stage 4: accumulators (wrapping like int32); a finished row is copied out so that
+        # Stage 5: accumulators (wrapping like int32); a finished row is copied out so that
         # the next row starts at once. A held `sums_valid` holds the whole array (see `en`).
         accs = [Signal(signed(acc_width), name=f"acc_{c}") for c in range(size)]
         with m.If(self.en):

@@ -155,18 +155,21 @@ class RequantOrt(wiring.Component):
         neg, out = reg(carried.neg, "s9_neg"), reg(carried.out, "s9_out_params")
         pm = Signal(25)
         m.d.comb += pm.eq(q + up)
-        pm, scale = reg(pm, "s10_pm"), reg(scale, "s10_scale")
+        # The shift amounts, beside the add: shifting left by more than 11 saturates anyway,
+        # and shifting right by more than 26 (len(pm) + 1) rounds to 0 like 26 does.
+        left = Signal(range(12))
+        m.d.comb += left.eq(Mux(scale > 11, 11, scale[:4]))
+        right = Signal(range(27))  # for scale >= 0 it is not used
+        m.d.comb += right.eq(Mux(scale < -26, 26, (-scale)[:5]))
+        pm, left, right = reg(pm, "s10_pm"), reg(left, "s10_left"), reg(right, "s10_right")
+        positive = reg(scale >= 0, "s10_positive")
         neg, out = reg(neg, "s10_neg"), reg(out, "s10_out_params")
 
         # 11-13: round half to even to an integer, saturating.
-        left = Signal(range(12))
-        m.d.comb += left.eq(Mux(scale > 11, 11, scale[:4]))
-        right = Signal(range(32))
-        m.d.comb += right.eq(Mux(-scale > 31, 31, (-scale)[:5]))
-        q, up = rne_parts(m, pm, right, "shrunk")
+        q, up = rne_parts(m, pm, right, "shrunk", limit=len(pm) + 1)
         grown = reg(pm << left, "s11_grown")
         q, up = reg(q, "s11_q"), reg(up, "s11_up")
-        positive = reg(scale >= 0, "s11_positive")
+        positive = reg(positive, "s11_positive")
         neg, out = reg(neg, "s11_neg"), reg(out, "s11_out_params")
         shrunk = Signal(len(q) + 1)
         m.d.comb += shrunk.eq(q + up)
