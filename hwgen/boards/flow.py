@@ -128,7 +128,8 @@ def build_bitstream(
                         f"the {config.array}x{config.array} NPU does not fit the {board.device}: "
                         f"{overflow}; try a smaller array (hwgen compile ... --array {smaller})"
                     )
-                tail = "\n".join(log.strip().splitlines()[-5:])
+                # yosys runs quiet, with its log in top.rpt: the reason is at its end.
+                tail = "\n".join((log.strip() or _read(work / "top.rpt")).splitlines()[-5:])
                 raise HwgenError(f"{stage} failed for {board.name}:\n{tail}")
         report = json.loads((work / REPORT).read_text())
     except BaseException:

@@ -81,17 +81,31 @@ class AddressGenerator(wiring.Component):
         iw = Signal(signed(18))
         m.d.comb += [ih.eq(ih_base + ky_off), iw.eq(iw_base + kx_off)]
         pad = (ih < 0) | (ih >= cmd.in_h) | (iw < 0) | (iw >= cmd.in_w)
-        # Each loop's last index, taken once per command: an equality, not a subtraction and
-        # an equality, decides every step.
-        bound_names = ("cin_blocks", "kernel_w", "kernel_h", "out_w", "out_h", "cout_blocks")
-        bounds = {name: Signal(DIM, name=f"last_of_{name}") for name in bound_names}
-        last_cb = cb == bounds["cin_blocks"]
-        last_kx = kx == bounds["kernel_w"]
-        last_ky = ky == bounds["kernel_h"]
+        # Whether each loop is at its last index is a register, so the carry from loop level
+        # to loop level sees no comparator. Stepping a counter sets it by comparing the
+        # counter before the step with the index before last; wrapping to 0 sets it to whether
+        # the loop has one iteration. Both are taken once per command.
+        counters = {
+            "cin_blocks": cb,
+            "kernel_w": kx,
+            "kernel_h": ky,
+            "out_w": ow,
+            "out_h": oh,
+            "cout_blocks": j,
+        }
+        at_last = {name: Signal(name=f"last_{name}") for name in counters}
+        single = {name: Signal(name=f"single_{name}") for name in counters}
+        before_last = {name: Signal(DIM, name=f"before_last_{name}") for name in counters}
+
+        def stepped(name: str) -> Any:
+            return at_last[name].eq(counters[name] == before_last[name])
+
+        def wrapped(name: str) -> Any:
+            return at_last[name].eq(single[name])
+
+        last_cb, last_kx, last_ky = at_last["cin_blocks"], at_last["kernel_w"], at_last["kernel_h"]
+        last_ow, last_oh, last_j = at_last["out_w"], at_last["out_h"], at_last["cout_blocks"]
         last_tap = last_cb & last_kx & last_ky
-        last_ow = ow == bounds["out_w"]
-        last_oh = oh == bounds["out_h"]
-        last_j = j == bounds["cout_blocks"]
 
         with m.FSM():
             with m.State("IDLE"):
@@ -100,7 +114,12 @@ class AddressGenerator(wiring.Component):
                     d = self.derived
                     bank_base = Mux(c.act_bank, self.act_depth, 0)
                     first = bank_base + c.act_base - d.pad_rows.value - d.pad_cols.value
-                    m.d.sync += [bound.eq(c[name] - 1) for name, bound in bounds.items()]
+                    for name in counters:
+                        m.d.sync += [
+                            single[name].eq(c[name] == 1),
+                            at_last[name].eq(c[name] == 1),
+                            before_last[name].eq(c[name] - 2),
+                        ]
                     m.d.sync += [
                         cmd.eq(c),
                         steps.eq(d),
@@ -136,28 +155,34 @@ class AddressGenerator(wiring.Component):
                         self.step.param_addr.eq(param_row),
                     ]
                     # Advance the loop nest, innermost first.
-                    m.d.sync += [cb.eq(cb + 1), tap.eq(tap + 1)]
+                    m.d.sync += [cb.eq(cb + 1), tap.eq(tap + 1), stepped("cin_blocks")]
                     with m.If(last_cb):
                         m.d.sync += [
                             cb.eq(0),
+                            wrapped("cin_blocks"),
                             kx.eq(kx + 1),
+                            stepped("kernel_w"),
                             kx_off.eq(kx_off + cmd.dilation_w),
                             *enter(tap_addr, tap_addr + steps.col_step.value),
                         ]
                         with m.If(last_kx):
                             m.d.sync += [
                                 kx.eq(0),
+                                wrapped("kernel_w"),
                                 kx_off.eq(0),
                                 ky.eq(ky + 1),
+                                stepped("kernel_h"),
                                 ky_off.eq(ky_off + cmd.dilation_h),
                                 *enter(kernel_row, next_kernel_row),
                             ]
                             with m.If(last_ky):
                                 m.d.sync += [
                                     ky.eq(0),
+                                    wrapped("kernel_h"),
                                     ky_off.eq(0),
                                     tap.eq(0),
                                     ow.eq(ow + 1),
+                                    stepped("out_w"),
                                     iw_base.eq(iw_base + cmd.stride_w),
                                     pixel_out.eq(pixel_out + cmd.cout_blocks),
                                     *enter(pixel, next_pixel),
@@ -165,17 +190,21 @@ class AddressGenerator(wiring.Component):
                                 with m.If(last_ow):
                                     m.d.sync += [
                                         ow.eq(0),
+                                        wrapped("out_w"),
                                         iw_base.eq(-cmd.pad_left),
                                         oh.eq(oh + 1),
+                                        stepped("out_h"),
                                         ih_base.eq(ih_base + cmd.stride_h),
                                         *enter(line, next_line),
                                     ]
                                     with m.If(last_oh):
                                         m.d.sync += [
                                             oh.eq(0),
+                                            wrapped("out_h"),
                                             ih_base.eq(-cmd.pad_top),
                                             pixel_out.eq(0),
                                             j.eq(j + 1),
+                                            stepped("cout_blocks"),
                                             weight_row.eq(weight_row + steps.reduction.value),
                                             param_row.eq(param_row + self.array),
                                             *enter(line, origin),
