@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from amaranth import Module, Mux, Signal, Value, signed
+from amaranth import Cat, Module, Mux, Signal, Value, signed
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -81,10 +81,12 @@ class AddressGenerator(wiring.Component):
         iw = Signal(signed(18))
         m.d.comb += [ih.eq(ih_base + ky_off), iw.eq(iw_base + kx_off)]
         pad = (ih < 0) | (ih >= cmd.in_h) | (iw < 0) | (iw >= cmd.in_w)
-        # Whether each loop is at its last index is a register, so the carry from loop level
-        # to loop level sees no comparator. Stepping a counter sets it by comparing the
-        # counter before the step with the index before last; wrapping to 0 sets it to whether
-        # the loop has one iteration. Both are taken once per command.
+        # Whether each loop is at its last index, and whether it and every loop inside it are
+        # (the carry into the next loop out), are registers: the step that decides which loops
+        # wrap, and the enables of their registers, see no comparator or wide AND. A counter
+        # that steps sets its flag by comparing its value before the step with the index
+        # before last; one that wraps to 0, to whether its loop has one iteration. Both are
+        # taken once per command.
         counters = {
             "cin_blocks": cb,
             "kernel_w": kx,
@@ -93,19 +95,25 @@ class AddressGenerator(wiring.Component):
             "out_h": oh,
             "cout_blocks": j,
         }
-        at_last = {name: Signal(name=f"last_{name}") for name in counters}
-        single = {name: Signal(name=f"single_{name}") for name in counters}
-        before_last = {name: Signal(DIM, name=f"before_last_{name}") for name in counters}
+        names = list(counters)  # innermost first
+        at_last = {name: Signal(name=f"last_{name}") for name in names}
+        next_last = {name: Signal(name=f"next_last_{name}") for name in names}
+        carry = [Signal(name=f"carry_{name}") for name in names]
+        single = {name: Signal(name=f"single_{name}") for name in names}
+        before_last = {name: Signal(DIM, name=f"before_last_{name}") for name in names}
+        m.d.comb += [next_last[name].eq(at_last[name]) for name in names]
+        m.d.sync += [at_last[name].eq(next_last[name]) for name in names]
+        for k, c in enumerate(carry):
+            inner = [next_last[name] for name in names[: k + 1]]
+            m.d.sync += c.eq(Cat(*inner).all())
 
         def stepped(name: str) -> Any:
-            return at_last[name].eq(counters[name] == before_last[name])
+            return next_last[name].eq(counters[name] == before_last[name])
 
         def wrapped(name: str) -> Any:
-            return at_last[name].eq(single[name])
+            return next_last[name].eq(single[name])
 
-        last_cb, last_kx, last_ky = at_last["cin_blocks"], at_last["kernel_w"], at_last["kernel_h"]
-        last_ow, last_oh, last_j = at_last["out_w"], at_last["out_h"], at_last["cout_blocks"]
-        last_tap = last_cb & last_kx & last_ky
+        last_tap = carry[2]
 
         with m.FSM():
             with m.State("IDLE"):
@@ -114,12 +122,12 @@ class AddressGenerator(wiring.Component):
                     d = self.derived
                     bank_base = Mux(c.act_bank, self.act_depth, 0)
                     first = bank_base + c.act_base - d.pad_rows.value - d.pad_cols.value
-                    for name in counters:
+                    for name in names:
                         m.d.sync += [
                             single[name].eq(c[name] == 1),
-                            at_last[name].eq(c[name] == 1),
                             before_last[name].eq(c[name] - 2),
                         ]
+                        m.d.comb += next_last[name].eq(c[name] == 1)
                     m.d.sync += [
                         cmd.eq(c),
                         steps.eq(d),
@@ -154,63 +162,60 @@ class AddressGenerator(wiring.Component):
                         self.step.out_addr.eq(cmd.out_base + pixel_out + j),
                         self.step.param_addr.eq(param_row),
                     ]
-                    # Advance the loop nest, innermost first.
-                    m.d.sync += [cb.eq(cb + 1), tap.eq(tap + 1), stepped("cin_blocks")]
-                    with m.If(last_cb):
+                    # Advance the loop nest, innermost first; a loop that wraps overrides what
+                    # the loops inside it did.
+                    m.d.sync += [cb.eq(cb + 1), tap.eq(tap + 1)]
+                    m.d.comb += stepped("cin_blocks")
+                    with m.If(carry[0]):
                         m.d.sync += [
                             cb.eq(0),
-                            wrapped("cin_blocks"),
                             kx.eq(kx + 1),
-                            stepped("kernel_w"),
                             kx_off.eq(kx_off + cmd.dilation_w),
                             *enter(tap_addr, tap_addr + steps.col_step.value),
                         ]
-                        with m.If(last_kx):
-                            m.d.sync += [
-                                kx.eq(0),
-                                wrapped("kernel_w"),
-                                kx_off.eq(0),
-                                ky.eq(ky + 1),
-                                stepped("kernel_h"),
-                                ky_off.eq(ky_off + cmd.dilation_h),
-                                *enter(kernel_row, next_kernel_row),
-                            ]
-                            with m.If(last_ky):
-                                m.d.sync += [
-                                    ky.eq(0),
-                                    wrapped("kernel_h"),
-                                    ky_off.eq(0),
-                                    tap.eq(0),
-                                    ow.eq(ow + 1),
-                                    stepped("out_w"),
-                                    iw_base.eq(iw_base + cmd.stride_w),
-                                    pixel_out.eq(pixel_out + cmd.cout_blocks),
-                                    *enter(pixel, next_pixel),
-                                ]
-                                with m.If(last_ow):
-                                    m.d.sync += [
-                                        ow.eq(0),
-                                        wrapped("out_w"),
-                                        iw_base.eq(-cmd.pad_left),
-                                        oh.eq(oh + 1),
-                                        stepped("out_h"),
-                                        ih_base.eq(ih_base + cmd.stride_h),
-                                        *enter(line, next_line),
-                                    ]
-                                    with m.If(last_oh):
-                                        m.d.sync += [
-                                            oh.eq(0),
-                                            wrapped("out_h"),
-                                            ih_base.eq(-cmd.pad_top),
-                                            pixel_out.eq(0),
-                                            j.eq(j + 1),
-                                            stepped("cout_blocks"),
-                                            weight_row.eq(weight_row + steps.reduction.value),
-                                            param_row.eq(param_row + self.array),
-                                            *enter(line, origin),
-                                        ]
-                                        with m.If(last_j):
-                                            m.next = "IDLE"
+                        m.d.comb += [wrapped("cin_blocks"), stepped("kernel_w")]
+                    with m.If(carry[1]):
+                        m.d.sync += [
+                            kx.eq(0),
+                            kx_off.eq(0),
+                            ky.eq(ky + 1),
+                            ky_off.eq(ky_off + cmd.dilation_h),
+                            *enter(kernel_row, next_kernel_row),
+                        ]
+                        m.d.comb += [wrapped("kernel_w"), stepped("kernel_h")]
+                    with m.If(carry[2]):
+                        m.d.sync += [
+                            ky.eq(0),
+                            ky_off.eq(0),
+                            tap.eq(0),
+                            ow.eq(ow + 1),
+                            iw_base.eq(iw_base + cmd.stride_w),
+                            pixel_out.eq(pixel_out + cmd.cout_blocks),
+                            *enter(pixel, next_pixel),
+                        ]
+                        m.d.comb += [wrapped("kernel_h"), stepped("out_w")]
+                    with m.If(carry[3]):
+                        m.d.sync += [
+                            ow.eq(0),
+                            iw_base.eq(-cmd.pad_left),
+                            oh.eq(oh + 1),
+                            ih_base.eq(ih_base + cmd.stride_h),
+                            *enter(line, next_line),
+                        ]
+                        m.d.comb += [wrapped("out_w"), stepped("out_h")]
+                    with m.If(carry[4]):
+                        m.d.sync += [
+                            oh.eq(0),
+                            ih_base.eq(-cmd.pad_top),
+                            pixel_out.eq(0),
+                            j.eq(j + 1),
+                            weight_row.eq(weight_row + steps.reduction.value),
+                            param_row.eq(param_row + self.array),
+                            *enter(line, origin),
+                        ]
+                        m.d.comb += [wrapped("out_h"), stepped("cout_blocks")]
+                    with m.If(carry[5]):
+                        m.next = "IDLE"
         # Outside RUN the step register empties once the pipeline has taken it.
         with m.If(self.en & ~self.running):
             m.d.sync += self.valid.eq(0)

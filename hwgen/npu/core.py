@@ -141,10 +141,12 @@ class Core(wiring.Component):
             ]
         m.d.comb += [agen.cmd.eq(cmd), agen.derived.eq(setup.derived), agen.start.eq(launch)]
 
-        # The front of the pipeline moves unless a finished row waits (MacArray's contract).
+        # The front of the pipeline moves unless a finished row waits (MacArray's contract):
+        # en == ~sums_valid | row_taken. It fans out to every register up to the array, so it
+        # is a register itself, set from the next values of what it depends on (below).
         row_taken = Signal()
-        en = Signal()
-        m.d.comb += [en.eq(~array.sums_valid | row_taken), agen.en.eq(en), array.en.eq(en)]
+        en = Signal(init=1)
+        m.d.comb += [agen.en.eq(en), array.en.eq(en)]
 
         # Memory read, then the operands registered (a padded tap takes the pad value on the
         # way): nothing but wires between a memory's slow output and a multiplier.
@@ -194,7 +196,9 @@ class Core(wiring.Component):
         in_flight = -(-(lanes + ISSUE_LATENCY + requant.STAGES + 2) // lanes) + 1
         m.submodules.out_addrs = out_addrs = fifo.SyncFIFOBuffered(width=16, depth=in_flight)
 
-        # Requant lane: one channel of the held row per cycle, with its parameter word.
+        # Requant lane: one channel of the held row per cycle, with its parameter word. The
+        # lane never stalls (every result is taken as it comes), so a held row's channels
+        # issue on consecutive cycles.
         sums = Signal(array.sums.shape())
         channel = Signal(range(lanes))
         holding = Signal()
@@ -207,20 +211,22 @@ class Core(wiring.Component):
         param_read = param_mem.read_port()
         m.d.comb += [param_read.addr.eq(param_addr + channel), param_read.en.eq(pipe.advance)]
         issued_acc = pipe.register(sums[channel], "issued_acc")
-        last_channel = holding & pipe.advance & (channel == lanes - 1)
-        with m.If(holding & pipe.advance):
-            m.d.sync += channel.eq(channel + 1)
-            with m.If(channel == lanes - 1):
-                m.d.sync += [holding.eq(0), channel.eq(0)]
+        last_channel = holding & (channel == lanes - 1)
+        channel_next = Signal.like(channel)
+        holding_next = Signal()
         # A new row may follow in the cycle the last channel of the previous one issues.
-        m.d.comb += row_taken.eq(array.sums_valid & (~holding | last_channel))
+        m.d.comb += [
+            row_taken.eq(array.sums_valid & (~holding | last_channel)),
+            channel_next.eq(Mux(row_taken | last_channel, 0, Mux(holding, channel + 1, channel))),
+            holding_next.eq(row_taken | (holding & ~last_channel)),
+        ]
+        m.d.sync += [
+            channel.eq(channel_next),
+            holding.eq(holding_next),
+            en.eq(~array.sums_valid_next | ~holding_next | (channel_next == lanes - 1)),
+        ]
         with m.If(row_taken):
-            m.d.sync += [
-                sums.eq(array.sums),
-                holding.eq(1),
-                channel.eq(0),
-                param_addr.eq(rows.r_data[16:32]),
-            ]
+            m.d.sync += [sums.eq(array.sums), param_addr.eq(rows.r_data[16:32])]
         m.d.comb += [
             rows.r_en.eq(row_taken),
             out_addrs.w_en.eq(row_taken),
@@ -240,7 +246,7 @@ class Core(wiring.Component):
         lane = Signal(range(lanes))
         out_write = out_mem.write_port()
         m.d.comb += [
-            requant.result.ready.eq(1),
+            requant.result.ready.eq(1),  # the lane never stalls (above)
             out_write.addr.eq(out_addrs.r_data),
             out_write.data.eq(collected | (requant.result.payload << (8 * (lanes - 1)))),
         ]

@@ -79,6 +79,9 @@ class MacArray(wiring.Component):
                 "w": In(self.block),
                 "sums": Out(data.ArrayLayout(signed(config.acc_width), m)),
                 "sums_valid": Out(1),
+                # What sums_valid will be after this edge: its owner can register a decision
+                # that depends on it (the array's enable) instead of working it out late.
+                "sums_valid_next": Out(1),
             }
         )
 
@@ -224,8 +227,9 @@ class MacArray(wiring.Component):
         # Stage 5: accumulators (wrapping like int32); a finished row is copied out so that
         # the next row starts at once. A held `sums_valid` holds the whole array (see `en`).
         accs = [Signal(signed(acc_width), name=f"acc_{c}") for c in range(size)]
+        m.d.comb += self.sums_valid_next.eq(Mux(self.en, t_valid & t_last, self.sums_valid))
+        m.d.sync += self.sums_valid.eq(self.sums_valid_next)
         with m.If(self.en):
-            m.d.sync += self.sums_valid.eq(t_valid & t_last)
             for c in range(size):
                 value = Signal(signed(acc_width), name=f"next_{c}")
                 m.d.comb += value.eq(Mux(t_first, sums[c], sums[c] + accs[c]))
