@@ -32,7 +32,7 @@ SHIFT_FIELDS = ("mul", "add", "shift", "lower", "upper")
 # Pipeline depths of the RTL, used by the cycle model.
 MAC_LATENCY = 5  # operands, products, adder trees (two stages), accumulators
 FETCH_LATENCY = 3  # address generator register, memory read, operand registers
-REQUANT_LATENCY = {"ort": 15, "shift": 6}
+REQUANT_LATENCY = {"ort": 16, "shift": 7}
 ISSUE_LATENCY = 3  # a channel's parameter read, the word registered, the bias added
 # Deriving a command's products (hwgen.npu.command_setup: one serial multiplier), then the
 # registered range check, before it runs; a refused command takes exactly this long.

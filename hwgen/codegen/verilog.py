@@ -9,10 +9,12 @@ from amaranth.lib import wiring
 _YOSYS_MIN = (0, 40)
 
 
-def emit_systemverilog(component: wiring.Component, name: str) -> str:
+def emit_systemverilog(component: wiring.Component, name: str, platform: object = None) -> str:
+    """`platform`: what elaboration sees (its `device` chooses DSP primitives); by default
+    none, as for simulation."""
     from amaranth._toolchain.yosys import find_yosys
 
-    text = rtlil.convert(component, name=name, emit_src=False)
+    text = rtlil.convert(component, name=name, platform=platform, emit_src=False)
     yosys = find_yosys(lambda version: version >= _YOSYS_MIN)
     script = "\n".join(
         [

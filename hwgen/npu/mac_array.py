@@ -15,18 +15,15 @@ multiplier.
 
 from __future__ import annotations
 
-from amaranth import Cat, ClockSignal, Const, Instance, Module, Mux, Signal, Value, signed
+from amaranth import Cat, ClockSignal, Const, Instance, Module, Mux, Signal, signed
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
 from hwgen.npu.config import NpuConfig
+from hwgen.npu.dsp import is_ecp5, mult18x18d
 
 # SB_MAC16 blocks per iCE40 device (amaranth platform `device` names).
 ICE40_MAC16 = {"iCE40UP5K": 8, "iCE40UP3K": 4}
-# ECP5 devices (amaranth names them LFE5U-25F, LFE5UM5G-85F, ...): one MULT18X18D per product,
-# as yosys would infer them, but with their registers in use. A device with too few (the 25F
-# has 28) is refused by the fit check with a smaller array suggested.
-ECP5_DEVICE_PREFIX = "LFE5"
 MAC16_TIED_LOW = [
     *("AHOLD", "BHOLD", "CHOLD", "DHOLD", "IRSTTOP", "IRSTBOT", "ORSTTOP", "ORSTBOT"),
     *("OLOADTOP", "OLOADBOT", "ADDSUBTOP", "ADDSUBBOT", "OHOLDTOP", "OHOLDBOT"),
@@ -93,43 +90,7 @@ class MacArray(wiring.Component):
         return ICE40_MAC16.get(str(getattr(platform, "device", "")), 0)
 
     def _use_mult18(self, platform: object) -> bool:
-        if self.mult18 is not None:
-            return self.mult18
-        return str(getattr(platform, "device", "")).startswith(ECP5_DEVICE_PREFIX)
-
-    def _mult18(self, m: Module, i: int, c: int, products: list[list[Signal]]) -> None:
-        """One signed 8x8 product in a MULT18X18D, registered at its inputs and its output
-        (two cycles, both enabled by `en`), the operands sign-extended to 18 bits."""
-        a = self.a[i].as_signed()
-        b = self.w[i][c].as_signed()
-        out = Signal(36, name=f"mult18_{i}_{c}_p")
-        ports: dict[str, Value] = {"i_CLK0": ClockSignal(), "i_CE0": self.en}
-        # Ports tied off as yosys ties them when it infers the cell. The cascade inputs
-        # (SRIA/SRIB) and the unused clocks stay unconnected: tying them to a constant asks
-        # the router for a path that does not exist.
-        for k in range(18):
-            ports[f"i_A{k}"] = a[min(k, len(a) - 1)]
-            ports[f"i_B{k}"] = b[min(k, len(b) - 1)]
-            ports[f"i_C{k}"] = Const(0, 1)
-        for k in range(36):
-            ports[f"o_P{k}"] = out[k]
-        for name in ("RST0", "SOURCEA", "SOURCEB"):
-            ports[f"i_{name}"] = Const(0, 1)
-        m.submodules[f"mult18_{i}_{c}"] = Instance(
-            "MULT18X18D",
-            p_REG_INPUTA_CLK="CLK0",
-            p_REG_INPUTA_CE="CE0",
-            p_REG_INPUTB_CLK="CLK0",
-            p_REG_INPUTB_CE="CE0",
-            p_REG_OUTPUT_CLK="CLK0",
-            p_REG_OUTPUT_CE="CE0",
-            p_GSR="DISABLED",
-            p_RESETMODE="SYNC",
-            i_SIGNEDA=Const(1, 1),
-            i_SIGNEDB=Const(1, 1),
-            **ports,
-        )
-        m.d.comb += products[i][c].eq(out[: len(products[i][c])].as_signed())
+        return self.mult18 if self.mult18 is not None else is_ecp5(platform)
 
     def _mac16_pair(
         self,
@@ -184,7 +145,8 @@ class MacArray(wiring.Component):
         pairs = [(i, c) for i in range(size) for c in range(size)]
         if self._use_mult18(platform):
             for i, c in pairs:
-                self._mult18(m, i, c, products)
+                out = mult18x18d(m, self.a[i], self.w[i][c], self.en, f"mult18_{i}_{c}")
+                m.d.comb += products[i][c].eq(out[:product_width].as_signed())
             in_dsp = len(pairs)
         else:
             in_dsp = 2 * min(self._mac16_count(platform), len(pairs) // 2)

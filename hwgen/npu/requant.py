@@ -15,6 +15,7 @@ from amaranth.lib.wiring import In, Out
 
 from hwgen.npu.arith import StallPipeline, bit_length, rne_parts
 from hwgen.npu.config import NpuConfig, RequantMode
+from hwgen.npu.dsp import is_ecp5, mult18x18d
 from sim_models.requant import SATURATE
 
 # Output values and bounds lie in [-128, 255] (int8 or uint8 after the zero point).
@@ -70,16 +71,37 @@ def split_operand(value: Value) -> list[tuple[Value, int]]:
 
 
 class SplitProduct:
-    """A wide product over three pipeline stages: partial products; the two outer ones side
-    by side and the two cross ones summed; the total."""
+    """A wide product over four pipeline stages: the operands registered; partial products;
+    the two outer ones side by side and the two cross ones summed; the total. On an ECP5 the
+    first two are the registers inside the MULT18X18D blocks (hwgen.npu.dsp)."""
 
-    def __init__(self, pipe: StallPipeline, a: Value, b: Value, name: str) -> None:
-        (a_lo, _), (a_hi, _) = split_operand(a)
-        (b_lo, _), (b_hi, _) = split_operand(b)
-        lo_lo = pipe.register(a_lo * b_lo, f"{name}_ll")
-        lo_hi = pipe.register(a_lo * b_hi, f"{name}_lh")
-        hi_lo = pipe.register(a_hi * b_lo, f"{name}_hl")
-        hi_hi = pipe.register(a_hi * b_hi, f"{name}_hh")
+    STAGES = 4
+
+    def __init__(
+        self, pipe: StallPipeline, a: Value, b: Value, name: str, platform: object
+    ) -> None:
+        parts = [
+            (x, y)
+            for x, _ in split_operand(a)
+            for y, _ in split_operand(b)  # lo*lo, lo*hi, hi*lo, hi*hi
+        ]
+        if is_ecp5(platform):
+            products = []
+            for (x, y), tag in zip(parts, ("ll", "lh", "hl", "hh"), strict=True):
+                out = mult18x18d(pipe.m, x, y, pipe.advance, f"{name}_{tag}")
+                exact = Signal.like(x * y, name=f"{name}_{tag}")
+                pipe.m.d.comb += exact.eq(out[: len(exact)])
+                products.append(exact)
+            lo_lo, lo_hi, hi_lo, hi_hi = products
+        else:
+            x_y = [
+                (pipe.register(x, f"{name}_x{k}"), pipe.register(y, f"{name}_y{k}"))
+                for k, (x, y) in enumerate(parts)
+            ]
+            lo_lo, lo_hi, hi_lo, hi_hi = (
+                pipe.register(x * y, f"{name}_{tag}")
+                for (x, y), tag in zip(x_y, ("ll", "lh", "hl", "hh"), strict=True)
+            )
         # lo*lo < 2^34, so placing hi*hi above it is its sum: no adder.
         outer = pipe.register(
             Cat(lo_lo, hi_hi).as_signed() if hi_hi.shape().signed else Cat(lo_lo, hi_hi),
@@ -88,16 +110,14 @@ class SplitProduct:
         cross = pipe.register(lo_hi + hi_lo, f"{name}_cross")
         self.product = pipe.register(outer + (cross << SPLIT), f"{name}_product")
 
-    STAGES = 3
-
 
 class RequantOrt(wiring.Component):
-    """Fifteen pipeline stages, none with more than one wide operation: f32(acc) as
+    """Sixteen pipeline stages, none with more than one wide operation: f32(acc) as
     significant bits, rounding shift and round-up add; the mantissa product (SplitProduct);
     the float32 product as significant bits, rounding shift and round-up add; the final
     rounding shift, its round-up add, saturation; sign and zero point; clamp."""
 
-    STAGES = 15
+    STAGES = 16
 
     def __init__(self) -> None:
         super().__init__(_signature(ORT_REQUEST))
@@ -126,8 +146,8 @@ class RequantOrt(wiring.Component):
         m.d.comb += ma.eq(q + up)
         ma, s, neg, p = reg(ma, "s4_ma"), reg(s, "s4_s"), reg(neg, "s4_neg"), reg(p, "s4_params")
 
-        # 5-7: the exact 49-bit product of the mantissas.
-        product = SplitProduct(pipe, ma, p.mantissa, "mant").product
+        # 5-8: the exact 49-bit product of the mantissas.
+        product = SplitProduct(pipe, ma, p.mantissa, "mant", platform).product
         late = data.StructLayout(
             {"s": s.shape(), "neg": 1, "exponent": signed(9), "out": OUT_PARAMS}
         )
@@ -140,19 +160,19 @@ class RequantOrt(wiring.Component):
             carried.out.lower.eq(p.lower),
             carried.out.upper.eq(p.upper),
         ]
-        for stage in range(5, 8):
+        for stage in range(5, 5 + SplitProduct.STAGES):
             carried = reg(carried, f"s{stage}_carried")
         prod = Signal(49)
         m.d.comb += prod.eq(product)
 
-        # 8-10: the float32 product: rounded to 24 significant bits, pm << scale.
-        t = reg(bit_length(m, prod, "product_excess", less=24), "s8_t")
-        prod, carried = reg(prod, "s8_prod"), reg(carried, "s8_carried")
+        # 9-11: the float32 product: rounded to 24 significant bits, pm << scale.
+        t = reg(bit_length(m, prod, "product_excess", less=24), "s9_t")
+        prod, carried = reg(prod, "s9_prod"), reg(carried, "s9_carried")
         scale = Signal(signed(11))
         m.d.comb += scale.eq(t + carried.s + carried.exponent)
         q, up = rne_parts(m, prod, t, "pm")
-        q, up, scale = reg(q[:25], "s9_q"), reg(up, "s9_up"), reg(scale, "s9_scale")
-        neg, out = reg(carried.neg, "s9_neg"), reg(carried.out, "s9_out_params")
+        q, up, scale = reg(q[:25], "s10_q"), reg(up, "s10_up"), reg(scale, "s10_scale")
+        neg, out = reg(carried.neg, "s10_neg"), reg(carried.out, "s10_out_params")
         pm = Signal(25)
         m.d.comb += pm.eq(q + up)
         # The shift amounts, beside the add: shifting left by more than 11 saturates anyway,
@@ -161,41 +181,41 @@ class RequantOrt(wiring.Component):
         m.d.comb += left.eq(Mux(scale > 11, 11, scale[:4]))
         right = Signal(range(27))  # for scale >= 0 it is not used
         m.d.comb += right.eq(Mux(scale < -26, 26, (-scale)[:5]))
-        pm, left, right = reg(pm, "s10_pm"), reg(left, "s10_left"), reg(right, "s10_right")
-        positive = reg(scale >= 0, "s10_positive")
-        neg, out = reg(neg, "s10_neg"), reg(out, "s10_out_params")
-
-        # 11-13: round half to even to an integer, saturating.
-        q, up = rne_parts(m, pm, right, "shrunk", limit=len(pm) + 1)
-        grown = reg(pm << left, "s11_grown")
-        q, up = reg(q, "s11_q"), reg(up, "s11_up")
-        positive = reg(positive, "s11_positive")
+        pm, left, right = reg(pm, "s11_pm"), reg(left, "s11_left"), reg(right, "s11_right")
+        positive = reg(scale >= 0, "s11_positive")
         neg, out = reg(neg, "s11_neg"), reg(out, "s11_out_params")
+
+        # 12-14: round half to even to an integer, saturating.
+        q, up = rne_parts(m, pm, right, "shrunk", limit=len(pm) + 1)
+        grown = reg(pm << left, "s12_grown")
+        q, up = reg(q, "s12_q"), reg(up, "s12_up")
+        positive = reg(positive, "s12_positive")
+        neg, out = reg(neg, "s12_neg"), reg(out, "s12_out_params")
         shrunk = Signal(len(q) + 1)
         m.d.comb += shrunk.eq(q + up)
-        unbounded = reg(Mux(positive, grown, shrunk), "s12_unbounded")
-        neg, out = reg(neg, "s12_neg"), reg(out, "s12_out_params")
+        unbounded = reg(Mux(positive, grown, shrunk), "s13_unbounded")
+        neg, out = reg(neg, "s13_neg"), reg(out, "s13_out_params")
         magnitude_int = Signal(range(SATURATE + 1))
         m.d.comb += magnitude_int.eq(Mux(unbounded > SATURATE, SATURATE, unbounded))
-        magnitude_int = reg(magnitude_int, "s13_magnitude")
-        neg, out = reg(neg, "s13_neg"), reg(out, "s13_out_params")
+        magnitude_int = reg(magnitude_int, "s14_magnitude")
+        neg, out = reg(neg, "s14_neg"), reg(out, "s14_out_params")
 
-        # 14: sign and zero point, one adder.
+        # 15: sign and zero point, one adder.
         value = Signal(signed(12))
         m.d.comb += value.eq(
             Mux(neg, out.zero_point - magnitude_int, out.zero_point + magnitude_int)
         )
-        value, out = reg(value, "s14_value"), reg(out, "s14_out_params")
+        value, out = reg(value, "s15_value"), reg(out, "s15_out_params")
 
-        # 15: clamp.
+        # 16: clamp.
         result = Signal(BOUND)
         m.d.comb += result.eq(_clamp(value, out.lower, out.upper))
-        m.d.comb += self.result.payload.eq(reg(result[:8], "s15_out"))
+        m.d.comb += self.result.payload.eq(reg(result[:8], "s16_out"))
         return m
 
 
 class RequantShift(wiring.Component):
-    """Six pipeline stages: the 64-bit product (SplitProduct); the offset added; the
+    """Seven pipeline stages: the 64-bit product (SplitProduct); the offset added; the
     arithmetic shift; the clamp."""
 
     STAGES = SplitProduct.STAGES + 3
@@ -207,19 +227,19 @@ class RequantShift(wiring.Component):
         m = Module()
         pipe = StallPipeline(m, self.request, self.result, stages=self.STAGES)
         payload = self.request.payload
-        product = SplitProduct(pipe, payload.acc, payload.params.mul, "prod").product
+        product = SplitProduct(pipe, payload.acc, payload.params.mul, "prod", platform).product
         p = payload.params
         for stage in range(1, SplitProduct.STAGES + 1):
             p = pipe.register(p, f"s{stage}_params")
-        total = pipe.register(product + p.add, "s4_total")
-        p = pipe.register(p, "s4_params")
+        total = pipe.register(product + p.add, "s5_total")
+        p = pipe.register(p, "s5_params")
         shifted = Signal(signed(66))
         m.d.comb += shifted.eq(total >> p.shift)
-        shifted = pipe.register(shifted, "s5_shifted")
-        p = pipe.register(p, "s5_params")
+        shifted = pipe.register(shifted, "s6_shifted")
+        p = pipe.register(p, "s6_params")
         out = Signal(BOUND)
         m.d.comb += out.eq(_clamp(shifted, p.lower, p.upper))
-        m.d.comb += self.result.payload.eq(pipe.register(out[:8], "s6_out"))
+        m.d.comb += self.result.payload.eq(pipe.register(out[:8], "s7_out"))
         return m
 
 
