@@ -107,17 +107,22 @@ class Bridge(wiring.Component):
         crc_byte = Signal(8)  # the byte the CRC takes this cycle: received, or sent
         crc_next = Signal(16)
         m.d.comb += [crc_byte.eq(byte), crc_next.eq(crc16_update(crc, crc_byte))]
+        # Worked out from the header and registered: every use comes at least a cycle after
+        # the header's last byte (the CRC follows it), and the FSM's decisions then need no
+        # comparator of their own.
         bad_request = Signal()
+        last_index = Signal(16)  # length - 1
         stream_len_ok = (length != 0) & (length <= size) & ((length & (beat_bytes - 1)) == 0)
+        m.d.sync += last_index.eq(length - 1)
         with m.Switch(cmd):
             with m.Case(Command.HELLO, Command.READ32):
-                m.d.comb += bad_request.eq(length != 0)
+                m.d.sync += bad_request.eq(length != 0)
             with m.Case(Command.WRITE32):
-                m.d.comb += bad_request.eq(length != 4)
+                m.d.sync += bad_request.eq(length != 4)
             with m.Case(Command.STREAM_WRITE, Command.STREAM_READ):
-                m.d.comb += bad_request.eq(~stream_len_ok)
+                m.d.sync += bad_request.eq(~stream_len_ok)
             with m.Default():
-                m.d.comb += bad_request.eq(1)
+                m.d.sync += bad_request.eq(1)
 
         def receiving() -> None:
             """Bytes of a request: a silent line mid-frame drops it."""
@@ -135,14 +140,16 @@ class Bridge(wiring.Component):
                     m.d.sync += crc.eq(crc_next)
                 m.next = then
 
+        # Registered: what it depends on settles at least three cycles before BODY needs it
+        # (SYNC, SEQ and STATUS come between).
         answer_len = Signal(16)
-        m.d.comb += answer_len.eq(0)
+        m.d.sync += answer_len.eq(0)
         with m.If(~nak & (last_status == Status.OK)):
             with m.Switch(last_cmd):
                 with m.Case(Command.HELLO, Command.READ32):
-                    m.d.comb += answer_len.eq(4)
+                    m.d.sync += answer_len.eq(4)
                 with m.Case(Command.STREAM_READ):
-                    m.d.comb += answer_len.eq(last_len)
+                    m.d.sync += answer_len.eq(last_len)
 
         with m.FSM():
             with m.State("HUNT"):
@@ -174,7 +181,7 @@ class Bridge(wiring.Component):
                         wr.data.eq(byte),
                         wr.en.eq((cmd == Command.STREAM_WRITE) & (index < size)),
                     ]
-                    with m.If(index == length - 1):
+                    with m.If(index == last_index):
                         m.next = "CRC_HI"
             with m.State("CRC_HI"):
                 receiving()
@@ -292,7 +299,7 @@ class Bridge(wiring.Component):
                 with m.If(lane == beat_bytes - 1):
                     m.d.sync += lane.eq(0)
                     m.next = "SR_WAIT"
-                    with m.If(index == length - 1):
+                    with m.If(index == last_index):
                         m.next = "SYNC"
 
             # The answer.
