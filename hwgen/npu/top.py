@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from amaranth import Cat, Module, Mux, Signal
+from amaranth import Cat, Module, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -105,11 +105,16 @@ class Npu(wiring.Component):
             self.irq.eq(irq_enable & done),
         ]
 
-        # The data port.
-        restart = axil.write & ((word == Reg.DMA_TARGET // 4) | (word == Reg.DMA_ADDR // 4))
+        # The data port. A transfer restarts the cycle after DMA_TARGET or DMA_ADDR is written,
+        # from the registers: no path from the bus's address decode into the memories' write
+        # ports. The write's response comes no earlier, so no beat can arrive in between.
+        restart = Signal()
+        m.d.sync += restart.eq(
+            axil.write & ((word == Reg.DMA_TARGET // 4) | (word == Reg.DMA_ADDR // 4))
+        )
         m.d.comb += [
-            writer.target.eq(Mux(word == Reg.DMA_TARGET // 4, value, dma_target)),
-            writer.start_addr.eq(Mux(word == Reg.DMA_ADDR // 4, value, dma_addr)),
+            writer.target.eq(dma_target),
+            writer.start_addr.eq(dma_addr),
             writer.restart.eq(restart),
             core.act_write.en.eq(writer.write_en & (writer.write_target <= DmaTarget.ACT_BANK1)),
             core.act_write.bank.eq(writer.write_target[0]),
