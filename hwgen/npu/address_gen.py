@@ -25,7 +25,8 @@ from hwgen.npu.descriptor import ADDR, CONV_DESCRIPTOR, DIM
 
 class AddressGenerator(wiring.Component):
     def __init__(self, array: int, act_depth: int) -> None:
-        """`act_depth`: words per activation bank; bank 1 is addressed above bank 0."""
+        """`act_depth`: words per activation bank; bank 1 is addressed above bank 0. `cmd` and
+        `derived` must hold still from `start` until the walk is over."""
         self.array = array
         self.act_depth = act_depth
         step = data.StructLayout(
@@ -53,8 +54,9 @@ class AddressGenerator(wiring.Component):
 
     def elaborate(self, platform: object) -> Module:
         m = Module()
-        cmd = Signal(CONV_DESCRIPTOR)
-        steps = Signal(DERIVED)
+        # Read where they are, not copied: the core holds both still for the whole command.
+        cmd = self.cmd
+        steps = self.derived
         j, oh, ow = Signal(DIM), Signal(DIM), Signal(DIM)
         ky, kx, cb = Signal(DIM), Signal(DIM), Signal(DIM)
         ih_base, iw_base = Signal(signed(18)), Signal(signed(18))  # oh*sh - pt, ow*sw - pl
@@ -129,8 +131,6 @@ class AddressGenerator(wiring.Component):
                         ]
                         m.d.comb += next_last[name].eq(c[name] == 1)
                     m.d.sync += [
-                        cmd.eq(c),
-                        steps.eq(d),
                         origin.eq(first),
                         *enter(line, first),
                         j.eq(0),
