@@ -115,6 +115,12 @@ class AddressGenerator(wiring.Component):
         def wrapped(name: str) -> Any:
             return next_last[name].eq(single[name])
 
+        def carry_out(k: int) -> None:
+            """Loop k wraps to 0 and the loop around it steps."""
+            inner, outer = names[k], names[k + 1]
+            m.d.sync += [counters[inner].eq(0), counters[outer].eq(counters[outer] + 1)]
+            m.d.comb += [wrapped(inner), stepped(outer)]
+
         last_tap = carry[2]
 
         with m.FSM():
@@ -167,53 +173,43 @@ class AddressGenerator(wiring.Component):
                     m.d.sync += [cb.eq(cb + 1), tap.eq(tap + 1)]
                     m.d.comb += stepped("cin_blocks")
                     with m.If(carry[0]):
+                        carry_out(0)
                         m.d.sync += [
-                            cb.eq(0),
-                            kx.eq(kx + 1),
                             kx_off.eq(kx_off + cmd.dilation_w),
                             *enter(tap_addr, tap_addr + steps.col_step.value),
                         ]
-                        m.d.comb += [wrapped("cin_blocks"), stepped("kernel_w")]
                     with m.If(carry[1]):
+                        carry_out(1)
                         m.d.sync += [
-                            kx.eq(0),
                             kx_off.eq(0),
-                            ky.eq(ky + 1),
                             ky_off.eq(ky_off + cmd.dilation_h),
                             *enter(kernel_row, next_kernel_row),
                         ]
-                        m.d.comb += [wrapped("kernel_w"), stepped("kernel_h")]
                     with m.If(carry[2]):
+                        carry_out(2)
                         m.d.sync += [
-                            ky.eq(0),
                             ky_off.eq(0),
                             tap.eq(0),
-                            ow.eq(ow + 1),
                             iw_base.eq(iw_base + cmd.stride_w),
                             pixel_out.eq(pixel_out + cmd.cout_blocks),
                             *enter(pixel, next_pixel),
                         ]
-                        m.d.comb += [wrapped("kernel_h"), stepped("out_w")]
                     with m.If(carry[3]):
+                        carry_out(3)
                         m.d.sync += [
-                            ow.eq(0),
                             iw_base.eq(-cmd.pad_left),
-                            oh.eq(oh + 1),
                             ih_base.eq(ih_base + cmd.stride_h),
                             *enter(line, next_line),
                         ]
-                        m.d.comb += [wrapped("out_w"), stepped("out_h")]
                     with m.If(carry[4]):
+                        carry_out(4)
                         m.d.sync += [
-                            oh.eq(0),
                             ih_base.eq(-cmd.pad_top),
                             pixel_out.eq(0),
-                            j.eq(j + 1),
                             weight_row.eq(weight_row + steps.reduction.value),
                             param_row.eq(param_row + self.array),
                             *enter(line, origin),
                         ]
-                        m.d.comb += [wrapped("out_h"), stepped("cout_blocks")]
                     with m.If(carry[5]):
                         m.next = "IDLE"
         # Outside RUN the step register empties once the pipeline has taken it.
