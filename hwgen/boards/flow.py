@@ -65,14 +65,15 @@ def _tool_lines(script: str) -> tuple[list[str], list[tuple[str, str]]]:
     return preamble, steps
 
 
-def _overflow(log: str) -> str | None:
-    """nextpnr's utilisation table, for a resource used beyond the device."""
+def overflow(log: str) -> str | None:
+    """nextpnr's utilisation table: every resource used beyond the device, or None."""
+    over = {}
     for name, used, available in re.findall(r"(\w+):\s+(\d+)/\s*(\d+)", log):
         if int(used) > int(available):
-            return (
+            over[name] = (
                 f"{name} {int(used):,} used of {int(available):,} (+{int(used) - int(available):,})"
             )
-    return None
+    return "; ".join(over.values()) or None
 
 
 def build_bitstream(
@@ -121,12 +122,12 @@ def build_bitstream(
             log = done.stdout + done.stderr
             (work / f"{stage.split()[0]}.log").write_text(log)
             if done.returncode != 0:
-                overflow = _overflow(log + _read(work / "top.tim"))
-                if overflow:
+                too_much = overflow(log + _read(work / "top.tim"))
+                if too_much:
                     smaller = max(2, config.array // 2)
                     raise HwgenError(
                         f"the {config.array}x{config.array} NPU does not fit the {board.device}: "
-                        f"{overflow}; try a smaller array (hwgen compile ... --array {smaller})"
+                        f"{too_much}; try a smaller array (hwgen compile ... --array {smaller})"
                     )
                 # yosys runs quiet, with its log in top.rpt: the reason is at its end.
                 tail = "\n".join((log.strip() or _read(work / "top.rpt")).splitlines()[-5:])
