@@ -1,7 +1,7 @@
 """The compute core: memories, address generator, multiplier array, requantization, output.
 
 Pipeline: command setup (once per command) -> address generator -> memory read -> operand
-registers -> MacArray (3 stages) -> row of M sums -> one channel per cycle through the requant
+registers -> MacArray (5 stages) -> row of M sums -> one channel per cycle through the requant
 unit (bias added, parameters read per channel) -> bytes collected into an output vector ->
 output buffer. Everything up to the array stalls as a whole (`en`) while a finished row waits
 for the requant lane.
