@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -42,7 +43,8 @@ def test_mac_array_in_ice40_dsps(m: int) -> None:
         model = directory / "sb_mac16.v"
         model.write_text(_yosys_ice40_model("SB_MAC16"))
         top = directory / "mac_array.sv"
-        top.write_text(emit_systemverilog(MacArray(NpuConfig(array=m), mac16=8), "mac_array"))
+        ice40 = SimpleNamespace(device="iCE40UP5K")  # 8 SB_MAC16: every product at M <= 4
+        top.write_text(emit_systemverilog(MacArray(NpuConfig(array=m)), "mac_array", ice40))
         return [model, top]
 
     run_cocotb_sources(
@@ -60,7 +62,8 @@ def test_mac_array_in_ecp5_dsps(m: int) -> None:
         model = directory / "mult18x18d.v"
         model.write_text(mult18x18d_model())
         top = directory / "mac_array.sv"
-        top.write_text(emit_systemverilog(MacArray(NpuConfig(array=m), mult18=True), "mac_array"))
+        ecp5 = SimpleNamespace(device="LFE5U-85F")
+        top.write_text(emit_systemverilog(MacArray(NpuConfig(array=m)), "mac_array", ecp5))
         return [model, top]
 
     run_cocotb_sources(

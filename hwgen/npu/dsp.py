@@ -1,4 +1,5 @@
-"""DSP blocks by instantiation, where inference would leave their registers unused.
+"""DSP blocks by instantiation, where inference would leave their registers unused (ECP5) or
+spend a whole block per small product (iCE40), and which of them a platform's device has.
 
 A DSP block sits apart from the logic. Used without its own registers (as yosys infers an ECP5
 MULT18X18D), the route into it, its multiplier and the route out of it share one cycle: at
@@ -8,15 +9,32 @@ registers, each of the three gets a cycle of its own.
 
 from __future__ import annotations
 
-from amaranth import ClockSignal, Const, Instance, Module, Signal, Value
+from amaranth import Cat, ClockSignal, Const, Instance, Module, Signal, Value, signed
 
 # ECP5 devices as amaranth names them: LFE5U-25F, LFE5UM5G-85F, ...
 ECP5_DEVICE_PREFIX = "LFE5"
 MULT18_WIDTH = 18
+# SB_MAC16 blocks per iCE40 device.
+ICE40_MAC16 = {"iCE40UP5K": 8, "iCE40UP3K": 4}
+MAC16_TIED_LOW = [
+    *("AHOLD", "BHOLD", "CHOLD", "DHOLD", "IRSTTOP", "IRSTBOT", "ORSTTOP", "ORSTBOT"),
+    *("OLOADTOP", "OLOADBOT", "ADDSUBTOP", "ADDSUBBOT", "OHOLDTOP", "OHOLDBOT"),
+    *("CI", "ACCUMCI", "SIGNEXTIN"),
+]
+
+
+def _device(platform: object) -> str:
+    """The platform's device name; none in simulation (no platform)."""
+    return str(getattr(platform, "device", ""))
 
 
 def is_ecp5(platform: object) -> bool:
-    return str(getattr(platform, "device", "")).startswith(ECP5_DEVICE_PREFIX)
+    return _device(platform).startswith(ECP5_DEVICE_PREFIX)
+
+
+def ice40_mac16_blocks(platform: object) -> int:
+    """The SB_MAC16 blocks of the platform's device: 0 but on an iCE40 with DSPs."""
+    return ICE40_MAC16.get(_device(platform), 0)
 
 
 def _as_18_signed(value: Value) -> Value:
@@ -62,3 +80,42 @@ def mult18x18d(m: Module, a: Value, b: Value, en: Value, name: str) -> Signal:
         **ports,
     )
     return out
+
+
+def sb_mac16_dual8x8(
+    m: Module,
+    top: tuple[Value, Value],
+    bottom: tuple[Value, Value],
+    en: Value,
+    name: str,
+) -> tuple[Signal, Signal]:
+    """Two signed 8x8 products in one iCE40 SB_MAC16 in its dual 8x8 mode (A[15:8] * B[15:8]
+    on O[31:16], A[7:0] * B[7:0] on O[15:0]), registered at its inputs and its outputs (two
+    cycles, both under `en`). There are too few blocks for one per product, and yosys would
+    spend a whole block on each."""
+    out = Signal(32, name=f"{name}_o")
+    zero = Const(0, 16)
+    m.submodules[name] = Instance(
+        "SB_MAC16",
+        p_MODE_8x8=1,
+        p_A_REG=1,
+        p_B_REG=1,
+        p_A_SIGNED=1,
+        p_B_SIGNED=1,
+        p_TOP_8x8_MULT_REG=1,
+        p_BOT_8x8_MULT_REG=1,
+        p_TOPOUTPUT_SELECT=2,
+        p_BOTOUTPUT_SELECT=2,
+        i_CLK=ClockSignal(),
+        i_CE=en,
+        i_A=Cat(bottom[0], top[0]),
+        i_B=Cat(bottom[1], top[1]),
+        i_C=zero,
+        i_D=zero,
+        **{f"i_{port}": Const(0, 1) for port in MAC16_TIED_LOW},
+        o_O=out,
+    )
+    top_product = Signal(signed(16), name=f"{name}_top")
+    bottom_product = Signal(signed(16), name=f"{name}_bottom")
+    m.d.comb += [top_product.eq(out[16:].as_signed()), bottom_product.eq(out[:16].as_signed())]
+    return top_product, bottom_product

@@ -15,20 +15,12 @@ multiplier.
 
 from __future__ import annotations
 
-from amaranth import Cat, ClockSignal, Const, Instance, Module, Mux, Signal, signed
+from amaranth import Module, Mux, Signal, signed
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
 from hwgen.npu.config import NpuConfig
-from hwgen.npu.dsp import is_ecp5, mult18x18d
-
-# SB_MAC16 blocks per iCE40 device (amaranth platform `device` names).
-ICE40_MAC16 = {"iCE40UP5K": 8, "iCE40UP3K": 4}
-MAC16_TIED_LOW = [
-    *("AHOLD", "BHOLD", "CHOLD", "DHOLD", "IRSTTOP", "IRSTBOT", "ORSTTOP", "ORSTBOT"),
-    *("OLOADTOP", "OLOADBOT", "ADDSUBTOP", "ADDSUBBOT", "OHOLDTOP", "OHOLDBOT"),
-    *("CI", "ACCUMCI", "SIGNEXTIN"),
-]
+from hwgen.npu.dsp import ice40_mac16_blocks, is_ecp5, mult18x18d, sb_mac16_dual8x8
 
 
 def _tree_level(m: Module, terms: list[Signal], width: int, name: str) -> list[Signal]:
@@ -53,15 +45,11 @@ class MacArray(wiring.Component):
     # Steps in, sums out: operands, products, first tree level, rest of the trees, accumulators.
     LATENCY = 5
 
-    def __init__(
-        self, config: NpuConfig, mac16: int | None = None, mult18: bool | None = None
-    ) -> None:
-        """`mac16`: SB_MAC16 blocks to build products in, two each; `mult18`: one ECP5
-        MULT18X18D per product. By default both follow the platform's device (neither in
-        simulation)."""
+    def __init__(self, config: NpuConfig) -> None:
+        """The products go into the DSP blocks of the platform's device (hwgen.npu.dsp): one
+        ECP5 MULT18X18D each, or two per iCE40 SB_MAC16 while there are blocks; in logic
+        otherwise, as in simulation."""
         self.config = config
-        self.mac16 = mac16
-        self.mult18 = mult18
         m = config.array
         operand = signed(config.operand_width)
         self.vector = data.ArrayLayout(operand, m)
@@ -82,55 +70,6 @@ class MacArray(wiring.Component):
             }
         )
 
-    def _mac16_count(self, platform: object) -> int:
-        """SB_MAC16 blocks to use: the iCE40's DSPs are too few for one per product, so they
-        are instantiated in their dual 8x8 mode (yosys would spend a whole one per product)."""
-        if self.mac16 is not None:
-            return self.mac16
-        return ICE40_MAC16.get(str(getattr(platform, "device", "")), 0)
-
-    def _use_mult18(self, platform: object) -> bool:
-        return self.mult18 if self.mult18 is not None else is_ecp5(platform)
-
-    def _mac16_pair(
-        self,
-        m: Module,
-        top: tuple[int, int],
-        bottom: tuple[int, int],
-        products: list[list[Signal]],
-        index: int,
-    ) -> None:
-        """Two signed 8x8 products in one SB_MAC16 (its 8x8 mode: A[15:8] * B[15:8] on
-        O[31:16], A[7:0] * B[7:0] on O[15:0]), registered at its inputs and its outputs; its
-        clock enable is the array's `en`."""
-        out = Signal(32, name=f"mac16_{index}_o")
-        (ti, tc), (bi, bc) = top, bottom
-        zero = Const(0, 16)
-        m.submodules[f"mac16_{index}"] = Instance(
-            "SB_MAC16",
-            p_MODE_8x8=1,
-            p_A_REG=1,
-            p_B_REG=1,
-            p_A_SIGNED=1,
-            p_B_SIGNED=1,
-            p_TOP_8x8_MULT_REG=1,
-            p_BOT_8x8_MULT_REG=1,
-            p_TOPOUTPUT_SELECT=2,
-            p_BOTOUTPUT_SELECT=2,
-            i_CLK=ClockSignal(),
-            i_CE=self.en,
-            i_A=Cat(self.a[bi], self.a[ti]),
-            i_B=Cat(self.w[bi][bc], self.w[ti][tc]),
-            i_C=zero,
-            i_D=zero,
-            **{f"i_{name}": Const(0, 1) for name in MAC16_TIED_LOW},
-            o_O=out,
-        )
-        m.d.comb += [
-            products[ti][tc].eq(out[16:].as_signed()),
-            products[bi][bc].eq(out[:16].as_signed()),
-        ]
-
     def elaborate(self, platform: object) -> Module:
         m = Module()
         size = self.config.array
@@ -143,15 +82,23 @@ class MacArray(wiring.Component):
             for i in range(size)
         ]
         pairs = [(i, c) for i in range(size) for c in range(size)]
-        if self._use_mult18(platform):
+        if is_ecp5(platform):
             for i, c in pairs:
                 out = mult18x18d(m, self.a[i], self.w[i][c], self.en, f"mult18_{i}_{c}")
                 m.d.comb += products[i][c].eq(out[:product_width].as_signed())
             in_dsp = len(pairs)
         else:
-            in_dsp = 2 * min(self._mac16_count(platform), len(pairs) // 2)
+            in_dsp = 2 * min(ice40_mac16_blocks(platform), len(pairs) // 2)
             for k in range(0, in_dsp, 2):
-                self._mac16_pair(m, pairs[k], pairs[k + 1], products, k // 2)
+                (ti, tc), (bi, bc) = pairs[k], pairs[k + 1]
+                top, bottom = sb_mac16_dual8x8(
+                    m,
+                    (self.a[ti], self.w[ti][tc]),
+                    (self.a[bi], self.w[bi][bc]),
+                    self.en,
+                    f"mac16_{k // 2}",
+                )
+                m.d.comb += [products[ti][tc].eq(top), products[bi][bc].eq(bottom)]
         a = Signal.like(self.a, name="a_reg")
         w = Signal.like(self.w, name="w_reg")
         i_valid, i_first, i_last = Signal(), Signal(), Signal()

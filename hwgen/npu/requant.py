@@ -9,6 +9,8 @@ rounding shift by the combined exponent (round half to even), zero point, clamp.
 
 from __future__ import annotations
 
+import itertools
+
 from amaranth import Cat, Module, Mux, Signal, Value, signed, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
@@ -62,12 +64,11 @@ def _clamp(value: Value, lower: Value, upper: Value) -> Value:
     return Mux((value > upper) | (lower > upper), upper, Mux(value < lower, lower, value))
 
 
-def split_operand(value: Value) -> list[tuple[Value, int]]:
+def split_operand(value: Value) -> tuple[Value, Value]:
     """A wide operand as an unsigned 17-bit low part and the (signed, if it is) rest: every
     partial product then fits a signed 18x18 multiplier (ECP5's MULT18X18D)."""
-    low = value[:SPLIT]
     high = value[SPLIT:].as_signed() if value.shape().signed else value[SPLIT:]
-    return [(low, 0), (high, SPLIT)]
+    return value[:SPLIT], high
 
 
 class SplitProduct:
@@ -80,28 +81,24 @@ class SplitProduct:
     def __init__(
         self, pipe: StallPipeline, a: Value, b: Value, name: str, platform: object
     ) -> None:
-        parts = [
-            (x, y)
-            for x, _ in split_operand(a)
-            for y, _ in split_operand(b)  # lo*lo, lo*hi, hi*lo, hi*hi
-        ]
+        tags = ("ll", "lh", "hl", "hh")  # lo*lo, lo*hi, hi*lo, hi*hi
         if is_ecp5(platform):
+            pairs = itertools.product(split_operand(a), split_operand(b))
             products = []
-            for (x, y), tag in zip(parts, ("ll", "lh", "hl", "hh"), strict=True):
+            for (x, y), tag in zip(pairs, tags, strict=True):
                 out = mult18x18d(pipe.m, x, y, pipe.advance, f"{name}_{tag}")
                 exact = Signal.like(x * y, name=f"{name}_{tag}")
                 pipe.m.d.comb += exact.eq(out[: len(exact)])
                 products.append(exact)
-            lo_lo, lo_hi, hi_lo, hi_hi = products
         else:
-            x_y = [
-                (pipe.register(x, f"{name}_x{k}"), pipe.register(y, f"{name}_y{k}"))
-                for k, (x, y) in enumerate(parts)
-            ]
-            lo_lo, lo_hi, hi_lo, hi_hi = (
+            a_parts = [pipe.register(x, f"{name}_a{k}") for k, x in enumerate(split_operand(a))]
+            b_parts = [pipe.register(y, f"{name}_b{k}") for k, y in enumerate(split_operand(b))]
+            pairs = itertools.product(a_parts, b_parts)
+            products = [
                 pipe.register(x * y, f"{name}_{tag}")
-                for (x, y), tag in zip(x_y, ("ll", "lh", "hl", "hh"), strict=True)
-            )
+                for (x, y), tag in zip(pairs, tags, strict=True)
+            ]
+        lo_lo, lo_hi, hi_lo, hi_hi = products
         # lo*lo < 2^34, so placing hi*hi above it is its sum: no adder.
         outer = pipe.register(
             Cat(lo_lo, hi_hi).as_signed() if hi_hi.shape().signed else Cat(lo_lo, hi_hi),
