@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from hwgen.errors import HwgenError
 from hwgen.ir import Graph, Target
-from hwgen.npu.config import ARRAY_SIZES, RequantMode
+from hwgen.npu.config import ARRAY_SIZES, REQUANT_INTERVALS, RequantMode
 from hwgen.passes import fuse_activation, fuse_requant_shift, memory_plan, npu_plan, placement
 from hwgen.passes.memory_plan import MemoryPlan
 from hwgen.passes.npu_plan import NpuPlan
@@ -18,11 +18,16 @@ class CompileOptions:
     array: int = 8
     l1: int = 64 * 1024
     requant: RequantMode | None = None  # None: the network's own rule
+    requant_interval: int = 1  # cycles per channel in the requant unit (NpuConfig)
     place: Mapping[str, Target] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.array not in ARRAY_SIZES:
             raise HwgenError(f"--array {self.array}: the array size must be one of {ARRAY_SIZES}")
+        if self.requant_interval not in REQUANT_INTERVALS:
+            raise HwgenError(
+                f"--requant-interval {self.requant_interval}: must be one of {REQUANT_INTERVALS}"
+            )
         if self.l1 < 64:
             raise HwgenError(f"--l1 {self.l1}: at least 64 bytes")
 
@@ -54,7 +59,7 @@ def compile_graph(
         result.steps.append(name)
         if dump is not None:
             dump(index, name, result.graph)
-    result.npu = npu_plan.apply(result.graph, options.array)
+    result.npu = npu_plan.apply(result.graph, options.array, options.requant_interval)
     if options.requant is not None and options.requant is not result.npu.config.requant:
         raise HwgenError(
             f"--requant {options.requant.value}: this network's requantization is the "

@@ -32,7 +32,15 @@ SHIFT_FIELDS = ("mul", "add", "shift", "lower", "upper")
 # Pipeline depths of the RTL, used by the cycle model.
 MAC_LATENCY = 5  # operands, products, adder trees (two stages), accumulators
 FETCH_LATENCY = 3  # address generator register, memory read, operand registers
-REQUANT_LATENCY = {"ort": 16, "shift": 7}
+
+
+def requant_latency(mode: str, interval: int = 1) -> int:
+    """Stages of the requant unit: its wide product takes four, or one per cycle of the
+    interval when that is above 1 (a narrower multiplier used over R cycles)."""
+    product = 4 if interval == 1 else interval
+    return {"ort": 12, "shift": 3}[mode] + product
+
+
 ISSUE_LATENCY = 3  # a channel's parameter read, the word registered, the bias added
 # Deriving a command's products (hwgen.npu.command_setup: one serial multiplier), then the
 # registered range check, before it runs; a refused command takes exactly this long.
@@ -149,17 +157,20 @@ def execute(mem: NpuMemories, cmd: ConvCommand) -> None:
         mem.out[addresses] = (y & 0xFF).astype(np.uint8)
 
 
-def cycles(cmd: ConvCommand, array: int, mode: str) -> int:
+def cycles(cmd: ConvCommand, array: int, mode: str, interval: int = 1) -> int:
     """Busy cycles of the command, start to done, as the RTL spends them.
 
-    Steps issue one per cycle. A finished row of M sums is requantized one channel per cycle;
-    while that is busy the next row may finish, and a row finishing while the one before still
-    waits stalls the array. The last row then drains through requant and the output write.
+    Steps issue one per cycle. A finished row of M sums is requantized one channel per slot of
+    `interval` cycles; while that is busy the next row may finish, and a row finishing while
+    the one before still waits stalls the array. The last row then drains through requant and
+    the output write.
     """
     kb = cmd.reduction_blocks
-    period = max(kb, array)  # cycles between rows in steady state
+    period = max(kb, array * interval)  # cycles between rows in steady state
     first_row_done = SETUP_CYCLES + 1 + FETCH_LATENCY + MAC_LATENCY + kb - 1
     last_row_done = first_row_done + (cmd.rows - 1) * period
-    # Channels, parameters, requant, output write, done.
-    drain = array + ISSUE_LATENCY - 1 + REQUANT_LATENCY[mode] + 2
+    # The last channel issues in the first cycle of the last slot; then its parameters, the
+    # requant unit, the output write, done.
+    last_issue = (array - 1) * interval + 1
+    drain = last_issue + ISSUE_LATENCY - 1 + requant_latency(mode, interval) + 2
     return last_row_done + drain

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hwgen.npu.config import ConfigError, NpuConfig, RequantMode
+from hwgen.npu.config import REQUANT_INTERVALS, ConfigError, NpuConfig, RequantMode
 
 
 @pytest.mark.parametrize("m", [2, 4, 8, 16])
@@ -23,6 +23,7 @@ def test_valid_array_sizes(m: int) -> None:
         ({"act_depth": 16, "max_reduction": 4096}, "act_depth=16 is too small (at least 512)"),
         ({"param_depth": 4, "array": 8}, "param_depth=4 is too small"),
         ({"data_width": 48}, "data_width=48 must be 32 or 64"),
+        ({"requant_interval": 3}, "requant_interval=3 must be one of (1, 2, 4)"),
     ],
 )
 def test_bad_configs_are_refused(kwargs: dict[str, object], message: str) -> None:
@@ -44,7 +45,9 @@ def test_cycle_model_uses_the_rtl_pipeline_depths() -> None:
     assert npu.SETUP_CYCLES == command_setup.SETUP_CYCLES + core.CHECK_LATENCY
     assert npu.MAC_LATENCY == MacArray.LATENCY
     assert npu.ISSUE_LATENCY == core.ISSUE_LATENCY
-    assert npu.REQUANT_LATENCY == {"ort": RequantOrt.STAGES, "shift": RequantShift.STAGES}
+    for interval in REQUANT_INTERVALS:
+        assert npu.requant_latency("ort", interval) == RequantOrt(interval).stages
+        assert npu.requant_latency("shift", interval) == RequantShift(interval).stages
 
 
 def test_depths_beyond_the_sixteen_bit_checks_are_refused() -> None:

@@ -44,7 +44,7 @@ async def utilization(dut: HierarchyObject) -> None:
         addresses = list(range(cmd.out_base, cmd.out_base + cmd.rows))
         got = await driver.read_out(addresses)
         assert np.array_equal(got, mem.out[addresses]), f"{name}: outputs differ from the model"
-        model = cycles(cmd, M, CONFIG.requant.value)
+        model = cycles(cmd, M, CONFIG.requant.value, CONFIG.requant_interval)
         macs = cmd.steps * M * M
         results[f"{name}_busy_cycles"] = counters["busy_cycles"]
         results[f"{name}_model_cycles"] = model

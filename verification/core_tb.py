@@ -42,7 +42,7 @@ async def random_commands_match_model(dut: HierarchyObject) -> None:
                 f"command #{n} {cmd}: output word {addresses[row]} lane {lane}: "
                 f"expected {want[row, lane]}, got {got[row, lane]}"
             )
-        model = cycles(cmd, CONFIG.array, CONFIG.requant.value)
+        model = cycles(cmd, CONFIG.array, CONFIG.requant.value, CONFIG.requant_interval)
         assert counters["busy_cycles"] == model, f"#{n}: RTL {counters} vs model {model} cycles"
         assert counters["mac_cycles"] == cmd.steps
 

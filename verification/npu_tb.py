@@ -44,7 +44,9 @@ async def commands_through_the_bus(dut: HierarchyObject, stall: float) -> None:
         cmd = random_command(CONFIG, rng)
         counters = await host.run(cmd)
         assert counters["error"] == NpuError.NONE, counters
-        assert counters["busy_cycles"] == cycles(cmd, CONFIG.array, CONFIG.requant.value)
+        assert counters["busy_cycles"] == cycles(
+            cmd, CONFIG.array, CONFIG.requant.value, CONFIG.requant_interval
+        )
         execute(mem, cmd)
         got = await host.read_out(cmd.out_base, cmd.rows)
         want = mem.out[cmd.out_base : cmd.out_base + cmd.rows]

@@ -3,21 +3,24 @@ idle and backpressure, every result checked against sim_models.requant."""
 
 from __future__ import annotations
 
+import itertools
 import os
 
 import cocotb
 import numpy as np
 from cocotb.clock import Clock
 from cocotb.handle import HierarchyObject
-from cocotb.triggers import ClockCycles
+from cocotb.triggers import ClockCycles, ReadOnly, RisingEdge
 
-from hwgen.npu.requant import ORT_REQUEST, SHIFT_REQUEST
+from hwgen.npu.requant import ORT_REQUEST, SHIFT_REQUEST, ort_stages, shift_stages
 from sim_models.requant import requant_ort, requant_shift, split_float32
 from verification.packing import pack
 from verification.streams import stream_through
 
 MODE = os.environ.get("REQUANT_MODE", "ort")
 VECTORS = int(os.environ.get("REQUANT_VECTORS", "100000"))
+INTERVAL = int(os.environ.get("REQUANT_INTERVAL", "1"))
+STAGES = (ort_stages if MODE == "ort" else shift_stages)(INTERVAL)
 DTYPE_RANGES = [(-128, 127), (0, 255)]
 
 
@@ -123,7 +126,7 @@ async def random_vectors_match_model(
         idle=idle,
         backpressure=backpressure,
         seed=count,
-        max_cycles=count * 4 + 100,
+        max_cycles=count * 4 * INTERVAL + 100,
     )
     expected = [int(v) & 0xFF for v in want]
     bad = [i for i, (g, w) in enumerate(zip(got, expected, strict=True)) if g != w]
@@ -131,3 +134,34 @@ async def random_vectors_match_model(
         f"{len(bad)} of {count} differ; "
         f"first #{bad[0]}: expected {expected[bad[0]]}, got {got[bad[0]]}"
     )
+
+
+@cocotb.test()
+async def takes_a_request_every_interval_and_answers_after_its_stages(dut: HierarchyObject) -> None:
+    """Offered a request every cycle, it takes one every INTERVAL cycles, and each result
+    leaves exactly STAGES cycles after its request entered: the figures the cycle model uses."""
+    await reset(dut)
+    rng = np.random.default_rng(5)
+    words, want = (ort_vectors if MODE == "ort" else shift_vectors)(rng, 12)
+    taken: list[int] = []
+    answered: list[tuple[int, int]] = []
+    dut.result__ready.value = 1
+    dut.request__valid.value = 1
+    dut.request__payload.value = words[0]
+    for cycle in range(12 * INTERVAL + STAGES + 10):
+        await ReadOnly()
+        accepted = bool(dut.request__ready.value) and len(taken) < len(words)
+        if accepted:
+            taken.append(cycle)
+        if dut.result__valid.value:
+            answered.append((cycle, int(dut.result__payload.value)))
+        await RisingEdge(dut.clk)
+        if accepted:
+            more = len(taken) < len(words)
+            dut.request__valid.value = int(more)
+            if more:
+                dut.request__payload.value = words[len(taken)]
+    dut.request__valid.value = 0
+    assert [b - a for a, b in itertools.pairwise(taken)] == [INTERVAL] * (len(words) - 1), taken
+    assert [c for c, _ in answered] == [t + STAGES for t in taken], (taken, answered)
+    assert [v for _, v in answered] == [int(v) & 0xFF for v in want]

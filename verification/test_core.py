@@ -11,12 +11,21 @@ from verification.npu_env import encode
 from verification.runner import run_cocotb
 
 
-@pytest.mark.parametrize("mode", list(RequantMode), ids=lambda m: m.value)
-@pytest.mark.parametrize("m", [2, 4, 8])
-def test_core(m: int, mode: RequantMode) -> None:
+@pytest.mark.parametrize(
+    ("m", "mode", "interval"),
+    [
+        *((m, mode, 1) for m in (2, 4, 8) for mode in RequantMode),
+        # A requant unit that takes a channel every 2 or 4 cycles (an iCE40's).
+        (4, RequantMode.ORT, 4),
+        (2, RequantMode.SHIFT, 2),
+    ],
+    ids=lambda v: v.value if isinstance(v, RequantMode) else str(v),
+)
+def test_core(m: int, mode: RequantMode, interval: int) -> None:
     config = NpuConfig(
         array=m,
         requant=mode,
+        requant_interval=interval,
         max_reduction=64,
         act_depth=256,
         weight_depth=128,
@@ -27,7 +36,7 @@ def test_core(m: int, mode: RequantMode) -> None:
         lambda: Core(config),
         toplevel="core",
         test_module="verification.core_tb",
-        params=f"m{m}-{mode.value}",
+        params=f"m{m}-{mode.value}-r{interval}",
         extra_env=encode(config),
     )
 

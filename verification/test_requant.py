@@ -14,14 +14,29 @@ from verification.dsp_models import mult18x18d_model
 from verification.runner import run_cocotb, run_cocotb_sources
 
 
-@pytest.mark.parametrize("mode", list(RequantMode), ids=lambda m: m.value)
-def test_requant_unit(mode: RequantMode) -> None:
+@pytest.mark.parametrize(
+    ("mode", "interval", "vectors"),
+    [
+        (RequantMode.ORT, 1, 100_000),
+        (RequantMode.SHIFT, 1, 100_000),
+        # The serial product of a unit that takes a request every 2 or 4 cycles (iCE40).
+        (RequantMode.ORT, 2, 20_000),
+        (RequantMode.ORT, 4, 40_000),
+        (RequantMode.SHIFT, 4, 20_000),
+    ],
+    ids=lambda v: v.value if isinstance(v, RequantMode) else str(v),
+)
+def test_requant_unit(mode: RequantMode, interval: int, vectors: int) -> None:
     run_cocotb(
-        lambda: requant_unit(NpuConfig(requant=mode)),
+        lambda: requant_unit(NpuConfig(requant=mode, requant_interval=interval)),
         toplevel=f"requant_{mode.value}",
         test_module="verification.requant_tb",
-        params="unit",
-        extra_env={"REQUANT_MODE": mode.value, "REQUANT_VECTORS": "100000"},
+        params=f"interval{interval}",
+        extra_env={
+            "REQUANT_MODE": mode.value,
+            "REQUANT_VECTORS": str(vectors),
+            "REQUANT_INTERVAL": str(interval),
+        },
     )
 
 

@@ -152,7 +152,9 @@ class FunctionalNpu:
         if self.error is not NpuError.NONE:
             return
         execute(self.mem, cmd)
-        busy = cycles(cmd, self.config.array, self.config.requant.value)
+        busy = cycles(
+            cmd, self.config.array, self.config.requant.value, self.config.requant_interval
+        )
         self.counters = {"busy": busy, "stall": busy - cmd.steps, "mac": cmd.steps}
         self.total_cycles += busy
 

@@ -51,26 +51,57 @@ def rne_parts(
 
 class StallPipeline:
     """Valid bits of a pipeline that advances as a whole, whenever its last stage is empty or
-    is being read: simple, and it keeps every stage's data and valid in lockstep."""
+    is being read: simple, and it keeps every stage's data and valid in lockstep.
+
+    With an `interval` of R > 1 it takes a request at most every R advances. A value that
+    only rides along (`hold`) then needs a register every R stages, not every stage: no later
+    request can overwrite it sooner."""
 
     def __init__(
-        self, m: Module, source: stream.Interface, sink: stream.Interface, stages: int
+        self,
+        m: Module,
+        source: stream.Interface,
+        sink: stream.Interface,
+        stages: int,
+        interval: int = 1,
     ) -> None:
         self.m = m
+        self.interval = interval
         self.advance = Signal(name="advance")
         self.valid = [Signal(name=f"valid_{i}") for i in range(stages)]
+        # A request may enter once the one before has left the first R - 1 stages.
+        self.accept = Signal(name="accept")
+        recent = self.valid[: interval - 1]
         m.d.comb += [
             self.advance.eq(~self.valid[-1] | sink.ready),
-            source.ready.eq(self.advance),
+            source.ready.eq(self.advance & ~Cat(*recent).any() if recent else self.advance),
+            self.accept.eq(source.valid & source.ready),
             sink.valid.eq(self.valid[-1]),
         ]
         with m.If(self.advance):
-            m.d.sync += self.valid[0].eq(source.valid)
+            m.d.sync += self.valid[0].eq(self.accept)
             for prev, nxt in zip(self.valid, self.valid[1:], strict=False):
                 m.d.sync += nxt.eq(prev)
 
     def register(self, value: Value, name: str) -> Signal:
         reg = Signal.like(value, name=name)
         with self.m.If(self.advance):
+            self.m.d.sync += reg.eq(value)
+        return reg
+
+    def entering(self, stage: int) -> Value:
+        """Whether a request moves into `stage` (counted from 1) at this advance."""
+        return self.accept if stage == 1 else self.valid[stage - 2]
+
+    def hold(self, value: Value, stage: int, name: str) -> Value:
+        """`value` as stage `stage` sees it: registered there at an interval of 1; otherwise
+        registered only in stages 1, R + 1, 2R + 1, ... and only when a request enters them,
+        so each register keeps its request's value for the R stages that read it."""
+        if self.interval == 1:
+            return self.register(value, name)
+        if (stage - 1) % self.interval:
+            return value
+        reg = Signal.like(value, name=name)
+        with self.m.If(self.advance & self.entering(stage)):
             self.m.d.sync += reg.eq(value)
         return reg

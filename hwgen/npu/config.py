@@ -21,6 +21,7 @@ class RequantMode(enum.Enum):
 
 
 ARRAY_SIZES = (2, 4, 8, 16)
+REQUANT_INTERVALS = (1, 2, 4)
 MAX_DEPTH = 1 << 15
 
 
@@ -37,6 +38,9 @@ class NpuConfig:
     out_depth: int = 2048  # M-byte output vectors
     param_depth: int = 256  # output channels with their own requant parameters
     requant: RequantMode = RequantMode.ORT
+    # Cycles between channels entering the requant unit: 1 for a unit that takes one every
+    # cycle; R > 1 for one with a multiplier R times narrower (a device short of logic).
+    requant_interval: int = 1
     axil_width: int = 32
     data_width: int = 32
 
@@ -78,6 +82,10 @@ class NpuConfig:
             elif depth > MAX_DEPTH:
                 # Sizes are checked as 16-bit products with an overflow flag (CommandSetup).
                 found.append(f"{name}={depth} is too large (at most {MAX_DEPTH})")
+        if self.requant_interval not in REQUANT_INTERVALS:
+            found.append(
+                f"requant_interval={self.requant_interval} must be one of {REQUANT_INTERVALS}"
+            )
         if self.axil_width != 32:
             found.append(f"axil_width={self.axil_width}: the CSR bus is 32 bits")
         if self.data_width not in (32, 64):

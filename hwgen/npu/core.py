@@ -191,39 +191,54 @@ class Core(wiring.Component):
             rows.w_data.eq(Cat(step.out_addr, step.param_addr)),
         ]
         # A row's output address waits from row_taken until its last byte leaves the requant
-        # pipeline: M issue cycles, the pipeline, the write. Rows are taken M cycles apart at
+        # pipeline: M issue slots, the pipeline, the write. Rows are taken M slots apart at
         # the fastest, so this many can be waiting (nothing stalls on this FIFO being full).
-        in_flight = -(-(lanes + ISSUE_LATENCY + requant.STAGES + 2) // lanes) + 1
+        interval = cfg.requant_interval
+        row_cycles = lanes * interval
+        in_flight = -(-(row_cycles + ISSUE_LATENCY + requant.stages + 2) // row_cycles) + 1
         m.submodules.out_addrs = out_addrs = fifo.SyncFIFOBuffered(width=16, depth=in_flight)
 
-        # Requant lane: one channel of the held row per cycle, with its parameter word. The
-        # lane never stalls (every result is taken as it comes), so a held row's channels
-        # issue on consecutive cycles.
+        # Requant lane: one channel of the held row per slot of `interval` cycles (it issues
+        # in the slot's first), with its parameter word. The lane never stalls (every result
+        # is taken as it comes), so a held row's channels issue in consecutive slots.
         sums = Signal(array.sums.shape())
         channel = Signal(range(lanes))
+        phase = Signal(
+            range(max(interval, 2))
+        )  # the cycle within the channel's slot (never 0 bits)
         holding = Signal()
         param_addr = Signal(ADDR)
         issue = wiring.Signature({"valid": Out(1), "ready": In(1)}).create()
-        m.d.comb += issue.valid.eq(holding)
+        m.d.comb += issue.valid.eq(holding & (phase == 0))
         # Parameter read; the word registered; the bias added: the memory's slow output meets
         # no adder in the same cycle.
         pipe = StallPipeline(m, issue, requant.request, stages=ISSUE_LATENCY)
         param_read = param_mem.read_port()
         m.d.comb += [param_read.addr.eq(param_addr + channel), param_read.en.eq(pipe.advance)]
         issued_acc = pipe.register(sums[channel], "issued_acc")
-        last_channel = holding & (channel == lanes - 1)
+        slot_over = phase == interval - 1
+        last_channel = holding & (channel == lanes - 1) & slot_over
         channel_next = Signal.like(channel)
+        phase_next = Signal.like(phase)
         holding_next = Signal()
-        # A new row may follow in the cycle the last channel of the previous one issues.
+        # A new row may follow in the last cycle of the previous one's last slot.
         m.d.comb += [
             row_taken.eq(array.sums_valid & (~holding | last_channel)),
-            channel_next.eq(Mux(row_taken | last_channel, 0, Mux(holding, channel + 1, channel))),
+            channel_next.eq(
+                Mux(row_taken | last_channel, 0, Mux(holding & slot_over, channel + 1, channel))
+            ),
+            phase_next.eq(Mux(~holding | slot_over, 0, phase + 1)),
             holding_next.eq(row_taken | (holding & ~last_channel)),
         ]
         m.d.sync += [
             channel.eq(channel_next),
+            phase.eq(phase_next),
             holding.eq(holding_next),
-            en.eq(~array.sums_valid_next | ~holding_next | (channel_next == lanes - 1)),
+            en.eq(
+                ~array.sums_valid_next
+                | ~holding_next
+                | ((channel_next == lanes - 1) & (phase_next == interval - 1))
+            ),
         ]
         with m.If(row_taken):
             m.d.sync += [sums.eq(array.sums), param_addr.eq(rows.r_data[16:32])]

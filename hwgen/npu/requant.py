@@ -108,43 +108,113 @@ class SplitProduct:
         self.product = pipe.register(outer + (cross << SPLIT), f"{name}_product")
 
 
+class SerialProduct:
+    """A wide product over R pipeline stages from one multiplier of a·(b / R): for a pipeline
+    that takes a request every R advances (StallPipeline's interval), where one partial
+    product per stage is all the throughput needs and a full multiplier in logic would not
+    fit (an iCE40's DSP blocks all go to the array).
+
+    Digit j of b (low first; the top one signed if b is) times a is added to the running sum
+    shifted right by a digit; the bits shifted out are final and collect below it."""
+
+    def __init__(self, pipe: StallPipeline, a: Value, b: Value, name: str, first: int) -> None:
+        """`a` and `b` as stage `first - 1` holds them; the product is stage `first + R - 1`'s."""
+        m, steps = pipe.m, pipe.interval
+        digit = -(-len(b) // steps)
+        width = len(a) + digit + 1  # one partial product plus the sum shifted down
+        x = Signal.like(a, name=f"{name}_a")
+        y = Signal(digit * steps, name=f"{name}_b")  # b, its digits shifted out low first
+        running = Signal(
+            signed(width) if a.shape().signed or b.shape().signed else width, name=f"{name}_running"
+        )
+        done = Signal(digit * (steps - 1), name=f"{name}_low")  # final bits, newest at the top
+
+        def term(multiplicand: Value, digits: Value, top: bool) -> Value:
+            d = digits[:digit]
+            return multiplicand * (d.as_signed() if top and b.shape().signed else d)
+
+        with m.If(pipe.advance):
+            with m.If(pipe.entering(first)):
+                extended = b.as_signed() if b.shape().signed else b
+                m.d.sync += [
+                    x.eq(a),
+                    y.eq(extended >> digit),
+                    running.eq(term(a, b, steps == 1)),
+                ]
+            for step in range(1, steps):
+                with m.If(pipe.entering(first + step)):
+                    m.d.sync += [
+                        y.eq(y >> digit),
+                        running.eq((running >> digit) + term(x, y, step == steps - 1)),
+                        done.eq(Cat(done[digit:], running[:digit])),
+                    ]
+        product_width = len(a) + len(b)
+        self.product = Signal(
+            signed(product_width) if running.shape().signed else product_width,
+            name=f"{name}_product",
+        )
+        m.d.comb += self.product.eq(Cat(done, running))
+
+
+def product_stages(interval: int) -> int:
+    """Pipeline stages of the wide product: SplitProduct's, or one per digit of SerialProduct."""
+    return SplitProduct.STAGES if interval == 1 else interval
+
+
+def ort_stages(interval: int) -> int:
+    return 12 + product_stages(interval)
+
+
+def shift_stages(interval: int) -> int:
+    return product_stages(interval) + 3
+
+
 class RequantOrt(wiring.Component):
-    """Sixteen pipeline stages, none with more than one wide operation: f32(acc) as
-    significant bits, rounding shift and round-up add; the mantissa product (SplitProduct);
-    the float32 product as significant bits, rounding shift and round-up add; the final
-    rounding shift, its round-up add, saturation; sign and zero point; clamp."""
+    """Sixteen pipeline stages (12 + R at an interval of R > 1), none with more than one wide
+    operation: f32(acc) as significant bits, rounding shift and round-up add; the mantissa
+    product (SplitProduct, or SerialProduct over R stages); the float32 product as significant
+    bits, rounding shift and round-up add; the final rounding shift, its round-up add,
+    saturation; sign and zero point; clamp.
 
-    STAGES = 16
+    `interval`: the advances between requests it takes. At 1 it takes one every cycle; at
+    R > 1 its product is a multiplier R times narrower and what rides along is registered
+    every R stages (StallPipeline.hold)."""
 
-    def __init__(self) -> None:
+    def __init__(self, interval: int = 1) -> None:
+        self.interval = interval
+        self.stages = ort_stages(interval)
         super().__init__(_signature(ORT_REQUEST))
 
     def elaborate(self, platform: object) -> Module:
         m = Module()
-        pipe = StallPipeline(m, self.request, self.result, stages=self.STAGES)
+        pipe = StallPipeline(m, self.request, self.result, self.stages, self.interval)
         acc = self.request.payload.acc
-        params = self.request.payload.params
-        reg = pipe.register
+        reg, hold = pipe.register, pipe.hold
 
         # 1: sign and magnitude.
         magnitude = Signal(33)
         m.d.comb += magnitude.eq(Mux(acc < 0, -acc, acc))
-        neg = reg(acc < 0, "s1_neg")
         mag = reg(magnitude, "s1_mag")
-        p = reg(params, "s1_params")
+        neg = hold(acc < 0, 1, "s1_neg")
+        p = hold(self.request.payload.params, 1, "s1_params")
 
         # 2-4: f32(acc) = ma << s, with ma |acc| rounded to 24 significant bits.
         s = reg(bit_length(m, mag, "acc_excess", less=24), "s2_s")
-        mag, neg, p = reg(mag, "s2_mag"), reg(neg, "s2_neg"), reg(p, "s2_params")
+        mag, neg, p = reg(mag, "s2_mag"), hold(neg, 2, "s2_neg"), hold(p, 2, "s2_params")
         q, up = rne_parts(m, mag, s, "ma")
         q, up, s = reg(q[:25], "s3_q"), reg(up, "s3_up"), reg(s, "s3_s")
-        neg, p = reg(neg, "s3_neg"), reg(p, "s3_params")
+        neg, p = hold(neg, 3, "s3_neg"), hold(p, 3, "s3_params")
         ma = Signal(25)
         m.d.comb += ma.eq(q + up)
-        ma, s, neg, p = reg(ma, "s4_ma"), reg(s, "s4_s"), reg(neg, "s4_neg"), reg(p, "s4_params")
+        ma, s = reg(ma, "s4_ma"), reg(s, "s4_s")
+        neg, p = hold(neg, 4, "s4_neg"), hold(p, 4, "s4_params")
 
-        # 5-8: the exact 49-bit product of the mantissas.
-        product = SplitProduct(pipe, ma, p.mantissa, "mant", platform).product
+        # The exact 49-bit product of the mantissas, in stages 5 to `last`.
+        if self.interval == 1:
+            product = SplitProduct(pipe, ma, p.mantissa, "mant", platform).product
+        else:
+            product = SerialProduct(pipe, ma, p.mantissa, "mant", first=5).product
+        last = 4 + product_stages(self.interval)
         late = data.StructLayout(
             {"s": s.shape(), "neg": 1, "exponent": signed(9), "out": OUT_PARAMS}
         )
@@ -157,19 +227,25 @@ class RequantOrt(wiring.Component):
             carried.out.lower.eq(p.lower),
             carried.out.upper.eq(p.upper),
         ]
-        for stage in range(5, 5 + SplitProduct.STAGES):
-            carried = reg(carried, f"s{stage}_carried")
+        for stage in range(5, last + 1):
+            carried = hold(carried, stage, f"s{stage}_carried")
         prod = Signal(49)
         m.d.comb += prod.eq(product)
 
-        # 9-11: the float32 product: rounded to 24 significant bits, pm << scale.
-        t = reg(bit_length(m, prod, "product_excess", less=24), "s9_t")
-        prod, carried = reg(prod, "s9_prod"), reg(carried, "s9_carried")
+        # Then the float32 product: rounded to 24 significant bits, pm << scale.
+        stage = last + 1
+        t = reg(bit_length(m, prod, "product_excess", less=24), f"s{stage}_t")
+        prod, carried = reg(prod, f"s{stage}_prod"), hold(carried, stage, f"s{stage}_carried")
         scale = Signal(signed(11))
         m.d.comb += scale.eq(t + carried.s + carried.exponent)
         q, up = rne_parts(m, prod, t, "pm")
-        q, up, scale = reg(q[:25], "s10_q"), reg(up, "s10_up"), reg(scale, "s10_scale")
-        neg, out = reg(carried.neg, "s10_neg"), reg(carried.out, "s10_out_params")
+        stage += 1
+        q, up = reg(q[:25], f"s{stage}_q"), reg(up, f"s{stage}_up")
+        scale = reg(scale, f"s{stage}_scale")
+        neg, out = (
+            hold(carried.neg, stage, f"s{stage}_neg"),
+            hold(carried.out, stage, f"s{stage}_out"),
+        )
         pm = Signal(25)
         m.d.comb += pm.eq(q + up)
         # The shift amounts, beside the add: shifting left by more than 11 saturates anyway,
@@ -178,67 +254,81 @@ class RequantOrt(wiring.Component):
         m.d.comb += left.eq(Mux(scale > 11, 11, scale[:4]))
         right = Signal(range(27))  # for scale >= 0 it is not used
         m.d.comb += right.eq(Mux(scale < -26, 26, (-scale)[:5]))
-        pm, left, right = reg(pm, "s11_pm"), reg(left, "s11_left"), reg(right, "s11_right")
-        positive = reg(scale >= 0, "s11_positive")
-        neg, out = reg(neg, "s11_neg"), reg(out, "s11_out_params")
+        stage += 1
+        pm, left = reg(pm, f"s{stage}_pm"), reg(left, f"s{stage}_left")
+        right, positive = reg(right, f"s{stage}_right"), reg(scale >= 0, f"s{stage}_positive")
+        neg, out = hold(neg, stage, f"s{stage}_neg"), hold(out, stage, f"s{stage}_out")
 
-        # 12-14: round half to even to an integer, saturating.
+        # Round half to even to an integer, saturating.
         q, up = rne_parts(m, pm, right, "shrunk", limit=len(pm) + 1)
-        grown = reg(pm << left, "s12_grown")
-        q, up = reg(q, "s12_q"), reg(up, "s12_up")
-        positive = reg(positive, "s12_positive")
-        neg, out = reg(neg, "s12_neg"), reg(out, "s12_out_params")
+        stage += 1
+        grown = reg(pm << left, f"s{stage}_grown")
+        q, up = reg(q, f"s{stage}_q"), reg(up, f"s{stage}_up")
+        positive = reg(positive, f"s{stage}_positive")
+        neg, out = hold(neg, stage, f"s{stage}_neg"), hold(out, stage, f"s{stage}_out")
         shrunk = Signal(len(q) + 1)
         m.d.comb += shrunk.eq(q + up)
-        unbounded = reg(Mux(positive, grown, shrunk), "s13_unbounded")
-        neg, out = reg(neg, "s13_neg"), reg(out, "s13_out_params")
+        stage += 1
+        unbounded = reg(Mux(positive, grown, shrunk), f"s{stage}_unbounded")
+        neg, out = hold(neg, stage, f"s{stage}_neg"), hold(out, stage, f"s{stage}_out")
         magnitude_int = Signal(range(SATURATE + 1))
         m.d.comb += magnitude_int.eq(Mux(unbounded > SATURATE, SATURATE, unbounded))
-        magnitude_int = reg(magnitude_int, "s14_magnitude")
-        neg, out = reg(neg, "s14_neg"), reg(out, "s14_out_params")
+        stage += 1
+        magnitude_int = reg(magnitude_int, f"s{stage}_magnitude")
+        neg, out = hold(neg, stage, f"s{stage}_neg"), hold(out, stage, f"s{stage}_out")
 
-        # 15: sign and zero point, one adder.
+        # Sign and zero point, one adder.
         value = Signal(signed(12))
         m.d.comb += value.eq(
             Mux(neg, out.zero_point - magnitude_int, out.zero_point + magnitude_int)
         )
-        value, out = reg(value, "s15_value"), reg(out, "s15_out_params")
+        stage += 1
+        value, out = reg(value, f"s{stage}_value"), hold(out, stage, f"s{stage}_out")
 
-        # 16: clamp.
+        # Clamp.
         result = Signal(BOUND)
         m.d.comb += result.eq(_clamp(value, out.lower, out.upper))
-        m.d.comb += self.result.payload.eq(reg(result[:8], "s16_out"))
+        stage += 1
+        assert stage == self.stages
+        m.d.comb += self.result.payload.eq(reg(result[:8], f"s{stage}_out"))
         return m
 
 
 class RequantShift(wiring.Component):
-    """Seven pipeline stages: the 64-bit product (SplitProduct); the offset added; the
-    arithmetic shift; the clamp."""
+    """Seven pipeline stages (3 + R at an interval of R > 1): the 64-bit product
+    (SplitProduct, or SerialProduct over R stages); the offset added; the arithmetic shift;
+    the clamp. `interval` as for RequantOrt."""
 
-    STAGES = SplitProduct.STAGES + 3
-
-    def __init__(self) -> None:
+    def __init__(self, interval: int = 1) -> None:
+        self.interval = interval
+        self.stages = shift_stages(interval)
         super().__init__(_signature(SHIFT_REQUEST))
 
     def elaborate(self, platform: object) -> Module:
         m = Module()
-        pipe = StallPipeline(m, self.request, self.result, stages=self.STAGES)
+        pipe = StallPipeline(m, self.request, self.result, self.stages, self.interval)
         payload = self.request.payload
-        product = SplitProduct(pipe, payload.acc, payload.params.mul, "prod", platform).product
+        if self.interval == 1:
+            product = SplitProduct(pipe, payload.acc, payload.params.mul, "prod", platform).product
+        else:
+            product = SerialProduct(pipe, payload.acc, payload.params.mul, "prod", first=1).product
+        last = product_stages(self.interval)
         p = payload.params
-        for stage in range(1, SplitProduct.STAGES + 1):
-            p = pipe.register(p, f"s{stage}_params")
-        total = pipe.register(product + p.add, "s5_total")
-        p = pipe.register(p, "s5_params")
+        for stage in range(1, last + 1):
+            p = pipe.hold(p, stage, f"s{stage}_params")
+        total = pipe.register(product + p.add, f"s{last + 1}_total")
+        p = pipe.hold(p, last + 1, f"s{last + 1}_params")
         shifted = Signal(signed(66))
         m.d.comb += shifted.eq(total >> p.shift)
-        shifted = pipe.register(shifted, "s6_shifted")
-        p = pipe.register(p, "s6_params")
+        shifted = pipe.register(shifted, f"s{last + 2}_shifted")
+        p = pipe.hold(p, last + 2, f"s{last + 2}_params")
         out = Signal(BOUND)
         m.d.comb += out.eq(_clamp(shifted, p.lower, p.upper))
-        m.d.comb += self.result.payload.eq(pipe.register(out[:8], "s7_out"))
+        m.d.comb += self.result.payload.eq(pipe.register(out[:8], f"s{last + 3}_out"))
         return m
 
 
 def requant_unit(config: NpuConfig) -> RequantOrt | RequantShift:
-    return RequantOrt() if config.requant is RequantMode.ORT else RequantShift()
+    if config.requant is RequantMode.ORT:
+        return RequantOrt(config.requant_interval)
+    return RequantShift(config.requant_interval)

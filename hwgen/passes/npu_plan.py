@@ -83,7 +83,7 @@ def conv_layer(graph: Graph, node: Node) -> tuple[ConvLayer, tuple[int, int]]:
     return layer, in_hw
 
 
-def apply(graph: Graph, array: int) -> NpuPlan:
+def apply(graph: Graph, array: int, requant_interval: int = 1) -> NpuPlan:
     mode = RequantMode.SHIFT if network_mode(graph) is OutputMode.SHIFT else RequantMode.ORT
     npu_nodes = [n for n in graph.nodes if n.target is Target.NPU]
     staged: list[tuple[Node, ConvLayer, tuple[int, int]]] = []
@@ -101,7 +101,7 @@ def apply(graph: Graph, array: int) -> NpuPlan:
         weight_base += len(layer_blocks)
         param_base += cmd.cout_blocks * array
         commands.append(cmd)
-    config = derive_config(commands, array, weight_base, param_base, mode)
+    config = derive_config(commands, array, weight_base, param_base, mode, requant_interval)
     plan = NpuPlan(config, weight_blocks=blocks)
     for (node, layer, in_hw), cmd in zip(staged, commands, strict=True):
         plan.layers.append(
@@ -111,7 +111,7 @@ def apply(graph: Graph, array: int) -> NpuPlan:
                 in_hw,
                 cmd,
                 macs(graph, node),
-                cycles(cmd, array, mode.value),
+                cycles(cmd, array, mode.value, requant_interval),
                 array,
             )
         )
@@ -124,6 +124,7 @@ def derive_config(
     weight_blocks_total: int,
     channels_total: int,
     mode: RequantMode = RequantMode.ORT,
+    requant_interval: int = 1,
 ) -> NpuConfig:
     """Memories sized for the largest layer (activations, outputs) and for every layer's
     weights and parameters at once."""
@@ -139,4 +140,5 @@ def derive_config(
         out_depth=out,
         param_depth=max(channels_total, array),
         requant=mode,
+        requant_interval=requant_interval,
     )
