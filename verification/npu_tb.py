@@ -78,3 +78,31 @@ async def refused_command_raises_done_with_error_and_irq(dut: HierarchyObject) -
     # An unmapped register answers SLVERR.
     response = await host.regs.read(0xFC, 4)
     assert response.resp != 0
+
+
+@cocotb.test(timeout_time=50, timeout_unit="ms")
+async def descriptor_is_read_only_while_a_command_runs(dut: HierarchyObject) -> None:
+    """The core reads the command from the descriptor registers for as long as it runs: a
+    write in that time answers SLVERR and the running command's results are still right."""
+    host = await start(dut, 0.0, seed=3)
+    rng = np.random.default_rng(CONFIG.array + 99)
+    mem = random_memories(CONFIG, rng)
+    await host.load(mem)
+    cmd = random_command(CONFIG, rng)
+    for name, value in cmd.as_dict().items():
+        await host.regs.write_dword(csr.descriptor_offset(name), value & 0xFFFFFFFF)
+    await host.regs.write_dword(Reg.CTRL, csr.CTRL_START)
+    assert (await host.regs.read_dword(Reg.STATUS)) & csr.STATUS_BUSY
+    for name in ("out_base", "cout_blocks", "kernel_w"):
+        response = await host.regs.write(csr.descriptor_offset(name), (1).to_bytes(4, "little"))
+        assert response.resp != 0, f"a write to {name} while busy was accepted"
+        assert await host.regs.read_dword(csr.descriptor_offset(name)) == cmd.as_dict()[name]
+    while not (await host.regs.read_dword(Reg.STATUS)) & csr.STATUS_DONE:
+        pass
+    await host.regs.write_dword(Reg.STATUS, csr.STATUS_DONE)
+    execute(mem, cmd)
+    got = await host.read_out(cmd.out_base, cmd.rows)
+    assert np.array_equal(got, mem.out[cmd.out_base : cmd.out_base + cmd.rows])
+    # Idle again, the descriptor takes writes.
+    response = await host.regs.write(csr.descriptor_offset("out_base"), (1).to_bytes(4, "little"))
+    assert response.resp == 0

@@ -15,6 +15,7 @@ from hwgen.boards.uart import UartRx, UartTx
 from hwgen.errors import HwgenError
 from hwgen.npu import csr
 from hwgen.npu.axi import AxiLiteRegisterSlice, AxiStreamRegisterSlice
+from hwgen.npu.dsp import is_ice40
 from hwgen.npu.config import NpuConfig
 from hwgen.npu.top import Npu
 
@@ -53,16 +54,22 @@ class BridgedNpu(wiring.Component):
         wiring.connect(m, bridge.tx, uart_tx.data)
         # Registers on every channel between the bridge and the NPU: no path from the bridge's
         # FSM reaches into the NPU's memories in one cycle. Both sides are far faster than the
-        # UART, so a transfer every other cycle costs nothing.
-        m.submodules.axil_slice = axil_slice = AxiLiteRegisterSlice(csr.ADDR_WIDTH)
-        m.submodules.to_npu = to_npu = AxiStreamRegisterSlice(cfg.data_width)
-        m.submodules.from_npu = from_npu = AxiStreamRegisterSlice(cfg.data_width)
-        wiring.connect(m, bridge.m_axil, axil_slice.s_axil)
-        wiring.connect(m, axil_slice.m_axil, npu.s_axil)
-        wiring.connect(m, bridge.m_axis, to_npu.s_axis)
-        wiring.connect(m, to_npu.m_axis, npu.s_axis)
-        wiring.connect(m, npu.m_axis, from_npu.s_axis)
-        wiring.connect(m, from_npu.m_axis, bridge.s_axis)
+        # UART, so a transfer every other cycle costs nothing. An iCE40 runs slowly enough
+        # without them and has no flip-flops to spare.
+        if is_ice40(platform):
+            wiring.connect(m, bridge.m_axil, npu.s_axil)
+            wiring.connect(m, bridge.m_axis, npu.s_axis)
+            wiring.connect(m, npu.m_axis, bridge.s_axis)
+        else:
+            m.submodules.axil_slice = axil_slice = AxiLiteRegisterSlice(csr.ADDR_WIDTH)
+            m.submodules.to_npu = to_npu = AxiStreamRegisterSlice(cfg.data_width)
+            m.submodules.from_npu = from_npu = AxiStreamRegisterSlice(cfg.data_width)
+            wiring.connect(m, bridge.m_axil, axil_slice.s_axil)
+            wiring.connect(m, axil_slice.m_axil, npu.s_axil)
+            wiring.connect(m, bridge.m_axis, to_npu.s_axis)
+            wiring.connect(m, to_npu.m_axis, npu.s_axis)
+            wiring.connect(m, npu.m_axis, from_npu.s_axis)
+            wiring.connect(m, from_npu.m_axis, bridge.s_axis)
         m.d.comb += [
             uart_rx.rx.eq(self.rx),
             self.tx.eq(uart_tx.tx),

@@ -45,7 +45,8 @@ def write_port(width: int, depth: int, banked: bool = False) -> wiring.Signature
 class Core(wiring.Component):
     def __init__(self, config: NpuConfig, weight_init: Sequence[int] = ()) -> None:
         """`weight_init`: initial weight blocks (packed words), e.g. a network's constant
-        weights, so that they need not be loaded over the bus."""
+        weights, so that they need not be loaded over the bus. `cmd` is read where it is, not
+        copied: its owner holds it still from `start` until `done`."""
         if len(weight_init) > config.weight_depth:
             raise ConfigError(
                 f"NpuConfig: {len(weight_init)} weight blocks do not fit weight_depth="
@@ -116,7 +117,7 @@ class Core(wiring.Component):
         # Command state: at start the descriptor is taken and its products derived
         # (CommandSetup); then it is checked, and refused with an error code or run.
         m.submodules.setup = setup = CommandSetup()
-        cmd = Signal(CONV_DESCRIPTOR)
+        cmd = self.cmd  # held still by the owner while busy (the NPU refuses writes to it)
         rows_done = Signal(ADDR)
         accept = Signal()
         launch = Signal()
@@ -127,7 +128,7 @@ class Core(wiring.Component):
             setup.start.eq(accept),
         ]
         with m.If(accept):
-            m.d.sync += [cmd.eq(self.cmd), self.error.eq(NpuError.NONE), self.busy.eq(1)]
+            m.d.sync += [self.error.eq(NpuError.NONE), self.busy.eq(1)]
         # The check's verdict is registered before it starts anything (CHECK_LATENCY).
         check = self._check(m, cmd, setup.derived)
         checked = Signal()
@@ -212,10 +213,12 @@ class Core(wiring.Component):
         m.d.comb += issue.valid.eq(holding & (phase == 0))
         # Parameter read; the word registered; the bias added: the memory's slow output meets
         # no adder in the same cycle.
-        pipe = StallPipeline(m, issue, requant.request, stages=ISSUE_LATENCY)
+        # At an interval above 1 the memory's output register is the parameters' only
+        # register on the way (StallPipeline.hold): it is read once per channel.
+        pipe = StallPipeline(m, issue, requant.request, stages=ISSUE_LATENCY, interval=interval)
         param_read = param_mem.read_port()
-        m.d.comb += [param_read.addr.eq(param_addr + channel), param_read.en.eq(pipe.advance)]
-        issued_acc = pipe.register(sums[channel], "issued_acc")
+        m.d.comb += [param_read.addr.eq(param_addr + channel), param_read.en.eq(pipe.accept)]
+        issued_acc = pipe.hold(sums[channel], 1, "issued_acc")
         slot_over = phase == interval - 1
         last_channel = holding & (channel == lanes - 1) & slot_over
         channel_next = Signal.like(channel)
@@ -247,10 +250,10 @@ class Core(wiring.Component):
             out_addrs.w_en.eq(row_taken),
             out_addrs.w_data.eq(rows.r_data[:16]),
         ]
-        word = self.params(pipe.register(param_read.data, "param_word"))
-        issued_acc = pipe.register(issued_acc, "issued_acc_2")
+        word = self.params(pipe.hold(param_read.data, 2, "param_word"))
+        issued_acc = pipe.hold(issued_acc, 2, "issued_acc_2")
         biased = pipe.register(issued_acc + word.bias, "biased_acc")
-        params = pipe.register(word.params, "issued_params")
+        params = pipe.hold(word.params, 3, "issued_params")
         m.d.comb += [
             requant.request.payload.acc.eq(biased),
             requant.request.payload.params.eq(params),

@@ -32,6 +32,10 @@ def is_ecp5(platform: object) -> bool:
     return _device(platform).startswith(ECP5_DEVICE_PREFIX)
 
 
+def is_ice40(platform: object) -> bool:
+    return _device(platform).startswith("iCE40")
+
+
 def ice40_mac16_blocks(platform: object) -> int:
     """The SB_MAC16 blocks of the platform's device: 0 but on an iCE40 with DSPs."""
     return ICE40_MAC16.get(_device(platform), 0)

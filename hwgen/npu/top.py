@@ -72,8 +72,10 @@ class Npu(wiring.Component):
         for reg in writable:
             with m.If(word == reg // 4):
                 m.d.comb += axil.write_error.eq(0)
+        # The core reads the descriptor where it is, for the whole command: while it is busy
+        # the descriptor is read-only (a write answers SLVERR and changes nothing).
         with m.If((word >= descriptor_words.start) & (word < descriptor_words.stop)):
-            m.d.comb += axil.write_error.eq(0)
+            m.d.comb += axil.write_error.eq(core.busy)
         with m.If(axil.write):
             with m.Switch(word):
                 with m.Case(Reg.CTRL // 4):
@@ -92,7 +94,8 @@ class Npu(wiring.Component):
                     m.d.comb += read_start.eq(value[0])
                 for k, field in enumerate(fields):
                     with m.Case(descriptor_words.start + k):
-                        m.d.sync += field.eq(value)
+                        with m.If(~core.busy):
+                            m.d.sync += field.eq(value)
 
         # The core's done covers a refused command too (with its error code).
         with m.If(core.done):
