@@ -45,6 +45,36 @@ def test_compile_writes_rtl_graphs_and_report(
     assert "4 on the NPU" in " ".join(capsys.readouterr().out.split())
 
 
+def test_compile_for_a_board_takes_its_array_and_requant_unit(
+    cnn_path: str, tmp_path: Path
+) -> None:
+    from hwgen.boards.targets import BOARDS
+
+    icebreaker = BOARDS["icebreaker"]
+    out = tmp_path / "ice"
+    assert main(["compile", cnn_path, "-o", str(out), "--board", "icebreaker"]) == 0
+    report = json.loads((out / "report.json").read_text())
+    assert report["config"]["array"] == icebreaker.array
+    assert report["config"]["requant_interval"] == icebreaker.requant_interval > 1
+    # The same array with a requant unit that takes a channel every cycle: no layer is
+    # faster on the board's, and one whose rows are short waits for its requant unit.
+    plain = tmp_path / "plain"
+    assert main(["compile", cnn_path, "-o", str(plain), "--array", str(icebreaker.array)]) == 0
+    fast = json.loads((plain / "report.json").read_text())
+    npu = [
+        (a, b)
+        for a, b in zip(report["layers"], fast["layers"], strict=True)
+        if a["placement"] == "npu"
+    ]
+    assert all(a["cycles_model"] >= b["cycles_model"] for a, b in npu)
+    assert any(a["cycles_model"] > b["cycles_model"] for a, b in npu)
+    # --array still wins over the board's.
+    small = tmp_path / "small"
+    assert main(["compile", cnn_path, "-o", str(small), "--board", "ulx3s", "--array", "2"]) == 0
+    config = json.loads((small / "report.json").read_text())["config"]
+    assert (config["array"], config["requant_interval"]) == (2, 1)
+
+
 def test_compile_refuses_a_non_empty_directory_without_force(
     cnn_path: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -31,7 +31,9 @@ def main() -> int:
     failed = []
     for board, m, mhz in TARGETS:
         out = BUILD / f"{board}-m{m}"
-        _hwgen("compile", str(model), "-o", str(out), "--array", str(m), "--force")
+        _hwgen(
+            "compile", str(model), "-o", str(out), "--board", board, "--array", str(m), "--force"
+        )
         done = subprocess.run(
             [
                 sys.executable,

@@ -125,9 +125,15 @@ def build_bitstream(
                 too_much = overflow(log + _read(work / "top.tim"))
                 if too_much:
                     smaller = max(2, config.array // 2)
+                    hint = f"try a smaller array (hwgen compile ... --array {smaller})"
+                    if config.requant_interval < board.requant_interval:
+                        hint = (
+                            f"compile for the board (hwgen compile ... --board {board.name}: a "
+                            f"requant unit with a narrower multiplier), or {hint}"
+                        )
                     raise HwgenError(
                         f"the {config.array}x{config.array} NPU does not fit the {board.device}: "
-                        f"{too_much}; try a smaller array (hwgen compile ... --array {smaller})"
+                        f"{too_much}; {hint}"
                     )
                 # yosys runs quiet, with its log in top.rpt: the reason is at its end.
                 tail = "\n".join((log.strip() or _read(work / "top.rpt")).splitlines()[-5:])

@@ -42,7 +42,10 @@ class Board:
     family: str  # ice40 | ecp5
     device: str
     clock_mhz: float
-    array: int  # the array size that fits, for the hint when a larger one does not
+    array: int  # the array size that fits (hwgen compile --board, and the hint otherwise)
+    # The requant unit's cycles per channel (NpuConfig.requant_interval) for the board: above
+    # 1 where the logic is short (an iCE40's multipliers all go to the array).
+    requant_interval: int
     # nextpnr's names for the resources the report shows: logic, ff, dsp, bram, spram
     resources: tuple[tuple[str, str], ...]
     bitstream: str
@@ -76,25 +79,37 @@ BOARDS = {
     b.name: b
     for b in (
         Board(
-            "icebreaker",
-            "icebreaker:ICEBreakerPlatform",
-            "ice40",
-            "iCE40UP5K",
-            12.0,
-            4,
-            _ICE40,
-            "top.bin",
+            name="icebreaker",
+            platform_name="icebreaker:ICEBreakerPlatform",
+            family="ice40",
+            device="iCE40UP5K",
+            clock_mhz=12.0,
+            array=4,
+            requant_interval=4,
+            resources=_ICE40,
+            bitstream="top.bin",
         ),
-        Board("ulx3s", "ulx3s:ULX3S_85F_Platform", "ecp5", "LFE5U-85F", 25.0, 8, _ECP5, "top.bit"),
         Board(
-            "ulx3s-25f",
-            "ulx3s:ULX3S_25F_Platform",
-            "ecp5",
-            "LFE5U-25F",
-            25.0,
-            4,
-            _ECP5,
-            "top.bit",
+            name="ulx3s",
+            platform_name="ulx3s:ULX3S_85F_Platform",
+            family="ecp5",
+            device="LFE5U-85F",
+            clock_mhz=25.0,
+            array=8,
+            requant_interval=1,
+            resources=_ECP5,
+            bitstream="top.bit",
+        ),
+        Board(
+            name="ulx3s-25f",
+            platform_name="ulx3s:ULX3S_25F_Platform",
+            family="ecp5",
+            device="LFE5U-25F",
+            clock_mhz=25.0,
+            array=4,
+            requant_interval=1,
+            resources=_ECP5,
+            bitstream="top.bit",
         ),
     )
 }

@@ -12,6 +12,7 @@ from typing import Any
 import onnx
 from rich.console import Console
 
+from hwgen.boards.targets import BOARDS
 from hwgen.codegen.c_network import generate_c
 from hwgen.codegen.rtl import emit_npu
 from hwgen.commands.options import add_dialect_option, dialect_of
@@ -32,7 +33,15 @@ def add_parser(sub: Any) -> None:
     p.add_argument("model", help="quantized ONNX model")
     add_dialect_option(p)
     p.add_argument("-o", "--output", required=True, help="output directory")
-    p.add_argument("--array", type=int, default=8, help="array size M (2, 4, 8, 16; default 8)")
+    p.add_argument(
+        "--array", type=int, help="array size M (2, 4, 8, 16; default 8, or the board's)"
+    )
+    p.add_argument(
+        "--board",
+        choices=sorted(BOARDS),
+        help="size the NPU for this board (hwgen fpga): its array size unless --array is "
+        "given, and its requant unit (one channel every 4 cycles on the iCEBreaker)",
+    )
     p.add_argument("--l1", type=int, default=64 * 1024, help="host L1 bytes (default 65536)")
     p.add_argument(
         "--requant",
@@ -62,8 +71,11 @@ def parse_place(items: list[str]) -> dict[str, Target]:
 
 def handle(args: argparse.Namespace) -> int:
     console = Console(highlight=False)
+    board = BOARDS[args.board] if args.board else None
+    default_array = board.array if board else CompileOptions.array
     options = CompileOptions(
-        array=args.array,
+        array=args.array if args.array is not None else default_array,
+        requant_interval=board.requant_interval if board else 1,
         l1=args.l1,
         requant=RequantMode(args.requant) if args.requant else None,
         place=parse_place(args.place),
