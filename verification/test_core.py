@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from types import SimpleNamespace
+
 import pytest
 
 from hwgen.npu.config import NpuConfig, RequantMode
 from hwgen.npu.core import Core
+from verification.dsp_models import yosys_ice40_model
 from verification.npu_data import preloaded_weight_words
 from verification.npu_env import encode
-from verification.runner import run_cocotb
+from verification.runner import run_cocotb, run_cocotb_sources
 
 
 @pytest.mark.parametrize(
@@ -53,3 +57,33 @@ def test_core_with_weights_from_the_generated_rtl() -> None:
         params="m4-ort-preloaded",
         extra_env={**encode(config), "NPU_WEIGHTS_PRELOADED": "1"},
     )
+
+
+def test_core_as_elaborated_for_the_icebreaker() -> None:
+    """The iCEBreaker's core (M = 4, a channel every 4 cycles): products in SB_MAC16 blocks and
+    the output buffer in SB_SPRAM256KA blocks, simulated with yosys's models of both cells,
+    through the same random commands, outputs and cycle counts."""
+    from hwgen.boards.targets import BOARDS
+    from hwgen.codegen.verilog import emit_systemverilog
+
+    board = BOARDS["icebreaker"]
+    config = NpuConfig(
+        array=board.array,
+        requant_interval=board.requant_interval,
+        max_reduction=64,
+        act_depth=256,
+        weight_depth=128,
+        param_depth=64,
+        out_depth=256,
+    )
+    device = SimpleNamespace(device=board.device)
+
+    def emit(directory: Path) -> list[Path]:
+        models = directory / "ice40_cells.v"
+        models.write_text(yosys_ice40_model("SB_MAC16") + yosys_ice40_model("SB_SPRAM256KA"))
+        top = directory / "core.sv"
+        top.write_text(emit_systemverilog(Core(config), "core", device))
+        assert "SB_SPRAM256KA" in top.read_text() and "SB_MAC16" in top.read_text()
+        return [models, top]
+
+    run_cocotb_sources(emit, "core", "verification.core_tb", "icebreaker", encode(config))

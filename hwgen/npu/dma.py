@@ -86,6 +86,7 @@ class StreamReader(wiring.Component):
                 "busy": Out(1),
                 "read_addr": Out(range(depth)),
                 "read_data": In(word_bits),
+                "read_taken": In(1),  # the buffer read `read_addr` this cycle
             }
         )
 
@@ -97,10 +98,11 @@ class StreamReader(wiring.Component):
         left = Signal(32)
         beat = Signal(range(max(n_beats, 2)))  # never zero bits wide, even for one beat
         word = Signal(n_beats * dw)
-        # The read port follows `addr`, which holds still while a word is sent.
+        # The output buffer is single-port (hwgen.npu.spram): a read may not be taken, and
+        # what it gives holds for one cycle only. So the word is read until the read is
+        # taken, then kept here while it is sent.
         m.d.comb += [
             self.read_addr.eq(addr),
-            word.eq(self.read_data),
             self.stream.tdata.eq(word.word_select(beat, dw)),
         ]
         with m.FSM():
@@ -110,6 +112,11 @@ class StreamReader(wiring.Component):
                     m.next = "FETCH"
             with m.State("FETCH"):  # the synchronous read port takes the address
                 m.d.comb += self.busy.eq(1)
+                with m.If(self.read_taken):
+                    m.next = "KEEP"
+            with m.State("KEEP"):
+                m.d.comb += self.busy.eq(1)
+                m.d.sync += word.eq(self.read_data)
                 m.next = "SEND"
             with m.State("SEND"):
                 m.d.comb += [

@@ -134,6 +134,7 @@ class Npu(wiring.Component):
             reader.count.eq(dma_count),
             core.out_read_addr.eq(reader.read_addr),
             reader.read_data.eq(core.out_read_data),
+            reader.read_taken.eq(core.out_read_taken),
         ]
 
         # Reads.
