@@ -20,7 +20,9 @@ def beats(word_bits: int, data_width: int) -> int:
 
 
 class StreamWriter(wiring.Component):
-    """Assembles beats into words of the selected memory and writes them, one per word."""
+    """Assembles beats into words of the selected memory and writes them, one per word. A
+    word narrower than the widest target leaves the buffer's upper beats as they were: the
+    memory takes only its own width."""
 
     def __init__(self, data_width: int, widths: dict[DmaTarget, int]) -> None:
         self.data_width = data_width
@@ -50,23 +52,21 @@ class StreamWriter(wiring.Component):
         for target, width in self.widths.items():
             with m.If(self.target == target):
                 m.d.comb += last_beat.eq(beat == beats(width, dw) - 1)
-        word = Signal(most * dw)
-        m.d.comb += [self.stream.tready.eq(1), word.eq(buffer)]
-        m.d.comb += word.word_select(beat, dw).eq(self.stream.tdata)
+        # The buffer is what is written: a finished word stays in it for the write's cycle,
+        # and a beat arriving in that cycle lands in it at the same edge as the write.
+        m.d.comb += [self.stream.tready.eq(1), self.write_data.eq(buffer)]
         m.d.sync += self.write_en.eq(0)
         with m.If(self.restart):
-            m.d.sync += [addr.eq(self.start_addr), beat.eq(0), buffer.eq(0)]
+            m.d.sync += [addr.eq(self.start_addr), beat.eq(0)]
         with m.Elif(self.stream.tvalid):
-            m.d.sync += [buffer.eq(word), beat.eq(beat + 1)]
+            m.d.sync += [buffer.word_select(beat, dw).eq(self.stream.tdata), beat.eq(beat + 1)]
             with m.If(last_beat):
                 m.d.sync += [
                     self.write_en.eq(1),
                     self.write_target.eq(self.target),
                     self.write_addr.eq(addr),
-                    self.write_data.eq(word),
                     addr.eq(addr + 1),
                     beat.eq(0),
-                    buffer.eq(0),
                 ]
         return m
 
