@@ -15,29 +15,41 @@ from __future__ import annotations
 
 from typing import Any
 
-from amaranth import Cat, Module, Mux, Signal, Value, signed
+from amaranth import Cat, Module, Mux, Signal, Value, signed, unsigned
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
+from amaranth.utils import bits_for
 
 from hwgen.npu.command_setup import DERIVED
-from hwgen.npu.descriptor import ADDR, CONV_DESCRIPTOR, DIM
+from hwgen.npu.config import NpuConfig
+from hwgen.npu.descriptor import CONV_DESCRIPTOR, DIM
 
 
 class AddressGenerator(wiring.Component):
-    def __init__(self, array: int, act_depth: int) -> None:
-        """`act_depth`: words per activation bank; bank 1 is addressed above bank 0. `cmd` and
-        `derived` must hold still from `start` until the walk is over."""
-        self.array = array
-        self.act_depth = act_depth
+    def __init__(self, config: NpuConfig) -> None:
+        """Bank 1 of the activations is addressed above bank 0. `cmd` and `derived` must hold
+        still from `start` until the walk is over.
+
+        Addresses and counters are as wide as the memories they address and the command
+        checks allow (CommandSetup refuses a command that runs past a memory): an address
+        walked modulo 2^k has the same low k bits as one walked modulo 2^16, and those are
+        all a memory port takes."""
+        self.array = config.array
+        self.act_depth = config.act_depth
+        self.config = config
+        self.act_addr = unsigned(bits_for(2 * config.act_depth - 1))
+        self.weight_addr = unsigned(bits_for(config.weight_depth - 1))
+        self.out_addr = unsigned(bits_for(config.out_depth - 1))
+        self.param_addr = unsigned(bits_for(config.param_depth - 1))
         step = data.StructLayout(
             {
-                "act_addr": ADDR,
+                "act_addr": self.act_addr,
                 "pad": 1,
-                "weight_addr": ADDR,
+                "weight_addr": self.weight_addr,
                 "first": 1,
                 "last": 1,
-                "out_addr": ADDR,
-                "param_addr": ADDR,
+                "out_addr": self.out_addr,
+                "param_addr": self.param_addr,
             }
         )
         super().__init__(
@@ -52,21 +64,34 @@ class AddressGenerator(wiring.Component):
             }
         )
 
+    def counter_limits(self) -> dict[str, int]:
+        """The largest value each loop's size can have in a command the checks let run."""
+        cfg = self.config
+        return {
+            "cin_blocks": cfg.act_depth,  # in_h * in_w * cin_blocks words fit a bank
+            "kernel_w": 255,
+            "kernel_h": 255,
+            "out_w": cfg.out_depth,  # out_h * out_w * cout_blocks words fit the outputs
+            "out_h": cfg.out_depth,
+            "cout_blocks": min(cfg.out_depth, cfg.param_depth // cfg.array),
+        }
+
     def elaborate(self, platform: object) -> Module:
         m = Module()
         # Read where they are, not copied: the core holds both still for the whole command.
         cmd = self.cmd
         steps = self.derived
-        j, oh, ow = Signal(DIM), Signal(DIM), Signal(DIM)
-        ky, kx, cb = Signal(DIM), Signal(DIM), Signal(DIM)
+        limits = self.counter_limits()
+        j, oh, ow = (Signal(range(limits[n] + 1)) for n in ("cout_blocks", "out_h", "out_w"))
+        ky, kx, cb = (Signal(range(limits[n] + 1)) for n in ("kernel_h", "kernel_w", "cin_blocks"))
         ih_base, iw_base = Signal(signed(18)), Signal(signed(18))  # oh*sh - pt, ow*sw - pl
         ky_off, kx_off = Signal(DIM), Signal(DIM)  # ky*dh, kx*dw
-        tap = Signal(DIM)  # (ky*kw + kx)*Cb + cb: the step within the row
-        weight_row = Signal(ADDR)  # weight_base + j*KB
-        pixel_out = Signal(ADDR)  # (oh*OW + ow)*Cob
-        param_row = Signal(ADDR)  # param_base + j*M
+        tap = Signal(self.weight_addr)  # (ky*kw + kx)*Cb + cb: the step within the row
+        weight_row = Signal(self.weight_addr)  # weight_base + j*KB
+        pixel_out = Signal(self.out_addr)  # (oh*OW + ow)*Cob
+        param_row = Signal(self.param_addr)  # param_base + j*M
         # act_base + (ih*in_w + iw)*Cb where the current iteration of each loop starts.
-        origin, line, pixel, kernel_row, tap_addr = (Signal(ADDR) for _ in range(5))
+        origin, line, pixel, kernel_row, tap_addr = (Signal(self.act_addr) for _ in range(5))
         levels = [line, pixel, kernel_row, tap_addr]  # outermost first
 
         def enter(level: Signal, address: Value) -> list[Any]:
@@ -102,7 +127,9 @@ class AddressGenerator(wiring.Component):
         next_last = {name: Signal(name=f"next_last_{name}") for name in names}
         carry = [Signal(name=f"carry_{name}") for name in names]
         single = {name: Signal(name=f"single_{name}") for name in names}
-        before_last = {name: Signal(DIM, name=f"before_last_{name}") for name in names}
+        before_last = {
+            name: Signal.like(counters[name], name=f"before_last_{name}") for name in names
+        }
         m.d.comb += [next_last[name].eq(at_last[name]) for name in names]
         m.d.sync += [at_last[name].eq(next_last[name]) for name in names]
         for k, c in enumerate(carry):

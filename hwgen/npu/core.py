@@ -85,7 +85,7 @@ class Core(wiring.Component):
         cfg = self.config
         lanes = cfg.array
 
-        m.submodules.agen = agen = AddressGenerator(lanes, cfg.act_depth)
+        m.submodules.agen = agen = AddressGenerator(cfg)
         m.submodules.array = array = MacArray(cfg)
         m.submodules.requant = requant = requant_unit(cfg)
 
@@ -191,7 +191,10 @@ class Core(wiring.Component):
         ]
 
         # Row bookkeeping: each row's output address and first parameter word, in order.
-        m.submodules.rows = rows = fifo.SyncFIFOBuffered(width=32, depth=8)
+        out_bits = len(step.out_addr)
+        m.submodules.rows = rows = fifo.SyncFIFOBuffered(
+            width=out_bits + len(step.param_addr), depth=8
+        )
         m.d.comb += [
             rows.w_en.eq(en & agen.valid & step.last),
             rows.w_data.eq(Cat(step.out_addr, step.param_addr)),
@@ -202,7 +205,7 @@ class Core(wiring.Component):
         interval = cfg.requant_interval
         row_cycles = lanes * interval
         in_flight = -(-(row_cycles + ISSUE_LATENCY + requant.stages + 2) // row_cycles) + 1
-        m.submodules.out_addrs = out_addrs = fifo.SyncFIFOBuffered(width=16, depth=in_flight)
+        m.submodules.out_addrs = out_addrs = fifo.SyncFIFOBuffered(width=out_bits, depth=in_flight)
 
         # Requant lane: one channel of the held row per slot of `interval` cycles (it issues
         # in the slot's first), with its parameter word. The lane never stalls (every result
@@ -213,7 +216,7 @@ class Core(wiring.Component):
             range(max(interval, 2))
         )  # the cycle within the channel's slot (never 0 bits)
         holding = Signal()
-        param_addr = Signal(ADDR)
+        param_addr = Signal.like(step.param_addr)
         issue = wiring.Signature({"valid": Out(1), "ready": In(1)}).create()
         m.d.comb += issue.valid.eq(holding & (phase == 0))
         # Parameter read; the word registered; the bias added: the memory's slow output meets
@@ -249,11 +252,11 @@ class Core(wiring.Component):
             ),
         ]
         with m.If(row_taken):
-            m.d.sync += [sums.eq(array.sums), param_addr.eq(rows.r_data[16:32])]
+            m.d.sync += [sums.eq(array.sums), param_addr.eq(rows.r_data[out_bits:])]
         m.d.comb += [
             rows.r_en.eq(row_taken),
             out_addrs.w_en.eq(row_taken),
-            out_addrs.w_data.eq(rows.r_data[:16]),
+            out_addrs.w_data.eq(rows.r_data[:out_bits]),
         ]
         word = self.params(pipe.hold(param_read.data, 2, "param_word"))
         issued_acc = pipe.hold(issued_acc, 2, "issued_acc_2")
