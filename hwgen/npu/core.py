@@ -21,12 +21,15 @@ from hwgen.npu.arith import StallPipeline
 from hwgen.npu.command_setup import CommandSetup
 from hwgen.npu.config import ConfigError, NpuConfig, RequantMode
 from hwgen.npu.descriptor import ADDR, CONV_DESCRIPTOR
+from hwgen.npu.dsp import ice40_mac16_blocks
 from hwgen.npu.errors import NpuError
 from hwgen.npu.mac_array import MacArray
 from hwgen.npu.requant import ORT_PARAMS, SHIFT_PARAMS, requant_unit
 from hwgen.npu.spram import SinglePortBuffer
 
 COUNTER = unsigned(32)
+# What the fetch carries beside the memory words.
+FETCHED = data.StructLayout({"valid": 1, "pad": 1, "first": 1, "last": 1})
 ISSUE_LATENCY = 3  # a channel's parameter read, the word registered, the bias added
 CHECK_LATENCY = 1  # the range check's verdict, registered
 
@@ -155,37 +158,58 @@ class Core(wiring.Component):
         m.d.comb += [agen.en.eq(en), array.en.eq(en)]
 
         # Memory read, then the operands registered (a padded tap takes the pad value on the
-        # way): nothing but wires between a memory's slow output and a multiplier.
+        # way): nothing but wires between a memory's slow output and a multiplier. On an
+        # iCE40 the multipliers' own input registers follow the memory directly, and the
+        # fetch's third stage registers the step before the read instead: 36 flip-flops for
+        # 160, and those 160 could not share a logic cell with a LUT (a RAM drives them).
         act_read = act_mem.read_port()
         weight_read = weights.read_port()
+        fetched = Signal(FETCHED)
+        stage_1 = Signal(FETCHED)  # the step as the memories read it
+        stage_2 = Signal(FETCHED)  # the step whose words the memories give
+        at_step = Signal(FETCHED)
         step = agen.step
         m.d.comb += [
-            act_read.addr.eq(step.act_addr),
-            act_read.en.eq(en),
-            weight_read.addr.eq(step.weight_addr),
-            weight_read.en.eq(en),
+            at_step.valid.eq(agen.valid),
+            at_step.pad.eq(step.pad),
+            at_step.first.eq(step.first),
+            at_step.last.eq(step.last),
         ]
-        r_valid, r_pad, r_first, r_last = Signal(), Signal(), Signal(), Signal()
-        o_valid, o_first, o_last = Signal(), Signal(), Signal()
         operands = Signal(self.vector_width)
         operand_weights = Signal(self.block_width)
         pad_vector = cmd.pad_value.as_unsigned().replicate(lanes)
-        with m.If(en):
-            m.d.sync += [
-                r_valid.eq(agen.valid),
-                r_pad.eq(step.pad),
-                r_first.eq(step.first),
-                r_last.eq(step.last),
-                o_valid.eq(r_valid),
-                o_first.eq(r_first),
-                o_last.eq(r_last),
-                operands.eq(Mux(r_pad, pad_vector, act_read.data)),
+        if ice40_mac16_blocks(platform):
+            act_addr, weight_addr = Signal.like(step.act_addr), Signal.like(step.weight_addr)
+            with m.If(en):
+                m.d.sync += [
+                    act_addr.eq(step.act_addr),
+                    weight_addr.eq(step.weight_addr),
+                    stage_1.eq(at_step),
+                    stage_2.eq(stage_1),
+                ]
+            m.d.comb += [
+                fetched.eq(stage_2),
+                operands.eq(Mux(stage_2.pad, pad_vector, act_read.data)),
                 operand_weights.eq(weight_read.data),
             ]
+        else:
+            act_addr, weight_addr = step.act_addr, step.weight_addr
+            with m.If(en):
+                m.d.sync += [
+                    stage_1.eq(at_step),
+                    stage_2.eq(stage_1),
+                    operands.eq(Mux(stage_1.pad, pad_vector, act_read.data)),
+                    operand_weights.eq(weight_read.data),
+                ]
+            m.d.comb += fetched.eq(stage_2)
         m.d.comb += [
-            array.valid.eq(o_valid),
-            array.first.eq(o_first),
-            array.last.eq(o_last),
+            act_read.addr.eq(act_addr),
+            act_read.en.eq(en),
+            weight_read.addr.eq(weight_addr),
+            weight_read.en.eq(en),
+            array.valid.eq(fetched.valid),
+            array.first.eq(fetched.first),
+            array.last.eq(fetched.last),
             array.a.eq(operands),
             array.w.eq(operand_weights),
         ]
@@ -300,7 +324,7 @@ class Core(wiring.Component):
             m.d.sync += self.busy_cycles.eq(self.busy_cycles + 1)
             with m.If(~en):
                 m.d.sync += self.stall_cycles.eq(self.stall_cycles + 1)
-            with m.If(en & o_valid):
+            with m.If(en & fetched.valid):
                 m.d.sync += self.mac_cycles.eq(self.mac_cycles + 1)
         return m
 
