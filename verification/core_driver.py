@@ -37,7 +37,7 @@ class CoreDriver:
         if bank is not None:
             getattr(dut, f"{port}__bank").value = bank
         for address, word in words:
-            en.value = 1
+            en.value = (1 << len(en)) - 1  # every lane of the word at once
             addr.value = address
             data.value = word
             await RisingEdge(dut.clk)

@@ -39,8 +39,25 @@ def param_layout(config: NpuConfig) -> data.StructLayout:
     return data.StructLayout({"bias": signed(32), "params": params})
 
 
-def write_port(width: int, depth: int, banked: bool = False) -> wiring.Signature:
-    members = {"en": Out(1), "addr": Out(range(depth)), "data": Out(width)}
+def lane_width(width: int, data_width: int) -> int:
+    """A memory word is written a lane at a time, each lane one beat of the data port (or the
+    whole word, where that is narrower): no word is assembled in flip-flops first."""
+    return min(width, data_width)
+
+
+def lanes(width: int, data_width: int) -> int:
+    return -(-width // lane_width(width, data_width))
+
+
+def write_port(width: int, depth: int, data_width: int, banked: bool = False) -> wiring.Signature:
+    """A memory's write port with one enable per lane (`lanes`); `data` is the whole word,
+    padded to whole lanes."""
+    count = lanes(width, data_width)
+    members = {
+        "en": Out(count),
+        "addr": Out(range(depth)),
+        "data": Out(count * lane_width(width, data_width)),
+    }
     if banked:
         members["bank"] = Out(1)
     return wiring.Signature(members)
@@ -69,9 +86,15 @@ class Core(wiring.Component):
                 "busy": Out(1),
                 "done": Out(1),
                 "error": Out(4),
-                "act_write": In(write_port(self.vector_width, config.act_depth, banked=True)),
-                "weight_write": In(write_port(self.block_width, config.weight_depth)),
-                "param_write": In(write_port(self.params.size, config.param_depth)),
+                "act_write": In(
+                    write_port(self.vector_width, config.act_depth, config.data_width, banked=True)
+                ),
+                "weight_write": In(
+                    write_port(self.block_width, config.weight_depth, config.data_width)
+                ),
+                "param_write": In(
+                    write_port(self.params.size, config.param_depth, config.data_width)
+                ),
                 "out_read_addr": In(range(config.out_depth)),
                 "out_read_data": Out(self.vector_width),
                 # The output buffer is single-port: a read asked for while the core writes
@@ -95,17 +118,20 @@ class Core(wiring.Component):
         # Memories: host write ports, compute read ports.
         # Both activation buffers in one memory, bank 1 above bank 0: the address generator
         # adds the bank's offset, so no multiplexer follows the memory.
+        dw = cfg.data_width
         m.submodules.act = act_mem = Memory(
-            shape=unsigned(self.vector_width), depth=2 * cfg.act_depth, init=[]
+            shape=unsigned(len(self.act_write.data)), depth=2 * cfg.act_depth, init=[]
         )
         m.submodules.weights = weights = Memory(
-            shape=unsigned(self.block_width), depth=cfg.weight_depth, init=self.weight_init
+            shape=unsigned(len(self.weight_write.data)),
+            depth=cfg.weight_depth,
+            init=self.weight_init,
         )
         m.submodules.param_mem = param_mem = Memory(
-            shape=unsigned(self.params.size), depth=cfg.param_depth, init=[]
+            shape=unsigned(len(self.param_write.data)), depth=cfg.param_depth, init=[]
         )
         m.submodules.out_mem = out_mem = SinglePortBuffer(self.vector_width, cfg.out_depth)
-        act_write = act_mem.write_port()
+        act_write = act_mem.write_port(granularity=lane_width(self.vector_width, dw))
         m.d.comb += [
             act_write.en.eq(self.act_write.en),
             act_write.addr.eq(
@@ -113,8 +139,11 @@ class Core(wiring.Component):
             ),
             act_write.data.eq(self.act_write.data),
         ]
-        for mem, src in ((weights, self.weight_write), (param_mem, self.param_write)):
-            port = mem.write_port()
+        for mem, src, width in (
+            (weights, self.weight_write, self.block_width),
+            (param_mem, self.param_write, self.params.size),
+        ):
+            port = mem.write_port(granularity=lane_width(width, dw))
             m.d.comb += [port.en.eq(src.en), port.addr.eq(src.addr), port.data.eq(src.data)]
         m.d.comb += [
             out_mem.read_addr.eq(self.out_read_addr),
@@ -284,7 +313,7 @@ class Core(wiring.Component):
             out_addrs.w_en.eq(row_taken),
             out_addrs.w_data.eq(rows.r_data[:out_bits]),
         ]
-        word = self.params(pipe.hold(param_read.data, 2, "param_word"))
+        word = self.params(pipe.hold(param_read.data[: self.params.size], 2, "param_word"))
         issued_acc = pipe.hold(issued_acc, 2, "issued_acc_2")
         biased = pipe.register(issued_acc + word.bias, "biased_acc")
         params = pipe.hold(word.params, 3, "issued_params")

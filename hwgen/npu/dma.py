@@ -20,14 +20,14 @@ def beats(word_bits: int, data_width: int) -> int:
 
 
 class StreamWriter(wiring.Component):
-    """Assembles beats into words of the selected memory and writes them, one per word. A
-    word narrower than the widest target leaves the buffer's upper beats as they were: the
-    memory takes only its own width."""
+    """Writes each beat into its lane of the selected memory's word at once (the memories
+    take a lane at a time: hwgen.npu.core.write_port); the word address advances after the
+    word's last beat."""
 
     def __init__(self, data_width: int, widths: dict[DmaTarget, int]) -> None:
         self.data_width = data_width
         self.widths = widths
-        self.word_bits = max(widths.values())
+        most = max(beats(w, data_width) for w in widths.values())
         super().__init__(
             {
                 "stream": In(axi_stream(data_width)),
@@ -36,8 +36,9 @@ class StreamWriter(wiring.Component):
                 "restart": In(1),  # DMA_TARGET or DMA_ADDR written: begin a new transfer
                 "write_target": Out(2),
                 "write_en": Out(1),
+                "write_lane": Out(range(max(most, 2))),
                 "write_addr": Out(ADDR),
-                "write_data": Out(self.word_bits),
+                "write_data": Out(data_width),
             }
         )
 
@@ -45,29 +46,27 @@ class StreamWriter(wiring.Component):
         m = Module()
         dw = self.data_width
         most = max(beats(w, dw) for w in self.widths.values())
-        buffer = Signal(most * dw)
         beat = Signal(range(max(most, 2)))  # never zero bits wide, even for one beat
         addr = Signal(ADDR)
         last_beat = Signal()
         for target, width in self.widths.items():
             with m.If(self.target == target):
                 m.d.comb += last_beat.eq(beat == beats(width, dw) - 1)
-        # The buffer is what is written: a finished word stays in it for the write's cycle,
-        # and a beat arriving in that cycle lands in it at the same edge as the write.
-        m.d.comb += [self.stream.tready.eq(1), self.write_data.eq(buffer)]
+        m.d.comb += self.stream.tready.eq(1)
         m.d.sync += self.write_en.eq(0)
         with m.If(self.restart):
             m.d.sync += [addr.eq(self.start_addr), beat.eq(0)]
         with m.Elif(self.stream.tvalid):
-            m.d.sync += [buffer.word_select(beat, dw).eq(self.stream.tdata), beat.eq(beat + 1)]
+            m.d.sync += [
+                self.write_en.eq(1),
+                self.write_target.eq(self.target),
+                self.write_lane.eq(beat),
+                self.write_addr.eq(addr),
+                self.write_data.eq(self.stream.tdata),
+                beat.eq(beat + 1),
+            ]
             with m.If(last_beat):
-                m.d.sync += [
-                    self.write_en.eq(1),
-                    self.write_target.eq(self.target),
-                    self.write_addr.eq(addr),
-                    addr.eq(addr + 1),
-                    beat.eq(0),
-                ]
+                m.d.sync += [addr.eq(addr + 1), beat.eq(0)]
         return m
 
 

@@ -119,16 +119,7 @@ class Npu(wiring.Component):
             writer.target.eq(dma_target),
             writer.start_addr.eq(dma_addr),
             writer.restart.eq(restart),
-            core.act_write.en.eq(writer.write_en & (writer.write_target <= DmaTarget.ACT_BANK1)),
             core.act_write.bank.eq(writer.write_target[0]),
-            core.act_write.addr.eq(writer.write_addr),
-            core.act_write.data.eq(writer.write_data),
-            core.weight_write.en.eq(writer.write_en & (writer.write_target == DmaTarget.WEIGHTS)),
-            core.weight_write.addr.eq(writer.write_addr),
-            core.weight_write.data.eq(writer.write_data),
-            core.param_write.en.eq(writer.write_en & (writer.write_target == DmaTarget.PARAMS)),
-            core.param_write.addr.eq(writer.write_addr),
-            core.param_write.data.eq(writer.write_data),
             reader.start.eq(read_start),
             reader.addr.eq(dma_addr),
             reader.count.eq(dma_count),
@@ -136,6 +127,20 @@ class Npu(wiring.Component):
             reader.read_data.eq(core.out_read_data),
             reader.read_taken.eq(core.out_read_taken),
         ]
+
+        # Each beat goes to its lane of the target's word (every lane sees the beat).
+        for port, selected in (
+            (core.act_write, writer.write_target <= DmaTarget.ACT_BANK1),
+            (core.weight_write, writer.write_target == DmaTarget.WEIGHTS),
+            (core.param_write, writer.write_target == DmaTarget.PARAMS),
+        ):
+            lane_bits = len(port.data) // len(port.en)
+            m.d.comb += [
+                port.addr.eq(writer.write_addr),
+                port.data.eq(writer.write_data[:lane_bits].replicate(len(port.en))),
+            ]
+            for k in range(len(port.en)):
+                m.d.comb += port.en[k].eq(writer.write_en & selected & (writer.write_lane == k))
 
         # Reads.
         hw_config = (
