@@ -14,6 +14,15 @@ from verification.npu_data import preloaded_weight_words
 from verification.npu_env import encode
 from verification.runner import run_cocotb, run_cocotb_sources
 
+# Memories small enough for quick builds, large enough for every random command.
+SMALL_MEMORIES = {
+    "max_reduction": 64,
+    "act_depth": 256,
+    "weight_depth": 128,
+    "param_depth": 64,
+    "out_depth": 256,
+}
+
 
 @pytest.mark.parametrize(
     ("m", "mode", "interval"),
@@ -30,11 +39,7 @@ def test_core(m: int, mode: RequantMode, interval: int) -> None:
         array=m,
         requant=mode,
         requant_interval=interval,
-        max_reduction=64,
-        act_depth=256,
-        weight_depth=128,
-        param_depth=64,
-        out_depth=256,
+        **SMALL_MEMORIES,
     )
     run_cocotb(
         lambda: Core(config),
@@ -47,9 +52,7 @@ def test_core(m: int, mode: RequantMode, interval: int) -> None:
 
 def test_core_with_weights_from_the_generated_rtl() -> None:
     """Weights given at generation time are in the weight memory from reset."""
-    config = NpuConfig(
-        array=4, max_reduction=64, act_depth=256, weight_depth=128, param_depth=64, out_depth=256
-    )
+    config = NpuConfig(array=4, **SMALL_MEMORIES)
     run_cocotb(
         lambda: Core(config, preloaded_weight_words(config)),
         toplevel="core",
@@ -70,11 +73,7 @@ def test_core_as_elaborated_for_the_icebreaker() -> None:
     config = NpuConfig(
         array=board.array,
         requant_interval=board.requant_interval,
-        max_reduction=64,
-        act_depth=256,
-        weight_depth=128,
-        param_depth=64,
-        out_depth=256,
+        **SMALL_MEMORIES,
     )
     device = SimpleNamespace(device=board.device)
 
