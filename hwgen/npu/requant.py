@@ -109,10 +109,10 @@ class SplitProduct:
 
 
 class SerialProduct:
-    """A wide product over R pipeline stages from one multiplier of a·(b / R): for a pipeline
-    that takes a request every R advances (StallPipeline's interval), where one partial
-    product per stage is all the throughput needs and a full multiplier in logic would not
-    fit (an iCE40's DSP blocks all go to the array).
+    """A wide product over R pipeline stages from one multiplier of a by len(b) / R bits of b:
+    for a pipeline that takes a request every R advances (StallPipeline's interval), where one
+    partial product per stage is all the throughput needs and a full multiplier in logic
+    would not fit (an iCE40's DSP blocks all go to the array).
 
     Digit j of b (low first; the top one signed if b is) times a is added to the running sum
     shifted right by a digit; the bits shifted out are final and collect below it."""
