@@ -194,13 +194,13 @@ class RequantOrt(wiring.Component):
         # 1: sign and magnitude.
         magnitude = Signal(33)
         m.d.comb += magnitude.eq(Mux(acc < 0, -acc, acc))
-        mag = reg(magnitude, "s1_mag")
+        mag = hold(magnitude, 1, "s1_mag")
         neg = hold(acc < 0, 1, "s1_neg")
         p = hold(self.request.payload.params, 1, "s1_params")
 
         # 2-4: f32(acc) = ma << s, with ma |acc| rounded to 24 significant bits.
         s = reg(bit_length(m, mag, "acc_excess", less=24), "s2_s")
-        mag, neg, p = reg(mag, "s2_mag"), hold(neg, 2, "s2_neg"), hold(p, 2, "s2_params")
+        mag, neg, p = hold(mag, 2, "s2_mag"), hold(neg, 2, "s2_neg"), hold(p, 2, "s2_params")
         q, up = rne_parts(m, mag, s, "ma")
         q, up, s = reg(q[:25], "s3_q"), reg(up, "s3_up"), reg(s, "s3_s")
         neg, p = hold(neg, 3, "s3_neg"), hold(p, 3, "s3_params")
