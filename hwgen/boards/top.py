@@ -16,7 +16,7 @@ from hwgen.errors import HwgenError
 from hwgen.npu import csr
 from hwgen.npu.axi import AxiLiteRegisterSlice, AxiStreamRegisterSlice
 from hwgen.npu.config import NpuConfig
-from hwgen.npu.dsp import is_ice40
+from hwgen.npu.device import is_ice40
 from hwgen.npu.top import Npu
 
 

@@ -21,7 +21,7 @@ from hwgen.npu.arith import StallPipeline
 from hwgen.npu.command_setup import CommandSetup
 from hwgen.npu.config import ConfigError, NpuConfig, RequantMode
 from hwgen.npu.descriptor import ADDR, CONV_DESCRIPTOR
-from hwgen.npu.dsp import ice40_mac16_blocks
+from hwgen.npu.device import ice40_mac16_blocks
 from hwgen.npu.errors import NpuError
 from hwgen.npu.mac_array import MacArray
 from hwgen.npu.requant import ORT_PARAMS, SHIFT_PARAMS, requant_unit
@@ -45,14 +45,14 @@ def lane_width(width: int, data_width: int) -> int:
     return min(width, data_width)
 
 
-def lanes(width: int, data_width: int) -> int:
+def lane_count(width: int, data_width: int) -> int:
     return -(-width // lane_width(width, data_width))
 
 
 def write_port(width: int, depth: int, data_width: int, banked: bool = False) -> wiring.Signature:
-    """A memory's write port with one enable per lane (`lanes`); `data` is the whole word,
-    padded to whole lanes."""
-    count = lanes(width, data_width)
+    """A memory's write port with one enable per lane (`lane_count`); `data` is the whole
+    word, padded to whole lanes."""
+    count = lane_count(width, data_width)
     members = {
         "en": Out(count),
         "addr": Out(range(depth)),
@@ -267,9 +267,8 @@ class Core(wiring.Component):
         # is taken as it comes), so a held row's channels issue in consecutive slots.
         sums = Signal(array.sums.shape())
         channel = Signal(range(lanes))
-        phase = Signal(
-            range(max(interval, 2))
-        )  # the cycle within the channel's slot (never 0 bits)
+        # The cycle within the channel's slot (never 0 bits wide, even at an interval of 1).
+        phase = Signal(range(max(interval, 2)))
         holding = Signal()
         param_addr = Signal.like(step.param_addr)
         issue = wiring.Signature({"valid": Out(1), "ready": In(1)}).create()

@@ -1,5 +1,5 @@
 """DSP blocks by instantiation, where inference would leave their registers unused (ECP5) or
-spend a whole block per small product (iCE40), and which of them a platform's device has.
+spend a whole block per small product (iCE40); which device has which is hwgen.npu.device's.
 
 A DSP block sits apart from the logic. Used without its own registers (as yosys infers an ECP5
 MULT18X18D), the route into it, its multiplier and the route out of it share one cycle: at
@@ -11,34 +11,12 @@ from __future__ import annotations
 
 from amaranth import Cat, ClockSignal, Const, Instance, Module, Signal, Value, signed
 
-# ECP5 devices as amaranth names them: LFE5U-25F, LFE5UM5G-85F, ...
-ECP5_DEVICE_PREFIX = "LFE5"
 MULT18_WIDTH = 18
-# SB_MAC16 blocks per iCE40 device.
-ICE40_MAC16 = {"iCE40UP5K": 8, "iCE40UP3K": 4}
 MAC16_TIED_LOW = [
     *("AHOLD", "BHOLD", "CHOLD", "DHOLD", "IRSTTOP", "IRSTBOT", "ORSTTOP", "ORSTBOT"),
     *("OLOADTOP", "OLOADBOT", "ADDSUBTOP", "ADDSUBBOT", "OHOLDTOP", "OHOLDBOT"),
     *("CI", "ACCUMCI", "SIGNEXTIN"),
 ]
-
-
-def _device(platform: object) -> str:
-    """The platform's device name; none in simulation (no platform)."""
-    return str(getattr(platform, "device", ""))
-
-
-def is_ecp5(platform: object) -> bool:
-    return _device(platform).startswith(ECP5_DEVICE_PREFIX)
-
-
-def is_ice40(platform: object) -> bool:
-    return _device(platform).startswith("iCE40")
-
-
-def ice40_mac16_blocks(platform: object) -> int:
-    """The SB_MAC16 blocks of the platform's device: 0 but on an iCE40 with DSPs."""
-    return ICE40_MAC16.get(_device(platform), 0)
 
 
 def _as_18_signed(value: Value) -> Value:

@@ -20,7 +20,8 @@ from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
 from hwgen.npu.config import NpuConfig
-from hwgen.npu.dsp import ice40_mac16_blocks, is_ecp5, mult18x18d, sb_mac16_dual8x8
+from hwgen.npu.device import ice40_mac16_blocks, is_ecp5
+from hwgen.npu.dsp import mult18x18d, sb_mac16_dual8x8
 
 
 def _tree_level(m: Module, terms: list[Signal], width: int, name: str) -> list[Signal]:

@@ -17,7 +17,8 @@ from amaranth.lib.wiring import In, Out
 
 from hwgen.npu.arith import StallPipeline, bit_length, rne_parts
 from hwgen.npu.config import NpuConfig, RequantMode
-from hwgen.npu.dsp import is_ecp5, mult18x18d
+from hwgen.npu.device import is_ecp5
+from hwgen.npu.dsp import mult18x18d
 from sim_models.requant import SATURATE
 
 # Output values and bounds lie in [-128, 255] (int8 or uint8 after the zero point).

@@ -15,15 +15,10 @@ from amaranth.lib import wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-from hwgen.npu.dsp import is_ice40
+from hwgen.npu.device import ice40_spram_blocks
 
 SPRAM_WIDTH = 16
 SPRAM_DEPTH = 16384
-SPRAM_BLOCKS = {"iCE40UP5K": 4, "iCE40UP3K": 4}
-
-
-def _spram_blocks(platform: object) -> int:
-    return SPRAM_BLOCKS.get(str(getattr(platform, "device", "")), 0) if is_ice40(platform) else 0
 
 
 class SinglePortBuffer(wiring.Component):
@@ -41,9 +36,12 @@ class SinglePortBuffer(wiring.Component):
             }
         )
 
+    @property
+    def spram_blocks(self) -> int:
+        return -(-self.width // SPRAM_WIDTH)
+
     def in_spram(self, platform: object) -> bool:
-        blocks = -(-self.width // SPRAM_WIDTH)
-        return self.depth <= SPRAM_DEPTH and 0 < blocks <= _spram_blocks(platform)
+        return self.depth <= SPRAM_DEPTH and self.spram_blocks <= ice40_spram_blocks(platform)
 
     def elaborate(self, platform: object) -> Module:
         m = Module()
@@ -64,7 +62,7 @@ class SinglePortBuffer(wiring.Component):
         address = Signal(14)
         m.d.comb += address.eq(Mux(self.write_en, self.write_addr, self.read_addr))
         outputs = []
-        for k in range(-(-self.width // SPRAM_WIDTH)):
+        for k in range(self.spram_blocks):
             out = Signal(SPRAM_WIDTH, name=f"spram_{k}_out")
             m.submodules[f"spram_{k}"] = Instance(
                 "SB_SPRAM256KA",
