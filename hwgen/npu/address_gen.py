@@ -22,7 +22,7 @@ from amaranth.utils import bits_for
 
 from hwgen.npu.command_setup import DERIVED
 from hwgen.npu.config import NpuConfig
-from hwgen.npu.descriptor import CONV_DESCRIPTOR, DIM
+from hwgen.npu.descriptor import CONV_DESCRIPTOR, DIM, SMALL
 
 
 class AddressGenerator(wiring.Component):
@@ -34,8 +34,6 @@ class AddressGenerator(wiring.Component):
         checks allow (CommandSetup refuses a command that runs past a memory): an address
         walked modulo 2^k has the same low k bits as one walked modulo 2^16, and those are
         all a memory port takes."""
-        self.array = config.array
-        self.act_depth = config.act_depth
         self.config = config
         self.act_addr = unsigned(bits_for(2 * config.act_depth - 1))
         self.weight_addr = unsigned(bits_for(config.weight_depth - 1))
@@ -67,10 +65,11 @@ class AddressGenerator(wiring.Component):
     def counter_limits(self) -> dict[str, int]:
         """The largest value each loop's size can have in a command the checks let run."""
         cfg = self.config
+        kernel_max = (1 << SMALL.width) - 1
         return {
             "cin_blocks": cfg.act_depth,  # in_h * in_w * cin_blocks words fit a bank
-            "kernel_w": 255,
-            "kernel_h": 255,
+            "kernel_w": kernel_max,  # the descriptor's field
+            "kernel_h": kernel_max,
             "out_w": cfg.out_depth,  # out_h * out_w * cout_blocks words fit the outputs
             "out_h": cfg.out_depth,
             "cout_blocks": min(cfg.out_depth, cfg.param_depth // cfg.array),
@@ -155,7 +154,7 @@ class AddressGenerator(wiring.Component):
                 with m.If(self.start):
                     c = self.cmd
                     d = self.derived
-                    bank_base = Mux(c.act_bank, self.act_depth, 0)
+                    bank_base = Mux(c.act_bank, self.config.act_depth, 0)
                     first = bank_base + c.act_base - d.pad_rows.value - d.pad_cols.value
                     for name in names:
                         m.d.sync += [
@@ -234,7 +233,7 @@ class AddressGenerator(wiring.Component):
                             ih_base.eq(-cmd.pad_top),
                             pixel_out.eq(0),
                             weight_row.eq(weight_row + steps.reduction.value),
-                            param_row.eq(param_row + self.array),
+                            param_row.eq(param_row + self.config.array),
                             *enter(line, origin),
                         ]
                     with m.If(carry[5]):
