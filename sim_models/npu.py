@@ -38,7 +38,7 @@ def requant_latency(mode: str, interval: int = 1) -> int:
     """Stages of the requant unit: its wide product takes four, or one per cycle of the
     interval when that is above 1 (a narrower multiplier used over R cycles)."""
     product = 4 if interval == 1 else interval
-    return {"ort": 12, "shift": 3}[mode] + product
+    return {"ort": 10, "shift": 3}[mode] + product
 
 
 ISSUE_LATENCY = 3  # a channel's parameter read, the word registered, the bias added

@@ -28,7 +28,7 @@ SATURATE = 1 << 10
 class OrtParams:
     """One channel's ort-mode parameters: multiplier = mantissa * 2^exponent, exactly."""
 
-    mantissa: int  # 24 bits with the hidden one (fewer for a subnormal multiplier)
+    mantissa: int  # 24 bits, the leading one at bit 23 (a subnormal's shifted up to it)
     exponent: int
     zero_point: int
     lower: int  # output clamp, after the zero point is added
@@ -45,14 +45,20 @@ class ShiftParams:
 
 
 def split_float32(value: float) -> tuple[int, int]:
-    """(mantissa, exponent) with float32(value) == mantissa * 2**exponent exactly."""
+    """(mantissa, exponent) with float32(value) == mantissa * 2**exponent exactly, and the
+    mantissa's leading one at bit 23 unless it is 0: a subnormal's exponent goes below -149
+    instead. The NPU relies on it (its product of two such mantissas has its leading one at
+    bit 46 or 47)."""
     bits = int(np.float32(value).view(np.uint32))
     biased = (bits >> 23) & 0xFF
     fraction = bits & 0x7FFFFF
     if bits >> 31 or biased == 0xFF:
         raise ValueError(f"multiplier {value} must be positive and finite")
     if biased == 0:
-        return fraction, -149
+        if fraction == 0:
+            return 0, -149  # zero: every product is 0, as the NPU computes it too
+        below = 24 - fraction.bit_length()
+        return fraction << below, -149 - below
     return fraction | 0x800000, biased - 150
 
 

@@ -75,6 +75,7 @@ def test_every_tie_rounds_to_even() -> None:
 def test_split_float32_is_exact(value: float) -> None:
     mantissa, exponent = split_float32(value)
     assert mantissa * 2.0**exponent == float(np.float32(value))
+    assert mantissa >> 23 == 1, "the leading one at bit 23, subnormals too"
 
 
 def test_split_float32_refuses_non_positive() -> None:

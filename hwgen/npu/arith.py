@@ -6,47 +6,20 @@ from amaranth import Cat, Const, Module, Mux, Signal, Value
 from amaranth.lib import stream
 
 
-def bit_length(m: Module, value: Value, name: str, less: int = 0) -> Signal:
-    """Position of the leading one plus one, less `less` and at least 0; 0 for 0 (a priority
-    encoder whose constants already have `less` taken off: no subtractor after it)."""
+def leading_zeros(m: Module, value: Value, name: str) -> Signal:
+    """Zeros above the leading one (len(value) for 0): a priority encoder."""
     width = len(value)
-    result = Signal(range(max(width + 1 - less, 1)), name=name)
+    result = Signal(range(width + 1), name=name, init=width)
     for i in range(width):  # later assignments win: the highest set bit decides
         with m.If(value[i]):
-            m.d.comb += result.eq(max(i + 1 - less, 0))
+            m.d.comb += result.eq(width - 1 - i)
     return result
 
 
-def rne_parts(
-    m: Module, value: Value, shift: Value, name: str, limit: int | None = None
-) -> tuple[Signal, Signal]:
-    """round(value / 2^shift), ties to even, for an unsigned value and any shift, as a quotient
-    and whether to round it up: the caller adds them (usually a pipeline stage later).
-
-    Guard and sticky bits instead of a remainder: no subtraction on the way. A shift that
-    cannot exceed width + 1 (by its shape, or by `limit` where the caller clamped it) is used
-    as it is."""
-    width = len(value)
-    sh = Signal(range(width + 2), name=f"{name}_shift")
-    if limit is None:
-        limit = (1 << len(shift)) - 1
-    if limit <= width + 1:
-        m.d.comb += sh.eq(shift)
-    else:  # beyond width + 1 every result is 0, as at width + 1
-        m.d.comb += sh.eq(Mux(shift > width + 1, width + 1, shift))
-    quotient = Signal(width, name=f"{name}_q")
-    guard = Signal(name=f"{name}_guard")  # the bit just below the quotient
-    sticky = Signal(name=f"{name}_sticky")  # any bit below that
-    round_up = Signal(name=f"{name}_up")
-    # Bits below the guard: value bit i is one of them if i + 1 < shift (never beyond limit).
-    below_guard = Cat(Const(i + 1) < sh if i + 1 < limit else Const(0) for i in range(width))
-    m.d.comb += [
-        quotient.eq(value >> sh),
-        guard.eq((Cat(Const(0, 1), value) >> sh)[0]),
-        sticky.eq((value & below_guard).any()),
-        round_up.eq(guard & (sticky | quotient[0])),
-    ]
-    return quotient, round_up
+def round_up(kept: Value, guard: Value, sticky: Value) -> Value:
+    """Whether round half to even adds one to `kept`, given the bit just below it (guard) and
+    whether any bit below that is set (sticky)."""
+    return guard & (sticky | kept[0])
 
 
 class StallPipeline:

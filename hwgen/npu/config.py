@@ -106,5 +106,13 @@ class NpuConfig:
         return 2 * self.operand_width + math.ceil(math.log2(max(self.max_reduction, 1))) + 1
 
     @property
+    def sum_width(self) -> int:
+        """Bits of the array's accumulators: a command the checks let run reduces at most
+        weight_depth steps of M products (its weight blocks fit the memory), so its sums never
+        reach the acc_width wrap and a narrower register holds them exactly."""
+        steps = self.weight_depth * self.array
+        return min(self.acc_width, 2 * self.operand_width + math.ceil(math.log2(steps)) + 1)
+
+    @property
     def peak_macs_per_cycle(self) -> int:
         return self.array * self.array

@@ -63,7 +63,7 @@ class MacArray(wiring.Component):
                 "last": In(1),
                 "a": In(self.vector),
                 "w": In(self.block),
-                "sums": Out(data.ArrayLayout(signed(config.acc_width), m)),
+                "sums": Out(data.ArrayLayout(signed(config.sum_width), m)),
                 "sums_valid": Out(1),
                 # What sums_valid will be after this edge: its owner can register a decision
                 # that depends on it (the array's enable) instead of working it out late.
@@ -74,7 +74,7 @@ class MacArray(wiring.Component):
     def elaborate(self, platform: object) -> Module:
         m = Module()
         size = self.config.array
-        acc_width = self.config.acc_width
+        acc_width = self.config.sum_width
         product_width = 2 * self.config.operand_width
 
         # Stages 1 and 2: the operands registered, then M^2 products.
@@ -134,8 +134,9 @@ class MacArray(wiring.Component):
                 m.d.sync += sums[c].eq(_tree_sum(m, halves[c], tree_width, f"t{c}"))
             m.d.sync += [t_valid.eq(h_valid), t_first.eq(h_first), t_last.eq(h_last)]
 
-        # Stage 5: accumulators (wrapping like int32); a finished row is copied out so that
-        # the next row starts at once. A held `sums_valid` holds the whole array (see `en`).
+        # Stage 5: accumulators, NpuConfig.sum_width wide (no command's sum reaches the int32
+        # wrap); a finished row is copied out so that the next row starts at once. A held
+        # `sums_valid` holds the whole array (see `en`).
         accs = [Signal(signed(acc_width), name=f"acc_{c}") for c in range(size)]
         m.d.comb += self.sums_valid_next.eq(Mux(self.en, t_valid & t_last, self.sums_valid))
         m.d.sync += self.sums_valid.eq(self.sums_valid_next)

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import itertools
 
-from amaranth import Cat, Module, Mux, Signal, Value, signed, unsigned
+from amaranth import Cat, Const, Module, Mux, Signal, Value, signed, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from hwgen.npu.arith import StallPipeline, bit_length, rne_parts
+from hwgen.npu.arith import StallPipeline, leading_zeros, round_up
 from hwgen.npu.config import NpuConfig, RequantMode
 from hwgen.npu.device import is_ecp5
 from hwgen.npu.dsp import mult18x18d
@@ -163,19 +163,31 @@ def product_stages(interval: int) -> int:
 
 
 def ort_stages(interval: int) -> int:
-    return 12 + product_stages(interval)
+    return 10 + product_stages(interval)
 
 
 def shift_stages(interval: int) -> int:
     return product_stages(interval) + 3
 
 
+# The final rounding's right shifts that matter for a mantissa in [2^23, 2^24]: below
+# NEAR_SHIFT even 2^23 is still SATURATE or more (saturated).
+NEAR_SHIFT = 24 - (SATURATE.bit_length() - 1)
+FAR_SHIFT = 25  # a mantissa of at most 2^24 shifted right by 25 or more rounds to 0
+
+
 class RequantOrt(wiring.Component):
-    """Sixteen pipeline stages (12 + R at an interval of R > 1), none with more than one wide
-    operation: f32(acc) as significant bits, rounding shift and round-up add; the mantissa
-    product (SplitProduct, or SerialProduct over R stages); the float32 product as significant
-    bits, rounding shift and round-up add; the final rounding shift, its round-up add,
-    saturation; sign and zero point; clamp.
+    """Sixteen pipeline stages (10 + R at an interval of R > 1), none with more than one wide
+    operation. Every rounding to 24 significant bits happens at a fixed bit position:
+
+    - |acc| is shifted left until its leading one is bit 31, and f32(acc) is its top 24 bits
+      rounded: ma * 2^ea with ma in [2^23, 2^24) (0 for 0).
+    - The multiplier's mantissa has its leading one at bit 23 too (split_float32 normalizes
+      subnormals), so the product lies in [2^46, 2^48): the float32 product keeps bits 24
+      and up, or 23 and up, rounded: pm in [2^23, 2^24].
+    - pm * 2^scale is then at least 2^10 (saturated) for scale > -NEAR_SHIFT, and rounds to 0
+      for scale <= -FAR_SHIFT; between them the final rounding shift spans 11 positions and
+      keeps 11 bits, not a 25-bit shifter by 0 to 26.
 
     `interval`: the advances between requests it takes. At 1 it takes one every cycle; at
     R > 1 its product is a multiplier R times narrower and what rides along is registered
@@ -192,36 +204,47 @@ class RequantOrt(wiring.Component):
         acc = self.request.payload.acc
         reg, hold = pipe.register, pipe.hold
 
-        # 1: sign and magnitude.
-        magnitude = Signal(33)
+        # 1: sign and magnitude (|-2^31| still fits 32 unsigned bits).
+        magnitude = Signal(32)
         m.d.comb += magnitude.eq(Mux(acc < 0, -acc, acc))
         mag = hold(magnitude, 1, "s1_mag")
         neg = hold(acc < 0, 1, "s1_neg")
         p = hold(self.request.payload.params, 1, "s1_params")
 
-        # 2-4: f32(acc) = ma << s, with ma |acc| rounded to 24 significant bits.
-        s = reg(bit_length(m, mag, "acc_excess", less=24), "s2_s")
+        # 2: how far the leading one is from bit 31.
+        n = reg(leading_zeros(m, mag, "acc_zeros"), "s2_n")
         mag, neg, p = hold(mag, 2, "s2_mag"), hold(neg, 2, "s2_neg"), hold(p, 2, "s2_params")
-        q, up = rne_parts(m, mag, s, "ma")
-        q, up, s = reg(q[:25], "s3_q"), reg(up, "s3_up"), reg(s, "s3_s")
+
+        # 3: normalized; the top 24 bits kept, rounded at bit 8.
+        normal = Signal(32)
+        m.d.comb += normal.eq(mag << n)
+        kept = normal[8:]
+        up = round_up(kept, normal[7], normal[:7].any())
+        kept, up, n = reg(kept, "s3_kept"), reg(up, "s3_up"), reg(n, "s3_n")
         neg, p = hold(neg, 3, "s3_neg"), hold(p, 3, "s3_params")
-        ma = Signal(25)
-        m.d.comb += ma.eq(q + up)
-        ma, s = reg(ma, "s4_ma"), reg(s, "s4_s")
+
+        # 4: f32(acc) = ma * 2^ea. A round-up out of 24 bits leaves 2^24: 2^23, one up.
+        rounded = Signal(25)
+        m.d.comb += rounded.eq(kept + up)
+        carry = rounded[24]
+        exponent = Signal(signed(6))  # in [-24, 9]
+        m.d.comb += exponent.eq(8 + carry - n)
+        ma = reg(rounded[:24] | (carry << 23), "s4_ma")
+        ea = reg(exponent, "s4_ea")
         neg, p = hold(neg, 4, "s4_neg"), hold(p, 4, "s4_params")
 
-        # The exact 49-bit product of the mantissas, in stages 5 to `last`.
+        # The exact 48-bit product of the mantissas, in stages 5 to `last`.
         if self.interval == 1:
             product = SplitProduct(pipe, ma, p.mantissa, "mant", platform).product
         else:
             product = SerialProduct(pipe, ma, p.mantissa, "mant", first=5).product
         last = 4 + product_stages(self.interval)
         late = data.StructLayout(
-            {"s": s.shape(), "neg": 1, "exponent": signed(9), "out": OUT_PARAMS}
+            {"ea": ea.shape(), "neg": 1, "exponent": signed(9), "out": OUT_PARAMS}
         )
         carried = Signal(late)
         m.d.comb += [
-            carried.s.eq(s),
+            carried.ea.eq(ea),
             carried.neg.eq(neg),
             carried.exponent.eq(p.exponent),
             carried.out.zero_point.eq(p.zero_point),
@@ -230,51 +253,53 @@ class RequantOrt(wiring.Component):
         ]
         for stage in range(5, last + 1):
             carried = hold(carried, stage, f"s{stage}_carried")
-        prod = Signal(49)
+        prod = Signal(48)
         m.d.comb += prod.eq(product)
 
-        # Then the float32 product: rounded to 24 significant bits, pm << scale.
+        # The float32 product: 24 bits from bit 24 (or 23, if bit 47 is clear), rounded.
         stage = last + 1
-        t = reg(bit_length(m, prod, "product_excess", less=24), f"s{stage}_t")
-        prod, carried = reg(prod, f"s{stage}_prod"), hold(carried, stage, f"s{stage}_carried")
-        scale = Signal(signed(11))
-        m.d.comb += scale.eq(t + carried.s + carried.exponent)
-        q, up = rne_parts(m, prod, t, "pm")
-        stage += 1
-        q, up = reg(q[:25], f"s{stage}_q"), reg(up, f"s{stage}_up")
-        scale = reg(scale, f"s{stage}_scale")
+        top = prod[47]
+        kept = Mux(top, prod[24:48], prod[23:47])
+        up = round_up(kept, Mux(top, prod[23], prod[22]), prod[:22].any() | (top & prod[22]))
+        scale = Signal(signed(10))
+        m.d.comb += scale.eq(23 + top + carried.ea + carried.exponent)
+        kept, up, scale = reg(kept, f"s{stage}_kept"), reg(up, f"s{stage}_up"), reg(
+            scale, f"s{stage}_scale"
+        )
         neg, out = (
             hold(carried.neg, stage, f"s{stage}_neg"),
             hold(carried.out, stage, f"s{stage}_out"),
         )
-        pm = Signal(25)
-        m.d.comb += pm.eq(q + up)
-        # The shift amounts, beside the add: shifting left by more than 11 saturates anyway,
-        # and shifting right by more than 26 (len(pm) + 1) rounds to 0 like 26 does.
-        left = Signal(range(12))
-        m.d.comb += left.eq(Mux(scale > 11, 11, scale[:4]))
-        right = Signal(range(27))  # for scale >= 0 it is not used
-        m.d.comb += right.eq(Mux(scale < -26, 26, (-scale)[:5]))
+
+        # pm, and where the final rounding shift falls in its window.
         stage += 1
-        pm, left = reg(pm, f"s{stage}_pm"), reg(left, f"s{stage}_left")
-        right, positive = reg(right, f"s{stage}_right"), reg(scale >= 0, f"s{stage}_positive")
+        pm = Signal(25)
+        m.d.comb += pm.eq(kept + up)
+        window = Signal(range(FAR_SHIFT - NEAR_SHIFT + 1))  # not used when saturated
+        m.d.comb += window.eq(
+            Mux(scale <= -FAR_SHIFT, FAR_SHIFT - NEAR_SHIFT, (-NEAR_SHIFT - scale)[:4])
+        )
+        pm, window = reg(pm, f"s{stage}_pm"), reg(window, f"s{stage}_window")
+        saturated = reg(scale > -NEAR_SHIFT, f"s{stage}_saturated")
         neg, out = hold(neg, stage, f"s{stage}_neg"), hold(out, stage, f"s{stage}_out")
 
-        # Round half to even to an integer, saturating.
-        q, up = rne_parts(m, pm, right, "shrunk", limit=len(pm) + 1)
+        # Round half to even to an integer: pm >> (NEAR_SHIFT + window).
         stage += 1
-        grown = reg(pm << left, f"s{stage}_grown")
-        q, up = reg(q, f"s{stage}_q"), reg(up, f"s{stage}_up")
-        positive = reg(positive, f"s{stage}_positive")
+        quotient = Signal(len(pm) - NEAR_SHIFT)
+        m.d.comb += quotient.eq(pm[NEAR_SHIFT:] >> window)
+        guard = (pm[NEAR_SHIFT - 1 :] >> window)[0]
+        below_guard = Cat(
+            Const((1 << (NEAR_SHIFT - 1)) - 1, NEAR_SHIFT - 1),
+            Cat(Const(i) < window for i in range(len(pm) - NEAR_SHIFT)),
+        )
+        up = round_up(quotient, guard, (pm & below_guard).any())
+        quotient, up = reg(quotient, f"s{stage}_quotient"), reg(up, f"s{stage}_up")
+        saturated = reg(saturated & (pm != 0), f"s{stage}_saturated")
         neg, out = hold(neg, stage, f"s{stage}_neg"), hold(out, stage, f"s{stage}_out")
-        shrunk = Signal(len(q) + 1)
-        m.d.comb += shrunk.eq(q + up)
+
         stage += 1
-        unbounded = reg(Mux(positive, grown, shrunk), f"s{stage}_unbounded")
-        neg, out = hold(neg, stage, f"s{stage}_neg"), hold(out, stage, f"s{stage}_out")
         magnitude_int = Signal(range(SATURATE + 1))
-        m.d.comb += magnitude_int.eq(Mux(unbounded > SATURATE, SATURATE, unbounded))
-        stage += 1
+        m.d.comb += magnitude_int.eq(Mux(saturated, SATURATE, quotient + up))
         magnitude_int = reg(magnitude_int, f"s{stage}_magnitude")
         neg, out = hold(neg, stage, f"s{stage}_neg"), hold(out, stage, f"s{stage}_out")
 
