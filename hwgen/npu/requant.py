@@ -263,8 +263,10 @@ class RequantOrt(wiring.Component):
         up = round_up(kept, Mux(top, prod[23], prod[22]), prod[:22].any() | (top & prod[22]))
         scale = Signal(signed(10))
         m.d.comb += scale.eq(23 + top + carried.ea + carried.exponent)
-        kept, up, scale = reg(kept, f"s{stage}_kept"), reg(up, f"s{stage}_up"), reg(
-            scale, f"s{stage}_scale"
+        kept, up, scale = (
+            reg(kept, f"s{stage}_kept"),
+            reg(up, f"s{stage}_up"),
+            reg(scale, f"s{stage}_scale"),
         )
         neg, out = (
             hold(carried.neg, stage, f"s{stage}_neg"),
