@@ -12,6 +12,7 @@ from cocotb.triggers import ClockCycles
 
 from hwgen.npu import csr
 from hwgen.npu.csr import Reg
+from hwgen.npu.descriptor import register_widths
 from hwgen.npu.errors import NpuError
 from sim_models.npu import SETUP_CYCLES, ConvCommand, cycles, execute
 from verification.npu_data import random_command, random_memories
@@ -78,6 +79,33 @@ async def refused_command_raises_done_with_error_and_irq(dut: HierarchyObject) -
     # An unmapped register answers SLVERR.
     response = await host.regs.read(0xFC, 4)
     assert response.resp != 0
+
+
+@cocotb.test(timeout_time=10, timeout_unit="ms")
+async def a_field_beyond_its_register_is_refused_as_written(dut: HierarchyObject) -> None:
+    """A narrowed descriptor register keeps all ones for a value it cannot hold, which the
+    checks refuse with the error the written value deserves, not a wrapped one that runs."""
+    host = await start(dut, 0.0, seed=0)
+    widths = register_widths(CONFIG)
+    good = ConvCommand.gemm(2, 1, 1).as_dict()
+    # Wrapped to its register width, each of these would be a command that runs.
+    cases = [
+        ("in_h", NpuError.ACT_RANGE),
+        ("out_w", NpuError.OUT_RANGE),
+        ("weight_base", NpuError.WEIGHT_RANGE),
+    ]
+    for name, code in cases:
+        width = widths[name]
+        assert width < 16, f"{name} is not narrowed at this config"
+        for field, value in {**good, name: (1 << width) + good[name]}.items():
+            await host.regs.write_dword(csr.descriptor_offset(field), value)
+        assert await host.regs.read_dword(csr.descriptor_offset(name)) == (1 << width) - 1
+        await host.regs.write_dword(Reg.CTRL, csr.CTRL_START)
+        await ClockCycles(dut.aclk, SETUP_CYCLES + 2)
+        status = await host.regs.read_dword(Reg.STATUS)
+        assert status & csr.STATUS_DONE, name
+        assert (status >> csr.STATUS_ERROR_SHIFT) & 0xF == code, f"{name}: status {status:#x}"
+        await host.regs.write_dword(Reg.STATUS, csr.STATUS_DONE)
 
 
 @cocotb.test(timeout_time=50, timeout_unit="ms")

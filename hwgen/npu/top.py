@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from amaranth import Cat, Module, Signal
+from amaranth import Module, Signal, Value
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -13,8 +13,17 @@ from hwgen.npu.axi import AxiLiteSlave, axi_lite_slave, axi_stream
 from hwgen.npu.config import NpuConfig, RequantMode
 from hwgen.npu.core import Core
 from hwgen.npu.csr import DmaTarget, Reg
-from hwgen.npu.descriptor import CONV_DESCRIPTOR
+from hwgen.npu.descriptor import CONV_DESCRIPTOR, register_widths
 from hwgen.npu.dma import StreamReader, StreamWriter
+
+
+def kept(value: Value, width: int, saturating: bool) -> Value:
+    """What a descriptor CSR of `width` bits keeps of a written word: its low bits, or all
+    ones if it is narrowed (register_widths) and the word does not fit."""
+    if not saturating:
+        return value
+    over = value[width:].any()
+    return value[:width] | over.replicate(width)
 
 
 class Npu(wiring.Component):
@@ -51,10 +60,12 @@ class Npu(wiring.Component):
         wiring.connect(m, reader.stream, wiring.flipped(self.m_axis))
 
         # Registers.
+        widths = register_widths(cfg)
         fields = [
-            Signal(shape, name=f"desc_{name}")
-            for name, shape in ((n, f.shape) for n, f in CONV_DESCRIPTOR)
+            Signal(f.shape if widths[n] == f.shape.width else widths[n], name=f"desc_{n}")
+            for n, f in CONV_DESCRIPTOR
         ]
+        narrowed = {k for k, (n, f) in enumerate(CONV_DESCRIPTOR) if widths[n] < f.shape.width}
         irq_enable = Signal()
         done = Signal()
         cycles = Signal(32)
@@ -95,7 +106,7 @@ class Npu(wiring.Component):
                 for k, field in enumerate(fields):
                     with m.Case(descriptor_words.start + k):
                         with m.If(~core.busy):
-                            m.d.sync += field.eq(value)
+                            m.d.sync += field.eq(kept(value, len(field), k in narrowed))
 
         # The core's done covers a refused command too (with its error code).
         with m.If(core.done):
@@ -103,7 +114,7 @@ class Npu(wiring.Component):
         with m.Elif(start & ~core.busy):
             m.d.sync += done.eq(0)
         m.d.comb += [
-            core.cmd.eq(Cat(*fields)),
+            *(core.cmd[n].eq(f) for (n, _), f in zip(CONV_DESCRIPTOR, fields, strict=True)),
             core.start.eq(start),
             self.irq.eq(irq_enable & done),
         ]
