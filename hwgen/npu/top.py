@@ -60,12 +60,16 @@ class Npu(wiring.Component):
         wiring.connect(m, reader.stream, wiring.flipped(self.m_axis))
 
         # Registers.
-        widths = register_widths(cfg)
+        field_widths = register_widths(cfg)
         fields = [
-            Signal(f.shape if widths[n] == f.shape.width else widths[n], name=f"desc_{n}")
+            Signal(
+                f.shape if field_widths[n] == f.shape.width else field_widths[n], name=f"desc_{n}"
+            )
             for n, f in CONV_DESCRIPTOR
         ]
-        narrowed = {k for k, (n, f) in enumerate(CONV_DESCRIPTOR) if widths[n] < f.shape.width}
+        narrowed = {
+            k for k, (n, f) in enumerate(CONV_DESCRIPTOR) if field_widths[n] < f.shape.width
+        }
         irq_enable = Signal()
         done = Signal()
         cycles = Signal(32)
