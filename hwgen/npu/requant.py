@@ -177,7 +177,7 @@ FAR_SHIFT = 25  # a mantissa of at most 2^24 shifted right by 25 or more rounds 
 
 
 class RequantOrt(wiring.Component):
-    """Sixteen pipeline stages (10 + R at an interval of R > 1), none with more than one wide
+    """Fourteen pipeline stages (10 + R at an interval of R > 1), none with more than one wide
     operation. Every rounding to 24 significant bits happens at a fixed bit position:
 
     - |acc| is shifted left until its leading one is bit 31, and f32(acc) is its top 24 bits
