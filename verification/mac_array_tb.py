@@ -15,6 +15,7 @@ from cocotb.triggers import ClockCycles, ReadOnly, RisingEdge
 from sim_models.linear import matmul_acc
 
 M = int(os.environ["NPU_ARRAY"])
+SUM_WIDTH = int(os.environ["NPU_SUM_WIDTH"])  # NpuConfig.sum_width: bits per lane of `sums`
 
 
 def pack_bytes(values: np.ndarray) -> int:
@@ -22,8 +23,8 @@ def pack_bytes(values: np.ndarray) -> int:
 
 
 def unpack_sums(word: int) -> list[int]:
-    raw = word.to_bytes(4 * M, "little")
-    return [int(v) for v in np.frombuffer(raw, dtype="<i4")]
+    lanes = [(word >> (SUM_WIDTH * c)) & ((1 << SUM_WIDTH) - 1) for c in range(M)]
+    return [v - (1 << SUM_WIDTH) if v >> (SUM_WIDTH - 1) else v for v in lanes]
 
 
 def make_rows(rng: np.random.Generator, count: int) -> list[tuple[np.ndarray, np.ndarray]]:

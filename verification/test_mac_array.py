@@ -13,6 +13,10 @@ from verification.dsp_models import mult18x18d_model, yosys_ice40_model
 from verification.runner import run_cocotb, run_cocotb_sources
 
 
+def tb_env(m: int) -> dict[str, str]:
+    return {"NPU_ARRAY": str(m), "NPU_SUM_WIDTH": str(NpuConfig(array=m).sum_width)}
+
+
 @pytest.mark.parametrize("m", [2, 4, 8])
 def test_mac_array(m: int) -> None:
     run_cocotb(
@@ -20,7 +24,7 @@ def test_mac_array(m: int) -> None:
         toplevel="mac_array",
         test_module="verification.mac_array_tb",
         params=f"m{m}",
-        extra_env={"NPU_ARRAY": str(m)},
+        extra_env=tb_env(m),
     )
 
 
@@ -38,9 +42,7 @@ def test_mac_array_in_ice40_dsps(m: int) -> None:
         top.write_text(emit_systemverilog(MacArray(NpuConfig(array=m)), "mac_array", ice40))
         return [model, top]
 
-    run_cocotb_sources(
-        emit, "mac_array", "verification.mac_array_tb", f"m{m}-mac16", {"NPU_ARRAY": str(m)}
-    )
+    run_cocotb_sources(emit, "mac_array", "verification.mac_array_tb", f"m{m}-mac16", tb_env(m))
 
 
 @pytest.mark.parametrize("m", [2, 8])
@@ -57,6 +59,4 @@ def test_mac_array_in_ecp5_dsps(m: int) -> None:
         top.write_text(emit_systemverilog(MacArray(NpuConfig(array=m)), "mac_array", ecp5))
         return [model, top]
 
-    run_cocotb_sources(
-        emit, "mac_array", "verification.mac_array_tb", f"m{m}-mult18", {"NPU_ARRAY": str(m)}
-    )
+    run_cocotb_sources(emit, "mac_array", "verification.mac_array_tb", f"m{m}-mult18", tb_env(m))
