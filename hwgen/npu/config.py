@@ -103,15 +103,18 @@ class NpuConfig:
     @property
     def accumulation_bits(self) -> int:
         """Bits that a sum of max_reduction signed products needs."""
-        return 2 * self.operand_width + math.ceil(math.log2(max(self.max_reduction, 1))) + 1
+        return self._sum_bits(self.max_reduction)
 
     @property
     def sum_width(self) -> int:
         """Bits of the array's accumulators: a command the checks let run reduces at most
         weight_depth steps of M products (its weight blocks fit the memory), so its sums never
         reach the acc_width wrap and a narrower register holds them exactly."""
-        steps = self.weight_depth * self.array
-        return min(self.acc_width, 2 * self.operand_width + math.ceil(math.log2(steps)) + 1)
+        return min(self.acc_width, self._sum_bits(self.weight_depth * self.array))
+
+    def _sum_bits(self, products: int) -> int:
+        """Bits that a sum of this many signed operand_width x operand_width products needs."""
+        return 2 * self.operand_width + math.ceil(math.log2(max(products, 1))) + 1
 
     @property
     def peak_macs_per_cycle(self) -> int:

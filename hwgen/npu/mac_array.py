@@ -74,7 +74,7 @@ class MacArray(wiring.Component):
     def elaborate(self, platform: object) -> Module:
         m = Module()
         size = self.config.array
-        acc_width = self.config.sum_width
+        sum_width = self.config.sum_width
         product_width = 2 * self.config.operand_width
 
         # Stages 1 and 2: the operands registered, then M^2 products.
@@ -137,12 +137,12 @@ class MacArray(wiring.Component):
         # Stage 5: accumulators, NpuConfig.sum_width wide (no command's sum reaches the int32
         # wrap); a finished row is copied out so that the next row starts at once. A held
         # `sums_valid` holds the whole array (see `en`).
-        accs = [Signal(signed(acc_width), name=f"acc_{c}") for c in range(size)]
+        accs = [Signal(signed(sum_width), name=f"acc_{c}") for c in range(size)]
         m.d.comb += self.sums_valid_next.eq(Mux(self.en, t_valid & t_last, self.sums_valid))
         m.d.sync += self.sums_valid.eq(self.sums_valid_next)
         with m.If(self.en):
             for c in range(size):
-                value = Signal(signed(acc_width), name=f"next_{c}")
+                value = Signal(signed(sum_width), name=f"next_{c}")
                 m.d.comb += value.eq(Mux(t_first, sums[c], sums[c] + accs[c]))
                 with m.If(t_valid):
                     m.d.sync += accs[c].eq(value)
