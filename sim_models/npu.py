@@ -169,8 +169,9 @@ def cycles(cmd: ConvCommand, array: int, mode: str, interval: int = 1) -> int:
     period = max(kb, array * interval)  # cycles between rows in steady state
     first_row_done = SETUP_CYCLES + 1 + FETCH_LATENCY + MAC_LATENCY + kb - 1
     last_row_done = first_row_done + (cmd.rows - 1) * period
-    # The last channel issues in the first cycle of the last slot; then its parameters, the
-    # requant unit, the output write, done.
-    last_issue = (array - 1) * interval + 1
+    # The row's channels issue straight from the array's hand-off register, the first in
+    # the cycle after the row is done and the last in the first cycle of the last slot; then
+    # its parameters, the requant unit, the output write, done.
+    last_issue = (array - 1) * interval
     drain = last_issue + ISSUE_LATENCY - 1 + requant_latency(mode, interval) + 2
     return last_row_done + drain

@@ -1,5 +1,6 @@
-"""cocotb testbench of MacArray: rows of random and extreme operands, random stalls (en low)
-and gaps (valid low), every finished row checked against numpy's exact sums."""
+"""cocotb testbench of MacArray: rows of random and extreme operands, random stalls (en low),
+gaps (valid low) and owners slow to take a row, every row taken checked against numpy's exact
+sums."""
 
 from __future__ import annotations
 
@@ -47,26 +48,32 @@ def expected(rows: list[tuple[np.ndarray, np.ndarray]]) -> list[list[int]]:
 
 
 @cocotb.test(timeout_time=10, timeout_unit="ms")
-@cocotb.parametrize(stall=[0.0, 0.3])
-async def rows_match_exact_sums(dut: HierarchyObject, stall: float) -> None:
+@cocotb.parametrize(stall=[0.0, 0.3], slow_owner=[False, True])
+async def rows_match_exact_sums(dut: HierarchyObject, stall: float, slow_owner: bool) -> None:
+    """The owner takes each row after a random wait (at once, if not `slow_owner`) and keeps
+    MacArray's contract: `en` low while a row would finish onto one not taken, and low at
+    random besides (`stall`)."""
     Clock(dut.clk, 10, unit="ns").start()
     dut.rst.value = 1
     dut.en.value = 0
     dut.valid.value = 0
+    dut.taken.value = 0
     await ClockCycles(dut.clk, 2)
     dut.rst.value = 0
-    rng = np.random.default_rng(M * 10 + int(stall * 10))
+    rng = np.random.default_rng(M * 10 + int(stall * 10) + 100 * slow_owner)
     rows = make_rows(rng, 200)
     steps = [(a[s], w[s], s == 0, s == len(a) - 1) for a, w in rows for s in range(len(a))]
-    pick = random.Random(int(stall * 10))
+    pick = random.Random(int(stall * 10) + 100 * slow_owner)
     got: list[list[int]] = []
     index = 0
-    enabled = False
+    # Read in the cycle before, as the *_next outputs give them: what sums_valid is, and
+    # whether a row finishes at the coming edge if en is high.
+    holding = finishing = False
     while len(got) < len(rows):
         await RisingEdge(dut.clk)
-        # Registers moved at this edge only if en was high in the cycle that it ended.
-        moved = enabled
-        enabled = pick.random() >= stall
+        taken = holding and (not slow_owner or pick.random() < 0.25)
+        enabled = pick.random() >= stall and not (finishing and holding and not taken)
+        dut.taken.value = int(taken)
         dut.en.value = int(enabled)
         if enabled and index < len(steps) and pick.random() >= 0.2:
             a, w, first, last = steps[index]
@@ -79,8 +86,10 @@ async def rows_match_exact_sums(dut: HierarchyObject, stall: float) -> None:
         else:
             dut.valid.value = 0
         await ReadOnly()
-        if moved and dut.sums_valid.value:
+        if taken:
             got.append(unpack_sums(int(dut.sums.value)))
+        holding = bool(dut.sums_valid_next.value)
+        finishing = bool(dut.finishing_next.value)
     want = expected(rows)
     bad = [i for i in range(len(rows)) if got[i] != want[i]]
     assert not bad, (

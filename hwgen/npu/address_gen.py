@@ -7,8 +7,8 @@ address and the row's first parameter word.
 
 Addresses are walked with adders: each loop level keeps the address where its current iteration
 starts and steps it by a constant that CommandSetup derived once per command (no multiplier
-between a counter and a memory port). Addresses are modulo 2^16, like the steps; a tap outside
-the image gets some address, and `pad` says not to use it.
+between a counter and a memory port). Addresses are modulo 2^k for their k bits, like the
+steps; a tap outside the image gets some address, and `pad` says not to use it.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import bits_for
 
-from hwgen.npu.command_setup import DERIVED
+from hwgen.npu.command_setup import derived_layout
 from hwgen.npu.config import NpuConfig
 from hwgen.npu.descriptor import CONV_DESCRIPTOR, DIM, SMALL
 
@@ -32,8 +32,8 @@ class AddressGenerator(wiring.Component):
 
         Addresses and counters are as wide as the memories they address and the command
         checks allow (CommandSetup refuses a command that runs past a memory): an address
-        walked modulo 2^k has the same low k bits as one walked modulo 2^16, and those are
-        all a memory port takes."""
+        walked modulo 2^k has the same low k bits as one walked modulo 2^product_width (the
+        steps' width), and those are all a memory port takes."""
         self.config = config
         self.act_addr = unsigned(bits_for(2 * config.act_depth - 1))
         self.weight_addr = unsigned(bits_for(config.weight_depth - 1))
@@ -53,7 +53,7 @@ class AddressGenerator(wiring.Component):
         super().__init__(
             {
                 "cmd": In(CONV_DESCRIPTOR),
-                "derived": In(DERIVED),
+                "derived": In(derived_layout(config)),
                 "start": In(1),
                 "en": In(1),
                 "valid": Out(1),
@@ -81,8 +81,17 @@ class AddressGenerator(wiring.Component):
         cmd = self.cmd
         steps = self.derived
         limits = self.counter_limits()
-        j, oh, ow = (Signal(range(limits[n] + 1)) for n in ("cout_blocks", "out_h", "out_w"))
-        ky, kx, cb = (Signal(range(limits[n] + 1)) for n in ("kernel_h", "kernel_w", "cin_blocks"))
+        j, oh, ow, ky, kx, cb = (
+            Signal(range(limits[n] + 1), name=short)
+            for n, short in (
+                ("cout_blocks", "j"),
+                ("out_h", "oh"),
+                ("out_w", "ow"),
+                ("kernel_h", "ky"),
+                ("kernel_w", "kx"),
+                ("cin_blocks", "cb"),
+            )
+        )
         ih_base, iw_base = Signal(signed(18)), Signal(signed(18))  # oh*sh - pt, ow*sw - pl
         ky_off, kx_off = Signal(DIM), Signal(DIM)  # ky*dh, kx*dw
         tap = Signal(self.weight_addr)  # (ky*kw + kx)*Cb + cb: the step within the row
@@ -90,7 +99,10 @@ class AddressGenerator(wiring.Component):
         pixel_out = Signal(self.out_addr)  # (oh*OW + ow)*Cob
         param_row = Signal(self.param_addr)  # param_base + j*M
         # act_base + (ih*in_w + iw)*Cb where the current iteration of each loop starts.
-        origin, line, pixel, kernel_row, tap_addr = (Signal(self.act_addr) for _ in range(5))
+        origin, line, pixel, kernel_row, tap_addr = (
+            Signal(self.act_addr, name=name)
+            for name in ("origin", "line", "pixel", "kernel_row", "tap_addr")
+        )
         levels = [line, pixel, kernel_row, tap_addr]  # outermost first
 
         def enter(level: Signal, address: Value) -> list[Any]:

@@ -66,6 +66,14 @@ class StallPipeline:
         """Whether a request moves into `stage` (counted from 1) at this advance."""
         return self.accept if stage == 1 else self.valid[stage - 2]
 
+    def keep(self, value: Value, stage: int, name: str) -> Signal:
+        """`value` registered as a request enters `stage`, and kept until the next request
+        does: for R advances at least, so stages up to `stage + R - 1` may still read it."""
+        reg = Signal.like(value, name=name)
+        with self.m.If(self.advance & self.entering(stage)):
+            self.m.d.sync += reg.eq(value)
+        return reg
+
     def hold(self, value: Value, stage: int, name: str) -> Value:
         """`value` as stage `stage` sees it: registered there at an interval of 1; otherwise
         registered only in stages 1, R + 1, 2R + 1, ... and only when a request enters them,

@@ -6,9 +6,11 @@ Done here one bit per cycle, they cost a fixed number of cycles per command (`SE
 independent of the values, so the cycle model stays exact) instead of a dozen multipliers on
 the critical path: the UP5K has eight DSPs and they belong to the array.
 
-Every product is kept as its low 16 bits plus an overflow flag (the true value is 2^16 or
-more). The address constants are used modulo 2^16, as the addresses are; the checks refuse any
-size that overflowed.
+Every product is kept as its low `NpuConfig.product_width` bits plus an overflow flag (the
+true value is 2^width or more); an operand field wider than that enters as its low bits with
+the flag set if any higher bit is. The address constants are used modulo 2^width, which the
+address generator's narrower addresses follow; a size that overflowed is above every depth, and
+the checks refuse it.
 """
 
 from __future__ import annotations
@@ -19,10 +21,8 @@ from amaranth import Const, Module, Mux, Signal, Value, unsigned
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
+from hwgen.npu.config import NpuConfig
 from hwgen.npu.descriptor import CONV_DESCRIPTOR
-
-WORD = 16
-PRODUCT = data.StructLayout({"value": unsigned(WORD), "overflow": 1})
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ class Product:
     name: str
     a: str  # a descriptor field or an earlier product
     b: str  # a descriptor field (its width sets the cycles) or an earlier product
-    b_bits: int
+    b_bits: int  # the field's width, fixed so that SETUP_CYCLES does not depend on the config
 
 
 PROGRAM = (
@@ -52,20 +52,24 @@ PROGRAM = (
 # One cycle to load the operands, one per bit of b; then one to hand the results over.
 SETUP_CYCLES = sum(p.b_bits + 1 for p in PROGRAM) + 1
 
-DERIVED = data.StructLayout({p.name: PRODUCT for p in PROGRAM})
+
+def derived_layout(config: NpuConfig) -> data.StructLayout:
+    product = data.StructLayout({"value": unsigned(config.product_width), "overflow": 1})
+    return data.StructLayout({p.name: product for p in PROGRAM})
 
 
 class CommandSetup(wiring.Component):
     """`start` with `cmd` valid; `done` pulses SETUP_CYCLES - 1 cycles later with `derived`
     valid (it stays valid until the next start)."""
 
-    def __init__(self) -> None:
+    def __init__(self, config: NpuConfig) -> None:
+        self.word = config.product_width
         super().__init__(
             {
                 "cmd": In(CONV_DESCRIPTOR),
                 "start": In(1),
                 "done": Out(1),
-                "derived": Out(DERIVED),
+                "derived": Out(derived_layout(config)),
             }
         )
 
@@ -74,19 +78,24 @@ class CommandSetup(wiring.Component):
         derived = self.derived
         fields = {name for name, _ in CONV_DESCRIPTOR}
 
+        word = self.word
+
         def operand(name: str) -> tuple[Value, Value]:
             if name in fields:
-                return Value.cast(self.cmd[name]), Const(0, 1)
+                field = Value.cast(self.cmd[name])
+                if len(field) <= word:
+                    return field, Const(0, 1)
+                return field[:word], field[word:].any()
             return Value.cast(derived[name].value), Value.cast(derived[name].overflow)
 
         op = Signal(range(len(PROGRAM) + 1))
-        bit = Signal(range(WORD + 1))
+        bit = Signal(range(max(p.b_bits for p in PROGRAM)))
         running = Signal()
         loading = Signal()
-        a_shift = Signal(WORD)
+        a_shift = Signal(word)
         a_lost = Signal()  # a one has been shifted out of a_shift: its next use overflows
-        b_shift = Signal(WORD)
-        acc = Signal(WORD)
+        b_shift = Signal(word)
+        acc = Signal(word)
         overflow = Signal()
 
         with m.If(self.start):
@@ -108,11 +117,11 @@ class CommandSetup(wiring.Component):
             m.d.sync += [loading.eq(0), a_lost.eq(0), acc.eq(0), bit.eq(0)]
 
         with m.If(running & ~loading):
-            total = Signal(WORD + 1)
+            total = Signal(word + 1)
             m.d.comb += total.eq(acc + a_shift)
             with m.If(b_shift[0]):
-                m.d.sync += acc.eq(total[:WORD])
-                with m.If(total[WORD] | a_lost):
+                m.d.sync += acc.eq(total[:word])
+                with m.If(total[word] | a_lost):
                     m.d.sync += overflow.eq(1)
             m.d.sync += [
                 a_shift.eq(a_shift << 1),
@@ -124,8 +133,8 @@ class CommandSetup(wiring.Component):
                 for k, p in enumerate(PROGRAM):
                     with m.Case(k):
                         with m.If(bit == p.b_bits - 1):
-                            final = Mux(b_shift[0], total[:WORD], acc)
-                            final_over = overflow | (b_shift[0] & (total[WORD] | a_lost))
+                            final = Mux(b_shift[0], total[:word], acc)
+                            final_over = overflow | (b_shift[0] & (total[word] | a_lost))
                             m.d.sync += [
                                 derived[p.name].value.eq(final),
                                 derived[p.name].overflow.eq(final_over),

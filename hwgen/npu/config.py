@@ -8,6 +8,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from amaranth.utils import bits_for
+
 from hwgen.errors import HwgenError
 
 
@@ -80,7 +82,7 @@ class NpuConfig:
             if depth < least:
                 found.append(f"{name}={depth} is too small (at least {least})")
             elif depth > MAX_DEPTH:
-                # Sizes are checked as 16-bit products with an overflow flag (CommandSetup).
+                # The CSRs and CommandSetup's operands are 16-bit fields.
                 found.append(f"{name}={depth} is too large (at most {MAX_DEPTH})")
         if self.requant_interval not in REQUANT_INTERVALS:
             found.append(
@@ -115,6 +117,14 @@ class NpuConfig:
     def _sum_bits(self, products: int) -> int:
         """Bits that a sum of this many signed operand_width x operand_width products needs."""
         return 2 * self.operand_width + math.ceil(math.log2(max(products, 1))) + 1
+
+    @property
+    def product_width(self) -> int:
+        """Bits of the products CommandSetup derives for a command. The activation addresses
+        of both banks are walked modulo 2^width, and a size of 2^width or more is above every
+        depth, so it runs past any memory whatever its low bits."""
+        deepest = max(2 * self.act_depth - 1, self.weight_depth, self.out_depth, self.param_depth)
+        return int(bits_for(deepest))
 
     @property
     def peak_macs_per_cycle(self) -> int:

@@ -3,8 +3,8 @@
 Pipeline: command setup (once per command) -> address generator -> memory read -> operand
 registers -> MacArray (5 stages) -> row of M sums -> one channel per cycle through the requant
 unit (bias added, parameters read per channel) -> bytes collected into an output vector ->
-output buffer. Everything up to the array stalls as a whole (`en`) while a finished row waits
-for the requant lane.
+output buffer. Everything up to the array stalls as a whole (`en`) while a row would finish
+before the requant lane has taken the one before.
 """
 
 from __future__ import annotations
@@ -153,7 +153,7 @@ class Core(wiring.Component):
 
         # Command state: at start the descriptor is taken and its products derived
         # (CommandSetup); then it is checked, and refused with an error code or run.
-        m.submodules.setup = setup = CommandSetup()
+        m.submodules.setup = setup = CommandSetup(self.config)
         cmd = self.cmd  # held still by the owner while busy (the NPU refuses writes to it)
         rows_done = Signal(ADDR)
         accept = Signal()
@@ -179,12 +179,13 @@ class Core(wiring.Component):
             ]
         m.d.comb += [agen.cmd.eq(cmd), agen.derived.eq(setup.derived), agen.start.eq(launch)]
 
-        # The front of the pipeline moves unless a finished row waits (MacArray's contract):
-        # en == ~sums_valid | row_taken. It fans out to every register up to the array, so it
-        # is a register itself, set from the next values of what it depends on (below).
+        # The front of the pipeline moves unless a row would finish onto one not yet taken
+        # (MacArray's contract): en == ~(finishing & sums_valid) | row_taken. It fans out to
+        # every register up to the array, so it is a register itself, set from the next values
+        # of what it depends on (below).
         row_taken = Signal()
         en = Signal(init=1)
-        m.d.comb += [agen.en.eq(en), array.en.eq(en)]
+        m.d.comb += [agen.en.eq(en), array.en.eq(en), array.taken.eq(row_taken)]
 
         # Memory read, then the operands registered (a padded tap takes the pad value on the
         # way): nothing but wires between a memory's slow output and a multiplier. On an
@@ -255,22 +256,27 @@ class Core(wiring.Component):
             rows.w_data.eq(Cat(step.out_addr, step.param_addr)),
         ]
         # A row's output address waits from row_taken until its last byte leaves the requant
-        # pipeline: M issue slots, the pipeline, the write. Rows are taken M slots apart at
+        # pipeline: the last issue slot, the pipeline, the write. Rows are taken M slots apart at
         # the fastest, so this many can be waiting (nothing stalls on this FIFO being full).
         interval = cfg.requant_interval
         row_cycles = lanes * interval
         in_flight = -(-(row_cycles + ISSUE_LATENCY + requant.stages + 2) // row_cycles) + 1
         m.submodules.out_addrs = out_addrs = fifo.SyncFIFOBuffered(width=out_bits, depth=in_flight)
 
-        # Requant lane: one channel of the held row per slot of `interval` cycles (it issues
-        # in the slot's first), with its parameter word. The lane never stalls (every result
-        # is taken as it comes), so a held row's channels issue in consecutive slots.
-        sums = Signal(array.sums.shape())
+        # Requant lane: one channel of the finished row per slot of `interval` cycles (it
+        # issues in the slot's first), with its parameter word. The row is issued from the
+        # array's hand-off register, which it holds until its last slot: the array finishes
+        # the next row meanwhile and waits for it only if that comes sooner. The lane never
+        # stalls (every result is taken as it comes), so a row's channels issue in
+        # consecutive slots.
+        sums = array.sums
+        holding = array.sums_valid
         channel = Signal(range(lanes))
         # The cycle within the channel's slot (never 0 bits wide, even at an interval of 1).
         phase = Signal(range(max(interval, 2)))
-        holding = Signal()
-        param_addr = Signal.like(step.param_addr)
+        # The row's first parameter word: the head of the rows FIFO, which the agen wrote
+        # at the row's last step, long before the row leaves the array.
+        param_addr = rows.r_data[out_bits:]
         issue = wiring.Signature({"valid": Out(1), "ready": In(1)}).create()
         m.d.comb += issue.valid.eq(holding & (phase == 0))
         # Parameter read; the word registered; the bias added: the memory's slow output meets
@@ -285,28 +291,21 @@ class Core(wiring.Component):
         last_channel = holding & (channel == lanes - 1) & slot_over
         channel_next = Signal.like(channel)
         phase_next = Signal.like(phase)
-        holding_next = Signal()
-        # A new row may follow in the last cycle of the previous one's last slot.
+        # The next row may arrive in the last cycle of the previous one's last slot.
         m.d.comb += [
-            row_taken.eq(array.sums_valid & (~holding | last_channel)),
-            channel_next.eq(
-                Mux(row_taken | last_channel, 0, Mux(holding & slot_over, channel + 1, channel))
-            ),
+            row_taken.eq(last_channel),
+            channel_next.eq(Mux(last_channel, 0, Mux(holding & slot_over, channel + 1, channel))),
             phase_next.eq(Mux(~holding | slot_over, 0, phase + 1)),
-            holding_next.eq(row_taken | (holding & ~last_channel)),
         ]
         m.d.sync += [
             channel.eq(channel_next),
             phase.eq(phase_next),
-            holding.eq(holding_next),
             en.eq(
-                ~array.sums_valid_next
-                | ~holding_next
+                ~array.finishing_next
+                | ~array.sums_valid_next
                 | ((channel_next == lanes - 1) & (phase_next == interval - 1))
             ),
         ]
-        with m.If(row_taken):
-            m.d.sync += [sums.eq(array.sums), param_addr.eq(rows.r_data[out_bits:])]
         m.d.comb += [
             rows.r_en.eq(row_taken),
             out_addrs.w_en.eq(row_taken),
@@ -360,7 +359,7 @@ class Core(wiring.Component):
 
     def _check(self, m: Module, c: data.View, derived: data.View) -> Signal:
         """The first thing wrong with a descriptor, as an NpuError code. A size that overflowed
-        16 bits runs past every memory (depths are at most 2^15)."""
+        its product_width bits runs past every memory (that width holds every depth)."""
         cfg = self.config
 
         def runs_past(base: Value, size: data.View, depth: int) -> Value:

@@ -3,9 +3,11 @@ accumulators.
 
 Each step one M-vector of activations a[i] meets one M x M weight block w[i][c]; lane c adds
 sum_i a[i] * w[i][c] to its accumulator. A step marked `first` starts new sums, one marked `last`
-hands them out on `sums` with `sums_valid`. Five pipeline stages (operands, products, the trees'
-first level, the rest of the trees, accumulate) move only while `en` is high; the owner holds
-`en` low while it cannot take a valid `sums`, which keeps them, so the array stalls as a whole.
+hands them out on `sums` with `sums_valid`, where they stay until the owner raises `taken` in
+the last cycle it reads them. Five pipeline stages (operands, products, the trees' first level,
+the rest of the trees, accumulate) move only while `en` is high, and keep accumulating the next
+row while the owner reads the last: the owner holds `en` low only while a row would finish onto
+sums not taken, so the array stalls as a whole and no row is lost.
 
 The operand and product registers are the ones inside the device's DSP blocks where it has
 them (ECP5 MULT18X18D, iCE40 SB_MAC16): a DSP block sits apart from the logic, and without its
@@ -65,9 +67,12 @@ class MacArray(wiring.Component):
                 "w": In(self.block),
                 "sums": Out(data.ArrayLayout(signed(config.sum_width), m)),
                 "sums_valid": Out(1),
-                # What sums_valid will be after this edge: its owner can register a decision
-                # that depends on it (the array's enable) instead of working it out late.
+                "taken": In(1),
+                # What sums_valid, and whether a row finishes at the next edge if `en` is high,
+                # will be after this edge: the owner can register the array's enable, which
+                # depends on both, instead of working it out late.
                 "sums_valid_next": Out(1),
+                "finishing_next": Out(1),
             }
         )
 
@@ -135,10 +140,13 @@ class MacArray(wiring.Component):
             m.d.sync += [t_valid.eq(h_valid), t_first.eq(h_first), t_last.eq(h_last)]
 
         # Stage 5: accumulators, NpuConfig.sum_width wide (no command's sum reaches the int32
-        # wrap); a finished row is copied out so that the next row starts at once. A held
-        # `sums_valid` holds the whole array (see `en`).
+        # wrap); a finished row is copied out so that the next row starts at once.
         accs = [Signal(signed(sum_width), name=f"acc_{c}") for c in range(size)]
-        m.d.comb += self.sums_valid_next.eq(Mux(self.en, t_valid & t_last, self.sums_valid))
+        finishing = t_valid & t_last
+        m.d.comb += [
+            self.finishing_next.eq(Mux(self.en, h_valid & h_last, finishing)),
+            self.sums_valid_next.eq((self.en & finishing) | (self.sums_valid & ~self.taken)),
+        ]
         m.d.sync += self.sums_valid.eq(self.sums_valid_next)
         with m.If(self.en):
             for c in range(size):

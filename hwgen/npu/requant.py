@@ -116,37 +116,55 @@ class SerialProduct:
     would not fit (an iCE40's DSP blocks all go to the array).
 
     Digit j of b (low first; the top one signed if b is) times a is added to the running sum
-    shifted right by a digit; the bits shifted out are final and collect below it."""
+    shifted right by a digit; the bits shifted out are final and collect below it. Every stage
+    goes through one multiplier, by a digit of b and by `a`: the request's own operands in the
+    first stage, registered copies after (none of `a` if the caller keeps it)."""
 
-    def __init__(self, pipe: StallPipeline, a: Value, b: Value, name: str, first: int) -> None:
-        """`a` and `b` as stage `first - 1` holds them; the product is stage `first + R - 1`'s."""
+    def __init__(
+        self,
+        pipe: StallPipeline,
+        a: Value,
+        b: Value,
+        name: str,
+        first: int,
+        a_kept: bool = False,
+    ) -> None:
+        """`a` and `b` as stage `first - 1` holds them; the product is stage `first + R - 1`'s.
+        `a_kept`: `a` holds still for the R - 1 advances after too (StallPipeline.keep)."""
         m, steps = pipe.m, pipe.interval
         digit = -(-len(b) // steps)
         width = len(a) + digit + 1  # one partial product plus the sum shifted down
-        x = Signal.like(a, name=f"{name}_a")
         y = Signal(digit * steps, name=f"{name}_b")  # b, its digits shifted out low first
         running = Signal(
             signed(width) if a.shape().signed or b.shape().signed else width, name=f"{name}_running"
         )
         done = Signal(digit * (steps - 1), name=f"{name}_low")  # final bits, newest at the top
 
-        def term(multiplicand: Value, digits: Value, top: bool) -> Value:
-            d = digits[:digit]
-            return multiplicand * (d.as_signed() if top and b.shape().signed else d)
+        starting = pipe.entering(first)
+        digits = Signal(digit, name=f"{name}_digit")
+        m.d.comb += digits.eq(Mux(starting, b[:digit], y[:digit]))
+        multiplicand = a
+        if not a_kept:
+            x = Signal.like(a, name=f"{name}_a")
+            with m.If(pipe.advance & starting):
+                m.d.sync += x.eq(a)
+            multiplicand = Mux(starting, a, x)
+        if b.shape().signed:
+            # The top digit is the only signed one: its sign extends it, the others get a 0.
+            sign = digits[-1] & pipe.entering(first + steps - 1)
+            partial = multiplicand * Cat(digits, sign).as_signed()
+        else:
+            partial = multiplicand * digits
 
         with m.If(pipe.advance):
-            with m.If(pipe.entering(first)):
+            with m.If(starting):
                 extended = b.as_signed() if b.shape().signed else b
-                m.d.sync += [
-                    x.eq(a),
-                    y.eq(extended >> digit),
-                    running.eq(term(a, b, steps == 1)),
-                ]
+                m.d.sync += [y.eq(extended >> digit), running.eq(partial)]
             for step in range(1, steps):
                 with m.If(pipe.entering(first + step)):
                     m.d.sync += [
                         y.eq(y >> digit),
-                        running.eq((running >> digit) + term(x, y, step == steps - 1)),
+                        running.eq((running >> digit) + partial),
                         done.eq(Cat(done[digit:], running[:digit])),
                     ]
         product_width = len(a) + len(b)
@@ -229,7 +247,7 @@ class RequantOrt(wiring.Component):
         carry = rounded[24]
         exponent = Signal(signed(6))  # in [-24, 9]
         m.d.comb += exponent.eq(8 + carry - n)
-        ma = reg(rounded[:24] | (carry << 23), "s4_ma")
+        ma = pipe.keep(rounded[:24] | (carry << 23), 4, "s4_ma")
         ea = reg(exponent, "s4_ea")
         neg, p = hold(neg, 4, "s4_neg"), hold(p, 4, "s4_params")
 
@@ -237,7 +255,7 @@ class RequantOrt(wiring.Component):
         if self.interval == 1:
             product = SplitProduct(pipe, ma, p.mantissa, "mant", platform).product
         else:
-            product = SerialProduct(pipe, ma, p.mantissa, "mant", first=5).product
+            product = SerialProduct(pipe, ma, p.mantissa, "mant", first=5, a_kept=True).product
         last = 4 + product_stages(self.interval)
         late = data.StructLayout(
             {"ea": ea.shape(), "neg": 1, "exponent": signed(9), "out": OUT_PARAMS}
