@@ -55,3 +55,43 @@ def test_cycle_model_uses_the_rtl_pipeline_depths() -> None:
 def test_depths_beyond_the_sixteen_bit_checks_are_refused() -> None:
     with pytest.raises(ConfigError, match="act_depth=65536 is too large"):
         NpuConfig(act_depth=1 << 16)
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        NpuConfig(),
+        # The iCEBreaker's demo build: the narrowest counters generated.
+        NpuConfig(
+            array=4,
+            weight_depth=512,
+            act_depth=256,
+            out_depth=1024,
+            param_depth=76,
+            max_reduction=144,
+            requant_interval=4,
+        ),
+        NpuConfig(array=16, weight_depth=2, act_depth=4096, out_depth=1, param_depth=16),
+    ],
+)
+def test_counters_hold_the_longest_command_the_checks_let_run(config: NpuConfig) -> None:
+    from hwgen.npu.core import counter_width
+    from sim_models.npu import ConvCommand, cycles
+
+    # Every output row (out_depth of them), each reducing the whole weight memory: a kernel
+    # of weight_depth taps over one channel block of a 1x1 image, outside taps padding.
+    taps = config.weight_depth
+    kernel_h = next(h for h in range(1, 256) if taps % h == 0 and taps // h < 256)
+    longest = ConvCommand(
+        in_h=1,
+        in_w=1,
+        cin_blocks=1,
+        out_h=config.out_depth,
+        out_w=1,
+        cout_blocks=1,
+        kernel_h=kernel_h,
+        kernel_w=taps // kernel_h,
+    )
+    for mode in ("ort", "shift"):
+        busy = cycles(longest, config.array, mode, config.requant_interval)
+        assert busy < 1 << counter_width(config), (busy, counter_width(config))

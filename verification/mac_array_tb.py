@@ -62,7 +62,7 @@ async def rows_match_exact_sums(dut: HierarchyObject, stall: float, slow_owner: 
     dut.rst.value = 0
     rng = np.random.default_rng(M * 10 + int(stall * 10) + 100 * slow_owner)
     rows = make_rows(rng, 200)
-    steps = [(a[s], w[s], s == 0, s == len(a) - 1) for a, w in rows for s in range(len(a))]
+    steps = [(a[s], w[s], s == len(a) - 1) for a, w in rows for s in range(len(a))]
     pick = random.Random(int(stall * 10) + 100 * slow_owner)
     got: list[list[int]] = []
     index = 0
@@ -76,10 +76,9 @@ async def rows_match_exact_sums(dut: HierarchyObject, stall: float, slow_owner: 
         dut.taken.value = int(taken)
         dut.en.value = int(enabled)
         if enabled and index < len(steps) and pick.random() >= 0.2:
-            a, w, first, last = steps[index]
+            a, w, last = steps[index]
             dut.a.value = pack_bytes(a)
             dut.w.value = pack_bytes(w.reshape(-1))
-            dut.first.value = int(first)
             dut.last.value = int(last)
             dut.valid.value = 1
             index += 1

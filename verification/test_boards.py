@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from hwgen.boards.flow import UNDEFINED_COLLISIONS, plan_options
 from hwgen.boards.targets import BOARDS
 from hwgen.boards.top import BoardTop, uart_divisor
 from hwgen.errors import HwgenError
@@ -31,9 +32,11 @@ def test_board_top_elaborates(name: str, requant: RequantMode) -> None:
         BoardTop(config, uart_divisor(board.clock_mhz * 1e6, 1_000_000)),
         name="top",
         do_build=False,
+        **plan_options(),
     )
     files = dict(plan.files)
     assert "top.il" in files and "build_top.sh" in files
+    assert UNDEFINED_COLLISIONS in str(files["top.ys"])
     constraints = files["top.pcf" if board.family == "ice40" else "top.lpf"]
     text = constraints if isinstance(constraints, str) else constraints.decode()
     assert "uart_0__rx" in text and "uart_0__tx" in text

@@ -37,6 +37,7 @@ def test_bridge_runs_a_network_through_the_uart(tmp_path: Path) -> None:
         "divisor": DIVISOR,
         "byte_timeout": BYTE_TIMEOUT,
         "stream_timeout": STREAM_TIMEOUT,
+        "out_depth": config.out_depth,
     }
     (tmp_path / "job.json").write_text(json.dumps(job))
     run_cocotb(

@@ -92,7 +92,7 @@ class FunctionalNpu:
             self._pending.clear()
             self._write_addr = self.regs[Reg.DMA_ADDR]
         elif offset == Reg.DMA_COUNT:
-            self.regs[Reg.DMA_COUNT] = value
+            self.regs[Reg.DMA_COUNT] = min(value, self.config.out_depth)
         elif offset == Reg.DMA_CTRL:
             if value & csr.DMA_READ:
                 self._send_outputs()

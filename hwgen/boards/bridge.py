@@ -84,7 +84,7 @@ class Bridge(wiring.Component):
 
         seq, cmd = Signal(8), Signal(8)
         length = Signal(16)
-        addr = Signal(32)
+        addr = Signal(self.addr_width)  # the bus takes no more of the frame's 32 bits
         wdata = Signal(32)
         index = Signal(16)
         crc = Signal(16, init=0xFFFF)
@@ -92,7 +92,7 @@ class Bridge(wiring.Component):
         # The last executed request and its answer.
         last_valid = Signal()
         last_seq, last_cmd = Signal(8), Signal(8)
-        last_len = Signal(16)
+        last_len = Signal(range(size + 1))  # only read for a STREAM_READ that ran
         last_status = Signal(8)
         rdata = Signal(32)
         nak = Signal()  # the answer is CRC_ERROR for the request just received
@@ -142,7 +142,7 @@ class Bridge(wiring.Component):
 
         # Registered: what it depends on settles at least three cycles before BODY needs it
         # (SYNC, SEQ and STATUS come between).
-        answer_len = Signal(16)
+        answer_len = Signal(range(size + 1))
         m.d.sync += answer_len.eq(0)
         with m.If(~nak & (last_status == Status.OK)):
             with m.Switch(last_cmd):
@@ -163,8 +163,10 @@ class Bridge(wiring.Component):
                     fields = Cat(seq, cmd, length, addr)
                     with m.Switch(index):
                         for k in range(HEADER_BYTES):
-                            with m.Case(k):
-                                m.d.sync += fields.word_select(k, 8).eq(byte)
+                            kept = fields[8 * k : 8 * k + 8]
+                            if len(kept):
+                                with m.Case(k):
+                                    m.d.sync += kept.eq(byte)
                     with m.If(index == HEADER_BYTES - 1):
                         m.d.sync += index.eq(0)
                         has_payload = (cmd == Command.WRITE32) | (cmd == Command.STREAM_WRITE)

@@ -2,7 +2,7 @@
 
 Loop order: output channel block j, output pixel (oh, ow), then the reduction (ky, kx, cb). Per
 step it gives the activation vector address (or `pad` for a tap outside the image), the weight
-block address and first/last marks; per row (the last step of a pixel) it names the output
+block address and whether it ends a row; per row (the last step of a pixel) it names the output
 address and the row's first parameter word.
 
 Addresses are walked with adders: each loop level keeps the address where its current iteration
@@ -44,7 +44,6 @@ class AddressGenerator(wiring.Component):
                 "act_addr": self.act_addr,
                 "pad": 1,
                 "weight_addr": self.weight_addr,
-                "first": 1,
                 "last": 1,
                 "out_addr": self.out_addr,
                 "param_addr": self.param_addr,
@@ -201,7 +200,6 @@ class AddressGenerator(wiring.Component):
                         self.step.act_addr.eq(tap_addr + cb),
                         self.step.pad.eq(pad),
                         self.step.weight_addr.eq(weight_row + tap),
-                        self.step.first.eq(tap == 0),
                         self.step.last.eq(last_tap),
                         self.step.out_addr.eq(cmd.out_base + pixel_out + j),
                         self.step.param_addr.eq(param_row),

@@ -15,6 +15,7 @@ from amaranth import Cat, Module, Mux, Signal, Value, signed, unsigned
 from amaranth.lib import data, fifo, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
+from amaranth.utils import bits_for
 
 from hwgen.npu.address_gen import AddressGenerator
 from hwgen.npu.arith import StallPipeline
@@ -27,11 +28,20 @@ from hwgen.npu.mac_array import MacArray
 from hwgen.npu.requant import ORT_PARAMS, SHIFT_PARAMS, requant_unit
 from hwgen.npu.spram import SinglePortBuffer
 
-COUNTER = unsigned(32)
 # What the fetch carries beside the memory words.
-FETCHED = data.StructLayout({"valid": 1, "pad": 1, "first": 1, "last": 1})
+FETCHED = data.StructLayout({"valid": 1, "pad": 1, "last": 1})
 ISSUE_LATENCY = 3  # a channel's parameter read, the word registered, the bias added
 CHECK_LATENCY = 1  # the range check's verdict, registered
+
+
+def counter_width(config: NpuConfig) -> int:
+    """Bits of the per-command performance counters: enough for the longest command the checks
+    let run. It finishes at most out_depth rows (its outputs fit), each at most
+    max(weight_depth, M * R) cycles after the one before (its weight blocks fit; the requant
+    lane takes a row's channels R cycles apart); its first row and the drain after the last
+    take at most two such periods more, and setup and pipeline latencies under 256 cycles."""
+    period = max(config.weight_depth, config.array * config.requant_interval)
+    return int(bits_for((config.out_depth + 2) * period + 256))
 
 
 def param_layout(config: NpuConfig) -> data.StructLayout:
@@ -100,9 +110,9 @@ class Core(wiring.Component):
                 # The output buffer is single-port: a read asked for while the core writes
                 # does not happen (hwgen.npu.spram).
                 "out_read_taken": Out(1),
-                "busy_cycles": Out(COUNTER),
-                "stall_cycles": Out(COUNTER),
-                "mac_cycles": Out(COUNTER),
+                "busy_cycles": Out(counter_width(config)),
+                "stall_cycles": Out(counter_width(config)),
+                "mac_cycles": Out(counter_width(config)),
             }
         )
 
@@ -202,7 +212,6 @@ class Core(wiring.Component):
         m.d.comb += [
             at_step.valid.eq(agen.valid),
             at_step.pad.eq(step.pad),
-            at_step.first.eq(step.first),
             at_step.last.eq(step.last),
         ]
         operands = Signal(self.vector_width)
@@ -238,7 +247,6 @@ class Core(wiring.Component):
             weight_read.addr.eq(weight_addr),
             weight_read.en.eq(en),
             array.valid.eq(fetched.valid),
-            array.first.eq(fetched.first),
             array.last.eq(fetched.last),
             array.a.eq(operands),
             array.w.eq(operand_weights),

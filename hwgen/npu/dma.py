@@ -81,7 +81,7 @@ class StreamReader(wiring.Component):
                 "stream": Out(axi_stream(data_width)),
                 "start": In(1),
                 "addr": In(ADDR),
-                "count": In(32),
+                "count": In(range(depth + 1)),
                 "busy": Out(1),
                 "read_addr": Out(range(depth)),
                 "read_data": In(word_bits),
@@ -94,7 +94,7 @@ class StreamReader(wiring.Component):
         dw = self.data_width
         n_beats = beats(self.word_bits, dw)
         addr = Signal(ADDR)
-        left = Signal(32)
+        left = Signal.like(self.count)
         beat = Signal(range(max(n_beats, 2)))  # never zero bits wide, even for one beat
         word = Signal(n_beats * dw)
         # The output buffer is single-port (hwgen.npu.spram): a read may not be taken, and

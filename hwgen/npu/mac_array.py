@@ -2,12 +2,13 @@
 accumulators.
 
 Each step one M-vector of activations a[i] meets one M x M weight block w[i][c]; lane c adds
-sum_i a[i] * w[i][c] to its accumulator. A step marked `first` starts new sums, one marked `last`
-hands them out on `sums` with `sums_valid`, where they stay until the owner raises `taken` in
-the last cycle it reads them. Five pipeline stages (operands, products, the trees' first level,
-the rest of the trees, accumulate) move only while `en` is high, and keep accumulating the next
-row while the owner reads the last: the owner holds `en` low only while a row would finish onto
-sums not taken, so the array stalls as a whole and no row is lost.
+sum_i a[i] * w[i][c] to its accumulator. A step marked `last` hands the sums out on `sums` with
+`sums_valid` and clears the accumulators, so the next row starts from zero: rows follow one
+another, and no step needs a mark of its own to start one. The sums stay until the owner raises
+`taken` in the last cycle it reads them. Five pipeline stages (operands, products, the trees'
+first level, the rest of the trees, accumulate) move only while `en` is high, and keep
+accumulating the next row while the owner reads the last: the owner holds `en` low only while a
+row would finish onto sums not taken, so the array stalls as a whole and no row is lost.
 
 The operand and product registers are the ones inside the device's DSP blocks where it has
 them (ECP5 MULT18X18D, iCE40 SB_MAC16): a DSP block sits apart from the logic, and without its
@@ -61,7 +62,6 @@ class MacArray(wiring.Component):
             {
                 "en": In(1),
                 "valid": In(1),
-                "first": In(1),
                 "last": In(1),
                 "a": In(self.vector),
                 "w": In(self.block),
@@ -107,15 +107,15 @@ class MacArray(wiring.Component):
                 m.d.comb += [products[ti][tc].eq(top), products[bi][bc].eq(bottom)]
         a = Signal.like(self.a, name="a_reg")
         w = Signal.like(self.w, name="w_reg")
-        i_valid, i_first, i_last = Signal(), Signal(), Signal()
-        p_valid, p_first, p_last = Signal(), Signal(), Signal()
+        i_valid, i_last = Signal(), Signal()
+        p_valid, p_last = Signal(), Signal()
         with m.If(self.en):
             if in_dsp < len(pairs):
                 m.d.sync += [a.eq(self.a), w.eq(self.w)]
             for i, c in pairs[in_dsp:]:
                 m.d.sync += products[i][c].eq(a[i] * w[i][c])
-            m.d.sync += [i_valid.eq(self.valid), i_first.eq(self.first), i_last.eq(self.last)]
-            m.d.sync += [p_valid.eq(i_valid), p_first.eq(i_first), p_last.eq(i_last)]
+            m.d.sync += [i_valid.eq(self.valid), i_last.eq(self.last)]
+            m.d.sync += [p_valid.eq(i_valid), p_last.eq(i_last)]
 
         # Stages 3 and 4: one adder tree per output lane, its first level registered apart
         # (at M = 8 three carry chains in a row would not make 100 MHz on an ECP5).
@@ -124,20 +124,20 @@ class MacArray(wiring.Component):
             [Signal(signed(tree_width), name=f"half_{c}_{k}") for k in range(size // 2)]
             for c in range(size)
         ]
-        h_valid, h_first, h_last = Signal(), Signal(), Signal()
+        h_valid, h_last = Signal(), Signal()
         with m.If(self.en):
             for c in range(size):
                 column = [products[i][c] for i in range(size)]
                 first_level = _tree_level(m, column, tree_width, f"t{c}_l0")
                 for reg, value in zip(halves[c], first_level, strict=True):
                     m.d.sync += reg.eq(value)
-            m.d.sync += [h_valid.eq(p_valid), h_first.eq(p_first), h_last.eq(p_last)]
+            m.d.sync += [h_valid.eq(p_valid), h_last.eq(p_last)]
         sums = [Signal(signed(tree_width), name=f"tree_{c}") for c in range(size)]
-        t_valid, t_first, t_last = Signal(), Signal(), Signal()
+        t_valid, t_last = Signal(), Signal()
         with m.If(self.en):
             for c in range(size):
                 m.d.sync += sums[c].eq(_tree_sum(m, halves[c], tree_width, f"t{c}"))
-            m.d.sync += [t_valid.eq(h_valid), t_first.eq(h_first), t_last.eq(h_last)]
+            m.d.sync += [t_valid.eq(h_valid), t_last.eq(h_last)]
 
         # Stage 5: accumulators, NpuConfig.sum_width wide (no command's sum reaches the int32
         # wrap); a finished row is copied out so that the next row starts at once.
@@ -148,12 +148,15 @@ class MacArray(wiring.Component):
             self.sums_valid_next.eq((self.en & finishing) | (self.sums_valid & ~self.taken)),
         ]
         m.d.sync += self.sums_valid.eq(self.sums_valid_next)
-        with m.If(self.en):
+        # The accumulators clear as a row hands its sums out (a synchronous reset, which an
+        # iCE40 or ECP5 flip-flop has for free), so the next row's first step adds to zero:
+        # no multiplexer between the adder and its register.
+        with m.If(self.en & t_valid):
             for c in range(size):
                 value = Signal(signed(sum_width), name=f"next_{c}")
-                m.d.comb += value.eq(Mux(t_first, sums[c], sums[c] + accs[c]))
-                with m.If(t_valid):
+                m.d.comb += value.eq(sums[c] + accs[c])
+                with m.If(t_last):
+                    m.d.sync += [accs[c].eq(0), self.sums[c].eq(value)]
+                with m.Else():
                     m.d.sync += accs[c].eq(value)
-                    with m.If(t_last):
-                        m.d.sync += self.sums[c].eq(value)
         return m

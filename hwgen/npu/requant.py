@@ -109,6 +109,42 @@ class SplitProduct:
         self.product = pipe.register(outer + (cross << SPLIT), f"{name}_product")
 
 
+def _radix4_terms(m: Module, a: Value, digits: Value, name: str) -> list[Value]:
+    """a * digits (unsigned) as one term per two bits of digits: a multiplexer picks 0, a, 2a
+    or 3a, with 3a = a + 2a worked out once. Half the terms of a bit at a time, and no term
+    needs more than one logic cell per bit."""
+    triple = Signal(len(a) + 2, name=f"{name}_triple", attrs={"keep": 1})
+    m.d.comb += triple.eq(a + (a << 1))
+    terms: list[Value] = []
+    for k in range(0, len(digits), 2):
+        low = digits[k]
+        if k + 1 < len(digits):
+            high = digits[k + 1]
+            term = Mux(high, Mux(low, triple, a << 1), Mux(low, a, 0))
+        else:
+            term = Mux(low, a, 0)
+        terms.append(term << k)
+    return terms
+
+
+def _carry_chain_sum(m: Module, terms: list[Value], width: int, name: str) -> Value:
+    """A balanced tree of two-input adders. Each sum is a kept wire, so that yosys maps it to
+    a carry chain instead of merging the tree into one multi-operand adder of logic cells
+    (on an iCE40 that took half again as many)."""
+    level = 0
+    while len(terms) > 1:
+        paired: list[Value] = []
+        for k in range(0, len(terms) - 1, 2):
+            pair_sum = Signal(width, name=f"{name}_sum{level}_{k // 2}", attrs={"keep": 1})
+            m.d.comb += pair_sum.eq(terms[k] + terms[k + 1])
+            paired.append(pair_sum)
+        if len(terms) % 2:
+            paired.append(terms[-1])
+        terms = paired
+        level += 1
+    return terms[0]
+
+
 class SerialProduct:
     """A wide product over R pipeline stages from one multiplier of a by len(b) / R bits of b:
     for a pipeline that takes a request every R advances (StallPipeline's interval), where one
@@ -149,22 +185,27 @@ class SerialProduct:
             with m.If(pipe.advance & starting):
                 m.d.sync += x.eq(a)
             multiplicand = Mux(starting, a, x)
+        # The running sum shifted down a digit: none yet in the first stage.
+        shifted = Signal.like(running, name=f"{name}_shifted")
+        m.d.comb += shifted.eq(Mux(starting, 0, running >> digit))
+        total = Signal.like(running, name=f"{name}_total")
         if b.shape().signed:
             # The top digit is the only signed one: its sign extends it, the others get a 0.
             sign = digits[-1] & pipe.entering(first + steps - 1)
-            partial = multiplicand * Cat(digits, sign).as_signed()
+            m.d.comb += total.eq(shifted + multiplicand * Cat(digits, sign).as_signed())
         else:
-            partial = multiplicand * digits
+            terms = [shifted, *_radix4_terms(m, multiplicand, digits, name)]
+            m.d.comb += total.eq(_carry_chain_sum(m, terms, len(running), name))
 
         with m.If(pipe.advance):
             with m.If(starting):
                 extended = b.as_signed() if b.shape().signed else b
-                m.d.sync += [y.eq(extended >> digit), running.eq(partial)]
+                m.d.sync += [y.eq(extended >> digit), running.eq(total)]
             for step in range(1, steps):
                 with m.If(pipe.entering(first + step)):
                     m.d.sync += [
                         y.eq(y >> digit),
-                        running.eq((running >> digit) + partial),
+                        running.eq(total),
                         done.eq(Cat(done[digit:], running[:digit])),
                     ]
         product_width = len(a) + len(b)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from amaranth import Module, Signal, Value
+from amaranth import Module, Mux, Signal, Value
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -75,7 +75,8 @@ class Npu(wiring.Component):
         cycles = Signal(32)
         dma_target = Signal(2)
         dma_addr = Signal(16)
-        dma_count = Signal(32)
+        # At most out_depth words: a larger count sends the whole buffer, once.
+        dma_count = Signal(range(cfg.out_depth + 1))
         m.d.sync += cycles.eq(cycles + 1)
         start = Signal()
         read_start = Signal()
@@ -104,7 +105,7 @@ class Npu(wiring.Component):
                 with m.Case(Reg.DMA_ADDR // 4):
                     m.d.sync += dma_addr.eq(value)
                 with m.Case(Reg.DMA_COUNT // 4):
-                    m.d.sync += dma_count.eq(value)
+                    m.d.sync += dma_count.eq(Mux(value > cfg.out_depth, cfg.out_depth, value))
                 with m.Case(Reg.DMA_CTRL // 4):
                     m.d.comb += read_start.eq(value[0])
                 for k, field in enumerate(fields):
