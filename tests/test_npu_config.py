@@ -95,3 +95,13 @@ def test_counters_hold_the_longest_command_the_checks_let_run(config: NpuConfig)
     for mode in ("ort", "shift"):
         busy = cycles(longest, config.array, mode, config.requant_interval)
         assert busy < 1 << counter_width(config), (busy, counter_width(config))
+
+
+def test_a_product_not_kept_is_only_the_next_ones_first_operand() -> None:
+    from hwgen.npu.command_setup import PROGRAM, derived_layout
+
+    for k, product in enumerate(PROGRAM):
+        users = [p for p in PROGRAM if product.name in (p.a, p.b)]
+        if not product.kept:
+            assert users == [PROGRAM[k + 1]] and PROGRAM[k + 1].a == product.name, product
+            assert product.name not in dict(derived_layout(NpuConfig()))

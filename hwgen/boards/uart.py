@@ -52,6 +52,10 @@ class UartRx(wiring.Component):
 
 
 class UartTx(wiring.Component):
+    """Sends each byte as an 8N1 frame. A byte taken waits in a register until the shifter is
+    free, and `ready` is that register being empty: whatever decides `valid` (the bridge's
+    FSM) reaches one register's enable, not the shifter's whole load."""
+
     def __init__(self, divisor: int) -> None:
         self.divisor = divisor
         super().__init__({"tx": Out(1, init=1), "data": In(stream.Signature(8))})
@@ -61,12 +65,17 @@ class UartTx(wiring.Component):
         timer = Signal(range(self.divisor))
         bits = Signal(10)  # stop, data (LSB first), start: shifted out from bit 0
         left = Signal(range(12))  # ten bits, then one more bit time holding the stop bit
-        m.d.comb += self.data.ready.eq(left == 0)
-        with m.If(self.data.valid & self.data.ready):
+        waiting = Signal(8)
+        full = Signal()
+        m.d.comb += self.data.ready.eq(~full)
+        with m.If(self.data.valid & ~full):
+            m.d.sync += [waiting.eq(self.data.payload), full.eq(1)]
+        with m.If(full & (left == 0)):
             m.d.sync += [
-                bits.eq((1 << 9) | (self.data.payload << 1)),
+                bits.eq((1 << 9) | (waiting << 1)),
                 left.eq(11),
                 timer.eq(0),
+                full.eq(0),
             ]
         with m.Elif(left != 0):
             m.d.sync += timer.eq(timer - 1)

@@ -31,15 +31,18 @@ class Product:
     a: str  # a descriptor field or an earlier product
     b: str  # a descriptor field (its width sets the cycles) or an earlier product
     b_bits: int  # the field's width, fixed so that SETUP_CYCLES does not depend on the config
+    # Whether it is kept in `derived`: not if only the next product takes it, as its `a`,
+    # straight from the multiplier's sum.
+    kept: bool = True
 
 
 PROGRAM = (
     Product("row_pitch", "in_w", "cin_blocks", 16),  # activation words per input row
     Product("act_size", "row_pitch", "in_h", 16),
-    Product("kernel_cin", "cin_blocks", "kernel_h", 8),
+    Product("kernel_cin", "cin_blocks", "kernel_h", 8, kept=False),
     Product("reduction", "kernel_cin", "kernel_w", 8),  # steps per output row
     Product("weight_size", "reduction", "cout_blocks", 16),
-    Product("pixels", "out_w", "out_h", 16),
+    Product("pixels", "out_w", "out_h", 16, kept=False),
     Product("rows", "pixels", "cout_blocks", 16),
     Product("col_step", "cin_blocks", "dilation_w", 8),  # address step of one kernel column
     Product("row_step", "row_pitch", "dilation_h", 8),  # ... of one kernel row
@@ -55,7 +58,7 @@ SETUP_CYCLES = sum(p.b_bits + 1 for p in PROGRAM) + 1
 
 def derived_layout(config: NpuConfig) -> data.StructLayout:
     product = data.StructLayout({"value": unsigned(config.product_width), "overflow": 1})
-    return data.StructLayout({p.name: product for p in PROGRAM})
+    return data.StructLayout({p.name: product for p in PROGRAM if p.kept})
 
 
 class CommandSetup(wiring.Component):
@@ -80,7 +83,10 @@ class CommandSetup(wiring.Component):
 
         word = self.word
 
-        def operand(name: str) -> tuple[Value, Value]:
+        def operand(name: str, k: int) -> tuple[Value, Value]:
+            if k and name == PROGRAM[k - 1].name:
+                # The product just made: the sum and its flag still hold it.
+                return acc, overflow
             if name in fields:
                 field = Value.cast(self.cmd[name])
                 if len(field) <= word:
@@ -105,8 +111,8 @@ class CommandSetup(wiring.Component):
             with m.Switch(op):
                 for k, p in enumerate(PROGRAM):
                     with m.Case(k):
-                        a, a_over = operand(p.a)
-                        b, b_over = operand(p.b)
+                        a, a_over = operand(p.a, k)
+                        b, b_over = operand(p.b, k)
                         a_nonzero = (a != 0) | a_over
                         b_nonzero = (b != 0) | b_over
                         m.d.sync += [
@@ -135,12 +141,12 @@ class CommandSetup(wiring.Component):
                         with m.If(bit == p.b_bits - 1):
                             final = Mux(b_shift[0], total[:word], acc)
                             final_over = overflow | (b_shift[0] & (total[word] | a_lost))
-                            m.d.sync += [
-                                derived[p.name].value.eq(final),
-                                derived[p.name].overflow.eq(final_over),
-                                op.eq(op + 1),
-                                loading.eq(k + 1 < len(PROGRAM)),
-                            ]
+                            if p.kept:
+                                m.d.sync += [
+                                    derived[p.name].value.eq(final),
+                                    derived[p.name].overflow.eq(final_over),
+                                ]
+                            m.d.sync += [op.eq(op + 1), loading.eq(k + 1 < len(PROGRAM))]
                             if k + 1 == len(PROGRAM):
                                 m.d.sync += [running.eq(0), self.done.eq(1)]
         with m.If(self.done):
