@@ -54,8 +54,8 @@ class BridgedNpu(wiring.Component):
         wiring.connect(m, bridge.tx, uart_tx.data)
         # Registers on every channel between the bridge and the NPU: no path from the bridge's
         # FSM reaches into the NPU's memories in one cycle. Both sides are far faster than the
-        # UART, so a transfer every other cycle costs nothing. An iCE40 runs slowly enough
-        # without them and has no flip-flops to spare.
+        # UART, so a transfer every other cycle costs nothing. Not on an iCE40: it has no
+        # logic cells to spare (docs/npu.md, "Pipelining, for the clock").
         if is_ice40(platform):
             wiring.connect(m, bridge.m_axil, npu.s_axil)
             wiring.connect(m, bridge.m_axis, npu.s_axis)
