@@ -35,9 +35,10 @@ FETCH_LATENCY = 3  # address generator register, memory read, operand registers
 
 
 def requant_latency(mode: str, interval: int = 1) -> int:
-    """Stages of the requant unit: its wide product takes four, or one per cycle of the
-    interval when that is above 1 (a narrower multiplier used over R cycles)."""
-    product = 4 if interval == 1 else interval
+    """Stages of the requant unit: its wide product takes four, or R + 2 at an interval R
+    above 1 (a narrower multiplier used over R cycles: operands, R partial products, and the
+    running sum one stage behind them)."""
+    product = 4 if interval == 1 else interval + 2
     return {"ort": 10, "shift": 3}[mode] + product
 
 

@@ -84,7 +84,8 @@ async def refused_command_raises_done_with_error_and_irq(dut: HierarchyObject) -
 @cocotb.test(timeout_time=10, timeout_unit="ms")
 async def a_field_beyond_its_register_is_refused_as_written(dut: HierarchyObject) -> None:
     """A narrowed descriptor register keeps all ones for a value it cannot hold, which the
-    checks refuse with the error the written value deserves, not a wrapped one that runs."""
+    checks refuse with the error the written value deserves, not a wrapped one that runs (the
+    descriptor is write-only: the error code is what shows it)."""
     host = await start(dut, 0.0, seed=0)
     widths = register_widths(CONFIG)
     good = ConvCommand.gemm(2, 1, 1).as_dict()
@@ -99,7 +100,6 @@ async def a_field_beyond_its_register_is_refused_as_written(dut: HierarchyObject
         assert width < 16, f"{name} is not narrowed at this config"
         for field, value in {**good, name: (1 << width) + good[name]}.items():
             await host.regs.write_dword(csr.descriptor_offset(field), value)
-        assert await host.regs.read_dword(csr.descriptor_offset(name)) == (1 << width) - 1
         await host.regs.write_dword(Reg.CTRL, csr.CTRL_START)
         await ClockCycles(dut.aclk, SETUP_CYCLES + 2)
         status = await host.regs.read_dword(Reg.STATUS)
@@ -124,7 +124,8 @@ async def descriptor_is_read_only_while_a_command_runs(dut: HierarchyObject) -> 
     for name in ("out_base", "cout_blocks", "kernel_w"):
         response = await host.regs.write(csr.descriptor_offset(name), (1).to_bytes(4, "little"))
         assert response.resp != 0, f"a write to {name} while busy was accepted"
-        assert await host.regs.read_dword(csr.descriptor_offset(name)) == cmd.as_dict()[name]
+        # Write-only: a read answers 0, and the results below show the write changed nothing.
+        assert await host.regs.read_dword(csr.descriptor_offset(name)) == 0
     while not (await host.regs.read_dword(Reg.STATUS)) & csr.STATUS_DONE:
         pass
     await host.regs.write_dword(Reg.STATUS, csr.STATUS_DONE)

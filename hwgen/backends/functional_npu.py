@@ -73,7 +73,7 @@ class FunctionalNpu:
             return 0
         field = (offset - Reg.DESCRIPTOR) // 4
         if offset >= Reg.DESCRIPTOR and field < len(self.descriptor):
-            return self.descriptor[field]
+            return 0  # write-only, as in the RTL
         raise ValueError(f"read of unmapped NPU register 0x{offset:02x}")
 
     def write32(self, offset: int, value: int) -> None:

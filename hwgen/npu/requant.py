@@ -109,12 +109,10 @@ class SplitProduct:
         self.product = pipe.register(outer + (cross << SPLIT), f"{name}_product")
 
 
-def _radix4_terms(m: Module, a: Value, digits: Value, name: str) -> list[Value]:
+def _radix4_terms(a: Value, triple: Value, digits: Value) -> list[Value]:
     """a * digits (unsigned) as one term per two bits of digits: a multiplexer picks 0, a, 2a
-    or 3a, with 3a = a + 2a worked out once. Half the terms of a bit at a time, and no term
-    needs more than one logic cell per bit."""
-    triple = Signal(len(a) + 2, name=f"{name}_triple", attrs={"keep": 1})
-    m.d.comb += triple.eq(a + (a << 1))
+    or 3a (`triple`, registered). Half the terms of a bit at a time, and no term needs more
+    than one logic cell per bit."""
     terms: list[Value] = []
     for k in range(0, len(digits), 2):
         low = digits[k]
@@ -146,79 +144,68 @@ def _carry_chain_sum(m: Module, terms: list[Value], width: int, name: str) -> Va
 
 
 class SerialProduct:
-    """A wide product over R pipeline stages from one multiplier of a by len(b) / R bits of b:
-    for a pipeline that takes a request every R advances (StallPipeline's interval), where one
-    partial product per stage is all the throughput needs and a full multiplier in logic
-    would not fit (an iCE40's DSP blocks all go to the array).
+    """A wide product over R + 2 pipeline stages from one multiplier of a by len(b) / R bits
+    of b: for a pipeline that takes a request every R advances (StallPipeline's interval),
+    where one partial product per stage is all the throughput needs and a full multiplier in
+    logic would not fit (an iCE40's DSP blocks all go to the array).
 
-    Digit j of b (low first; the top one signed if b is) times a is added to the running sum
-    shifted right by a digit; the bits shifted out are final and collect below it. Every stage
-    goes through one multiplier, by a digit of b and by `a`: the request's own operands in the
-    first stage, registered copies after (none of `a` if the caller keeps it)."""
+    The first stage registers the operands (and 3a, for the radix-4 terms); the next R each
+    register one digit's partial product (digit j of b, low first, the top one signed if b
+    is, times a); the R after the first of those add it to the running sum shifted right by a
+    digit, the bits shifted out final and collected below it. So no stage has more than two
+    carry chains in a row, and the loop through the running sum has one."""
 
-    def __init__(
-        self,
-        pipe: StallPipeline,
-        a: Value,
-        b: Value,
-        name: str,
-        first: int,
-        a_kept: bool = False,
-    ) -> None:
-        """`a` and `b` as stage `first - 1` holds them; the product is stage `first + R - 1`'s.
-        `a_kept`: `a` holds still for the R - 1 advances after too (StallPipeline.keep)."""
+    STAGES_BEYOND_INTERVAL = 2
+
+    def __init__(self, pipe: StallPipeline, a: Value, b: Value, name: str, first: int) -> None:
+        """`a` and `b` as stage `first - 1` holds them; the product is stage
+        `first + R + 1`'s."""
         m, steps = pipe.m, pipe.interval
         digit = -(-len(b) // steps)
         width = len(a) + digit + 1  # one partial product plus the sum shifted down
+        is_signed = a.shape().signed or b.shape().signed
+        x = pipe.keep(a, first, f"{name}_a")
         y = Signal(digit * steps, name=f"{name}_b")  # b, its digits shifted out low first
-        running = Signal(
-            signed(width) if a.shape().signed or b.shape().signed else width, name=f"{name}_running"
-        )
+        partial = Signal(signed(width) if is_signed else width, name=f"{name}_partial")
+        running = Signal.like(partial, name=f"{name}_running")
         done = Signal(digit * (steps - 1), name=f"{name}_low")  # final bits, newest at the top
 
-        starting = pipe.entering(first)
-        digits = Signal(digit, name=f"{name}_digit")
-        m.d.comb += digits.eq(Mux(starting, b[:digit], y[:digit]))
-        multiplicand = a
-        if not a_kept:
-            x = Signal.like(a, name=f"{name}_a")
-            with m.If(pipe.advance & starting):
-                m.d.sync += x.eq(a)
-            multiplicand = Mux(starting, a, x)
-        # The running sum shifted down a digit: none yet in the first stage.
-        shifted = Signal.like(running, name=f"{name}_shifted")
-        m.d.comb += shifted.eq(Mux(starting, 0, running >> digit))
-        total = Signal.like(running, name=f"{name}_total")
+        digits = y[:digit]
         if b.shape().signed:
             # The top digit is the only signed one: its sign extends it, the others get a 0.
-            sign = digits[-1] & pipe.entering(first + steps - 1)
-            m.d.comb += total.eq(shifted + multiplicand * Cat(digits, sign).as_signed())
+            sign = digits[-1] & pipe.entering(first + steps)
+            term: Value = x * Cat(digits, sign).as_signed()
         else:
-            terms = [shifted, *_radix4_terms(m, multiplicand, digits, name)]
-            m.d.comb += total.eq(_carry_chain_sum(m, terms, len(running), name))
+            triple = pipe.keep(a + (a << 1), first, f"{name}_triple")
+            term = _carry_chain_sum(m, _radix4_terms(x, triple, digits), width, f"{name}_term")
 
         with m.If(pipe.advance):
-            with m.If(starting):
+            for step in range(steps):
+                with m.If(pipe.entering(first + 1 + step)):
+                    m.d.sync += [partial.eq(term), y.eq(y >> digit)]
+            # After the shifts: the next request may enter as the last digit's term is taken,
+            # and its b replaces the spent one.
+            with m.If(pipe.entering(first)):
                 extended = b.as_signed() if b.shape().signed else b
-                m.d.sync += [y.eq(extended >> digit), running.eq(total)]
+                m.d.sync += y.eq(extended)
+            with m.If(pipe.entering(first + 2)):
+                m.d.sync += running.eq(partial)
             for step in range(1, steps):
-                with m.If(pipe.entering(first + step)):
+                with m.If(pipe.entering(first + 2 + step)):
                     m.d.sync += [
-                        y.eq(y >> digit),
-                        running.eq(total),
+                        running.eq((running >> digit) + partial),
                         done.eq(Cat(done[digit:], running[:digit])),
                     ]
         product_width = len(a) + len(b)
         self.product = Signal(
-            signed(product_width) if running.shape().signed else product_width,
-            name=f"{name}_product",
+            signed(product_width) if is_signed else product_width, name=f"{name}_product"
         )
         m.d.comb += self.product.eq(Cat(done, running))
 
 
 def product_stages(interval: int) -> int:
-    """Pipeline stages of the wide product: SplitProduct's, or one per digit of SerialProduct."""
-    return SplitProduct.STAGES if interval == 1 else interval
+    """Pipeline stages of the wide product: SplitProduct's, or SerialProduct's R + 2."""
+    return SplitProduct.STAGES if interval == 1 else interval + SerialProduct.STAGES_BEYOND_INTERVAL
 
 
 def ort_stages(interval: int) -> int:
@@ -236,7 +223,7 @@ FAR_SHIFT = 25  # a mantissa of at most 2^24 shifted right by 25 or more rounds 
 
 
 class RequantOrt(wiring.Component):
-    """Fourteen pipeline stages (10 + R at an interval of R > 1), none with more than one wide
+    """Fourteen pipeline stages (12 + R at an interval of R > 1), none with more than one wide
     operation. Every rounding to 24 significant bits happens at a fixed bit position:
 
     - |acc| is shifted left until its leading one is bit 31, and f32(acc) is its top 24 bits
@@ -288,7 +275,7 @@ class RequantOrt(wiring.Component):
         carry = rounded[24]
         exponent = Signal(signed(6))  # in [-24, 9]
         m.d.comb += exponent.eq(8 + carry - n)
-        ma = pipe.keep(rounded[:24] | (carry << 23), 4, "s4_ma")
+        ma = reg(rounded[:24] | (carry << 23), "s4_ma")
         ea = reg(exponent, "s4_ea")
         neg, p = hold(neg, 4, "s4_neg"), hold(p, 4, "s4_params")
 
@@ -296,7 +283,7 @@ class RequantOrt(wiring.Component):
         if self.interval == 1:
             product = SplitProduct(pipe, ma, p.mantissa, "mant", platform).product
         else:
-            product = SerialProduct(pipe, ma, p.mantissa, "mant", first=5, a_kept=True).product
+            product = SerialProduct(pipe, ma, p.mantissa, "mant", first=5).product
         last = 4 + product_stages(self.interval)
         late = data.StructLayout(
             {"ea": ea.shape(), "neg": 1, "exponent": signed(9), "out": OUT_PARAMS}
@@ -382,8 +369,8 @@ class RequantOrt(wiring.Component):
 
 
 class RequantShift(wiring.Component):
-    """Seven pipeline stages (3 + R at an interval of R > 1): the 64-bit product
-    (SplitProduct, or SerialProduct over R stages); the offset added; the arithmetic shift;
+    """Seven pipeline stages (5 + R at an interval of R > 1): the 64-bit product
+    (SplitProduct, or SerialProduct over R + 2 stages); the offset added; the arithmetic shift;
     the clamp. `interval` as for RequantOrt."""
 
     def __init__(self, interval: int = 1) -> None:

@@ -181,7 +181,8 @@ class Npu(wiring.Component):
             for reg, source in read_values.items():
                 with m.Case(reg // 4):
                     m.d.comb += [axil.read_data.eq(source), axil.read_error.eq(0)]
-            for k, field in enumerate(fields):
-                with m.Case(descriptor_words.start + k):
-                    m.d.comb += [axil.read_data.eq(field), axil.read_error.eq(0)]
+            # The descriptor is write-only (reads answer 0): its read multiplexer took about
+            # 190 of the iCEBreaker's 5,280 logic cells, and the host only writes it.
+            with m.Case(*descriptor_words):
+                m.d.comb += axil.read_error.eq(0)
         return m
