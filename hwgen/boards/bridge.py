@@ -100,7 +100,26 @@ class Bridge(wiring.Component):
         buffered = Signal(8)
         lane = Signal(range(max(beat_bytes, 2)))
         axi = self.m_axil
-        aw_done, w_done = Signal(), Signal()
+        # The bus's valids are registers, set as the FSM enters the state that needs them and
+        # cleared by their handshakes: no decode of the FSM's state lies on the way into the
+        # NPU's register writes (on the iCEBreaker that decode was a third of its critical
+        # path).
+        ar_pending, aw_pending, w_pending = Signal(), Signal(), Signal()
+        m.d.comb += [
+            axi.araddr.eq(addr),
+            axi.arvalid.eq(ar_pending),
+            axi.awaddr.eq(addr),
+            axi.awvalid.eq(aw_pending),
+            axi.wdata.eq(wdata),
+            axi.wstrb.eq(0xF),
+            axi.wvalid.eq(w_pending),
+        ]
+        with m.If(axi.arready):
+            m.d.sync += ar_pending.eq(0)
+        with m.If(axi.awready):
+            m.d.sync += aw_pending.eq(0)
+        with m.If(axi.wready):
+            m.d.sync += w_pending.eq(0)
 
         byte = self.rx.payload
         got = self.rx.valid
@@ -194,7 +213,7 @@ class Bridge(wiring.Component):
                 with m.If(got):
                     m.next = "CHECK"
             with m.State("CHECK"):
-                m.d.sync += [nak.eq(0), index.eq(0), idle.eq(0), aw_done.eq(0), w_done.eq(0)]
+                m.d.sync += [nak.eq(0), index.eq(0), idle.eq(0)]
                 with m.If(crc != 0):
                     m.d.sync += nak.eq(1)
                     m.next = "SYNC"
@@ -217,8 +236,10 @@ class Bridge(wiring.Component):
                                 m.d.sync += rdata.eq(info_word(size, beat_bytes))
                                 m.next = "SYNC"
                             with m.Case(Command.READ32):
+                                m.d.sync += ar_pending.eq(1)
                                 m.next = "READ_ADDR"
                             with m.Case(Command.WRITE32):
+                                m.d.sync += [aw_pending.eq(1), w_pending.eq(1)]
                                 m.next = "WRITE"
                             with m.Case(Command.STREAM_WRITE):
                                 m.next = "SW_FETCH"
@@ -226,8 +247,7 @@ class Bridge(wiring.Component):
                                 m.next = "SR_WAIT"
 
             with m.State("READ_ADDR"):
-                m.d.comb += [axi.araddr.eq(addr), axi.arvalid.eq(1)]
-                with m.If(axi.arready):
+                with m.If(~ar_pending | axi.arready):
                     m.next = "READ_DATA"
             with m.State("READ_DATA"):
                 m.d.comb += axi.rready.eq(1)
@@ -237,16 +257,8 @@ class Bridge(wiring.Component):
                         m.d.sync += last_status.eq(Status.BUS_ERROR)
                     m.next = "SYNC"
             with m.State("WRITE"):
-                m.d.comb += [
-                    axi.awaddr.eq(addr),
-                    axi.awvalid.eq(~aw_done),
-                    axi.wdata.eq(wdata),
-                    axi.wstrb.eq(0xF),
-                    axi.wvalid.eq(~w_done),
-                ]
-                aw_now = aw_done | axi.awready
-                w_now = w_done | axi.wready
-                m.d.sync += [aw_done.eq(aw_now), w_done.eq(w_now)]
+                aw_now = ~aw_pending | axi.awready
+                w_now = ~w_pending | axi.wready
                 with m.If(aw_now & w_now):
                     m.next = "WRITE_RESP"
             with m.State("WRITE_RESP"):
