@@ -170,7 +170,7 @@ class Bridge(wiring.Component):
                 with m.Case(Command.STREAM_READ):
                     m.d.sync += answer_len.eq(last_len)
 
-        with m.FSM():
+        with m.FSM() as fsm:
             with m.State("HUNT"):
                 m.d.sync += [crc.eq(0xFFFF), index.eq(0), idle.eq(0)]
                 with m.If(got & (byte == REQUEST_SYNC)):
@@ -346,4 +346,7 @@ class Bridge(wiring.Component):
                 send(crc[8:], "CRC_OUT_LO", with_crc=False)
             with m.State("CRC_OUT_LO"):
                 send(crc[:8], "HUNT", with_crc=False)
+        # One flip-flop per state: the next-state logic of twenty states, binary encoded,
+        # was ten logic levels deep (the iCEBreaker's critical path).
+        fsm.state.attrs["fsm_encoding"] = "one-hot"
         return m

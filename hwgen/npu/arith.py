@@ -2,17 +2,32 @@
 
 from __future__ import annotations
 
-from amaranth import Cat, Module, Signal, Value
+from amaranth import Cat, Const, Module, Mux, Signal, Value
 from amaranth.lib import stream
 
 
 def leading_zeros(m: Module, value: Value, name: str) -> Signal:
-    """Zeros above the leading one (len(value) for 0): a priority encoder."""
+    """Zeros above the leading one (len(value) for 0): a priority encoder built as a tree, so
+    its depth grows with log2 of the width (a chain of priorities was the iCEBreaker's
+    critical path at 32 bits: ten logic levels)."""
     width = len(value)
-    result = Signal(range(width + 1), name=name, init=width)
-    for i in range(width):  # later assignments win: the highest set bit decides
-        with m.If(value[i]):
-            m.d.comb += result.eq(width - 1 - i)
+    size = max(2, 1 << (width - 1).bit_length())  # the power of two at or above the width
+    # Ones below the value fill it out: they never come before a one of the value, and they
+    # stop the count at `width` for 0.
+    padded = Cat(Const((1 << (size - width)) - 1, size - width), value)
+
+    def count(bits: Value) -> tuple[Value, Value]:
+        """(zeros above the leading one, whether all are zero) of a power-of-two slice."""
+        if len(bits) == 2:
+            return ~bits[1], ~bits.any()
+        half = len(bits) // 2
+        high, high_zero = count(bits[half:])
+        low, low_zero = count(bits[:half])
+        return Mux(high_zero, Cat(low, 1), Cat(high, 0)), high_zero & low_zero
+
+    zeros, all_zero = count(padded)
+    result = Signal(range(width + 1), name=name)
+    m.d.comb += result.eq(Mux(all_zero, width, zeros))
     return result
 
 
