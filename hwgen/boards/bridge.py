@@ -22,6 +22,7 @@ from hwgen.boards.protocol import (
     info_word,
 )
 from hwgen.npu.axi import axi_lite_slave, axi_stream
+from hwgen.npu.device import is_ice40
 
 
 def _crc_step(state: int) -> int:
@@ -347,6 +348,10 @@ class Bridge(wiring.Component):
             with m.State("CRC_OUT_LO"):
                 send(crc[:8], "HUNT", with_crc=False)
         # One flip-flop per state: the next-state logic of twenty states, binary encoded,
-        # was ten logic levels deep (the iCEBreaker's critical path).
-        fsm.state.attrs["fsm_encoding"] = "one-hot"
+        # was ten logic levels deep (the iCEBreaker's critical path). Only on an iCE40: yosys
+        # drops the state's initial value when it recodes, and there the platform holds the
+        # sync reset after configuration, which puts the FSM in HUNT. An ECP5 build resets by
+        # GSR to initial values instead, and makes its clock without this.
+        if is_ice40(platform):
+            fsm.state.attrs["fsm_encoding"] = "one-hot"
         return m
