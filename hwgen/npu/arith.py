@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from amaranth import Cat, Const, Module, Mux, Signal, Value
+from amaranth import Cat, Const, Module, Mux, Shape, Signal, Value
 from amaranth.lib import stream
 
 
@@ -29,6 +29,33 @@ def leading_zeros(m: Module, value: Value, name: str) -> Signal:
     result = Signal(range(width + 1), name=name)
     m.d.comb += result.eq(Mux(all_zero, width, zeros))
     return result
+
+
+def adder_tree_level(
+    m: Module, terms: list[Value], shape: Shape, name: str, keep: bool = False
+) -> list[Value]:
+    """One level of a balanced adder tree: pairs summed, combinational; an odd last term is
+    passed on. `keep` makes each sum a kept wire, so that yosys maps it to a carry chain of
+    its own instead of merging the tree into one multi-operand adder of logic cells (on an
+    iCE40 that took half again as many)."""
+    attrs = {"keep": 1} if keep else {}
+    paired: list[Value] = []
+    for k in range(0, len(terms) - 1, 2):
+        pair_sum = Signal(shape, name=f"{name}_{k // 2}", attrs=attrs)
+        m.d.comb += pair_sum.eq(terms[k] + terms[k + 1])
+        paired.append(pair_sum)
+    if len(terms) % 2:
+        paired.append(terms[-1])
+    return paired
+
+
+def adder_tree(m: Module, terms: list[Value], shape: Shape, name: str, keep: bool = False) -> Value:
+    """The sum of `terms` through levels of adder_tree_level."""
+    level = 0
+    while len(terms) > 1:
+        terms = adder_tree_level(m, terms, shape, f"{name}_l{level}", keep)
+        level += 1
+    return terms[0]
 
 
 def round_up(kept: Value, guard: Value, sticky: Value) -> Value:
@@ -97,7 +124,4 @@ class StallPipeline:
             return self.register(value, name)
         if (stage - 1) % self.interval:
             return value
-        reg = Signal.like(value, name=name)
-        with self.m.If(self.advance & self.entering(stage)):
-            self.m.d.sync += reg.eq(value)
-        return reg
+        return self.keep(value, stage, name)

@@ -82,6 +82,8 @@ class CommandSetup(wiring.Component):
         fields = {name for name, _ in CONV_DESCRIPTOR}
 
         word = self.word
+        acc = Signal(word)
+        overflow = Signal()
 
         def operand(name: str, k: int) -> tuple[Value, Value]:
             if k and name == PROGRAM[k - 1].name:
@@ -101,8 +103,6 @@ class CommandSetup(wiring.Component):
         a_shift = Signal(word)
         a_lost = Signal()  # a one has been shifted out of a_shift: its next use overflows
         b_shift = Signal(word)
-        acc = Signal(word)
-        overflow = Signal()
 
         with m.If(self.start):
             m.d.sync += [running.eq(1), loading.eq(1), op.eq(0)]

@@ -22,27 +22,10 @@ from amaranth import Module, Mux, Signal, signed
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
+from hwgen.npu.arith import adder_tree, adder_tree_level
 from hwgen.npu.config import NpuConfig
 from hwgen.npu.device import ice40_mac16_blocks, is_ecp5
 from hwgen.npu.dsp import mult18x18d, sb_mac16_dual8x8
-
-
-def _tree_level(m: Module, terms: list[Signal], width: int, name: str) -> list[Signal]:
-    """One level of a balanced adder tree: pairs summed, combinational."""
-    pairs = []
-    for k in range(0, len(terms), 2):
-        s = Signal(signed(width), name=f"{name}_{k // 2}")
-        m.d.comb += s.eq(terms[k] + terms[k + 1])
-        pairs.append(s)
-    return pairs
-
-
-def _tree_sum(m: Module, terms: list[Signal], width: int, name: str) -> Signal:
-    level = 0
-    while len(terms) > 1:
-        terms = _tree_level(m, terms, width, f"{name}_l{level}")
-        level += 1
-    return terms[0]
 
 
 class MacArray(wiring.Component):
@@ -128,7 +111,7 @@ class MacArray(wiring.Component):
         with m.If(self.en):
             for c in range(size):
                 column = [products[i][c] for i in range(size)]
-                first_level = _tree_level(m, column, tree_width, f"t{c}_l0")
+                first_level = adder_tree_level(m, column, signed(tree_width), f"t{c}_l0")
                 for reg, value in zip(halves[c], first_level, strict=True):
                     m.d.sync += reg.eq(value)
             m.d.sync += [h_valid.eq(p_valid), h_last.eq(p_last)]
@@ -136,7 +119,7 @@ class MacArray(wiring.Component):
         t_valid, t_last = Signal(), Signal()
         with m.If(self.en):
             for c in range(size):
-                m.d.sync += sums[c].eq(_tree_sum(m, halves[c], tree_width, f"t{c}"))
+                m.d.sync += sums[c].eq(adder_tree(m, halves[c], signed(tree_width), f"t{c}"))
             m.d.sync += [t_valid.eq(h_valid), t_last.eq(h_last)]
 
         # Stage 5: accumulators, NpuConfig.sum_width wide (no command's sum reaches the int32

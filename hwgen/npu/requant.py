@@ -15,7 +15,7 @@ from amaranth import Cat, Const, Module, Mux, Signal, Value, signed, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from hwgen.npu.arith import StallPipeline, leading_zeros, round_up
+from hwgen.npu.arith import StallPipeline, adder_tree, leading_zeros, round_up
 from hwgen.npu.config import NpuConfig, RequantMode
 from hwgen.npu.device import is_ecp5
 from hwgen.npu.dsp import mult18x18d
@@ -125,24 +125,6 @@ def _radix4_terms(a: Value, triple: Value, digits: Value) -> list[Value]:
     return terms
 
 
-def _carry_chain_sum(m: Module, terms: list[Value], width: int, name: str) -> Value:
-    """A balanced tree of two-input adders. Each sum is a kept wire, so that yosys maps it to
-    a carry chain instead of merging the tree into one multi-operand adder of logic cells
-    (on an iCE40 that took half again as many)."""
-    level = 0
-    while len(terms) > 1:
-        paired: list[Value] = []
-        for k in range(0, len(terms) - 1, 2):
-            pair_sum = Signal(width, name=f"{name}_sum{level}_{k // 2}", attrs={"keep": 1})
-            m.d.comb += pair_sum.eq(terms[k] + terms[k + 1])
-            paired.append(pair_sum)
-        if len(terms) % 2:
-            paired.append(terms[-1])
-        terms = paired
-        level += 1
-    return terms[0]
-
-
 class SerialProduct:
     """A wide product over R + 2 pipeline stages from one multiplier of a by len(b) / R bits
     of b: for a pipeline that takes a request every R advances (StallPipeline's interval),
@@ -177,7 +159,8 @@ class SerialProduct:
             term: Value = x * Cat(digits, sign).as_signed()
         else:
             triple = pipe.keep(a + (a << 1), first, f"{name}_triple")
-            term = _carry_chain_sum(m, _radix4_terms(x, triple, digits), width, f"{name}_term")
+            terms = _radix4_terms(x, triple, digits)
+            term = adder_tree(m, terms, unsigned(width), f"{name}_term", keep=True)
 
         with m.If(pipe.advance):
             for step in range(steps):
