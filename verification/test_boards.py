@@ -32,11 +32,13 @@ def test_board_top_elaborates(name: str, requant: RequantMode) -> None:
         BoardTop(config, uart_divisor(board.clock_mhz * 1e6, 1_000_000)),
         name="top",
         do_build=False,
-        **plan_options(),
+        **plan_options(board),
     )
     files = dict(plan.files)
     assert "top.il" in files and "build_top.sh" in files
-    assert UNDEFINED_COLLISIONS in str(files["top.ys"])
+    script = str(files["top.ys"])
+    assert UNDEFINED_COLLISIONS in script
+    assert board.synth_opts in script
     constraints = files["top.pcf" if board.family == "ice40" else "top.lpf"]
     text = constraints if isinstance(constraints, str) else constraints.decode()
     assert "uart_0__rx" in text and "uart_0__tx" in text

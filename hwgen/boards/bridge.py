@@ -143,6 +143,10 @@ class Bridge(wiring.Component):
                 m.d.sync += bad_request.eq(~stream_len_ok)
             with m.Default():
                 m.d.sync += bad_request.eq(1)
+        # Likewise a repeat: `seq` is whole two bytes before CHECK, and `last_seq` changes only
+        # in CHECK. Deciding from flags keeps CHECK off the iCEBreaker's critical path.
+        repeat = Signal()
+        m.d.sync += repeat.eq(last_valid & (seq == last_seq))
 
         def receiving() -> None:
             """Bytes of a request: a silent line mid-frame drops it."""
@@ -170,6 +174,13 @@ class Bridge(wiring.Component):
                     m.d.sync += answer_len.eq(4)
                 with m.Case(Command.STREAM_READ):
                     m.d.sync += answer_len.eq(last_len)
+
+        # Whether the answer's body is all sent, as a register: BODY decides from it, and the
+        # byte count's comparator sits beside the send, not in front of it.
+        body_done = Signal()
+
+        def body_step() -> None:
+            m.d.sync += [index.eq(index + 1), body_done.eq(index + 1 == answer_len)]
 
         with m.FSM() as fsm:
             with m.State("HUNT"):
@@ -218,7 +229,7 @@ class Bridge(wiring.Component):
                 with m.If(crc != 0):
                     m.d.sync += nak.eq(1)
                     m.next = "SYNC"
-                with m.Elif(last_valid & (seq == last_seq)):
+                with m.Elif(repeat):
                     m.next = "SYNC"  # a repeat: answer again, do nothing
                 with m.Else():
                     m.d.sync += [
@@ -324,17 +335,22 @@ class Bridge(wiring.Component):
             with m.State("SEQ"):
                 send(Mux(nak, seq, last_seq), "STATUS")
             with m.State("STATUS"):
+                m.d.sync += body_done.eq(answer_len == 0)
                 send(Mux(nak, Status.CRC_ERROR, last_status), "BODY")
             with m.State("BODY"):
-                with m.If(index == answer_len):
+                with m.If(body_done):
                     m.next = "CRC_OUT_HI"
                 with m.Elif(last_cmd == Command.STREAM_READ):
                     m.d.comb += rd.addr.eq(size + index)
                     m.next = "BODY_BUFFER"
                 with m.Else():
-                    send(rdata.word_select(index[:2], 8), "BODY")
+                    # Rotated rather than selected by `index`: the byte the CRC takes comes
+                    # straight from a register, and four bytes on the word is whole again
+                    # for a repeated request's answer.
+                    send(rdata[:8], "BODY")
                     with m.If(self.tx.ready):
-                        m.d.sync += index.eq(index + 1)
+                        m.d.sync += rdata.eq(rdata.rotate_right(8))
+                        body_step()
             with m.State("BODY_BUFFER"):  # the read port has the byte at index
                 # Registered before the CRC sees it: a block RAM's output is slow.
                 m.d.sync += buffered.eq(rd.data)
@@ -342,7 +358,7 @@ class Bridge(wiring.Component):
             with m.State("BODY_SEND"):
                 send(buffered, "BODY")
                 with m.If(self.tx.ready):
-                    m.d.sync += index.eq(index + 1)
+                    body_step()
             with m.State("CRC_OUT_HI"):
                 send(crc[8:], "CRC_OUT_LO", with_crc=False)
             with m.State("CRC_OUT_LO"):

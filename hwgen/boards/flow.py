@@ -55,9 +55,11 @@ class FpgaResult:
 UNDEFINED_COLLISIONS = "setparam -set COLLISION_X_MASK 1 t:$memrd_v2"
 
 
-def plan_options(nextpnr_opts: str = "") -> dict[str, str]:
-    """The overrides of amaranth's build script every board build takes."""
+def plan_options(board: Board, nextpnr_opts: str = "") -> dict[str, str]:
+    """The overrides of amaranth's build script every build for `board` takes."""
     options = {"script_after_read": UNDEFINED_COLLISIONS}
+    if board.synth_opts:
+        options["synth_opts"] = board.synth_opts
     if nextpnr_opts:
         options["nextpnr_opts"] = nextpnr_opts
     return options
@@ -125,7 +127,7 @@ def build_bitstream(
             # Timing is judged here, from the report: a miss still gives figures and a
             # bitstream for a slower clock. The YoWASP tools see the build directory only,
             # so the report's path is relative.
-            **plan_options(nextpnr_opts=f"--report {REPORT} --timing-allow-fail"),
+            **plan_options(board, nextpnr_opts=f"--report {REPORT} --timing-allow-fail"),
         )
         plan.extract(str(work))
         preamble, steps = _tool_lines((work / "build_top.sh").read_text())

@@ -49,6 +49,7 @@ class Board:
     # nextpnr's names for the resources the report shows: logic, ff, dsp, bram, spram
     resources: tuple[tuple[str, str], ...]
     bitstream: str
+    synth_opts: str = ""  # for yosys's synth_<family>
 
     def platform(self) -> Any:
         module, cls = self.platform_name.split(":")
@@ -88,6 +89,8 @@ BOARDS = {
             requant_interval=4,
             resources=_ICE40,
             bitstream="top.bin",
+            # abc9 maps with the UltraPlus's LUT and carry delays, not the HX's it assumes.
+            synth_opts="-device u",
         ),
         Board(
             name="ulx3s",

@@ -22,7 +22,7 @@ from amaranth.utils import bits_for
 
 from hwgen.npu.command_setup import derived_layout
 from hwgen.npu.config import NpuConfig
-from hwgen.npu.descriptor import CONV_DESCRIPTOR, DIM, SMALL
+from hwgen.npu.descriptor import CONV_DESCRIPTOR, SMALL
 
 
 class AddressGenerator(wiring.Component):
@@ -92,7 +92,9 @@ class AddressGenerator(wiring.Component):
             )
         )
         ih_base, iw_base = Signal(signed(18)), Signal(signed(18))  # oh*sh - pt, ow*sw - pl
-        ky_off, kx_off = Signal(DIM), Signal(DIM)  # ky*dh, kx*dw
+        # The tap's input row and column, ih_base + ky*dh and iw_base + kx*dw, kept as registers
+        # and stepped with their loops: the pad test compares registers, with no adder before it.
+        ih, iw = Signal(signed(18)), Signal(signed(18))
         tap = Signal(self.weight_addr)  # (ky*kw + kx)*Cb + cb: the step within the row
         weight_row = Signal(self.weight_addr)  # weight_base + j*KB
         pixel_out = Signal(self.out_addr)  # (oh*OW + ow)*Cob
@@ -114,9 +116,6 @@ class AddressGenerator(wiring.Component):
         next_pixel = pixel + steps.pixel_step.value
         next_line = line + steps.line_step.value
 
-        ih = Signal(signed(18))
-        iw = Signal(signed(18))
-        m.d.comb += [ih.eq(ih_base + ky_off), iw.eq(iw_base + kx_off)]
         pad = (ih < 0) | (ih >= cmd.in_h) | (iw < 0) | (iw >= cmd.in_w)
         # Whether each loop is at its last index, and whether it and every loop inside it are
         # (the carry into the next loop out), are registers: the step that decides which loops
@@ -184,8 +183,8 @@ class AddressGenerator(wiring.Component):
                         cb.eq(0),
                         ih_base.eq(-c.pad_top),
                         iw_base.eq(-c.pad_left),
-                        ky_off.eq(0),
-                        kx_off.eq(0),
+                        ih.eq(-c.pad_top),
+                        iw.eq(-c.pad_left),
                         tap.eq(0),
                         weight_row.eq(c.weight_base),
                         pixel_out.eq(0),
@@ -211,22 +210,23 @@ class AddressGenerator(wiring.Component):
                     with m.If(carry[0]):
                         carry_out(0)
                         m.d.sync += [
-                            kx_off.eq(kx_off + cmd.dilation_w),
+                            iw.eq(iw + cmd.dilation_w),
                             *enter(tap_addr, tap_addr + steps.col_step.value),
                         ]
                     with m.If(carry[1]):
                         carry_out(1)
                         m.d.sync += [
-                            kx_off.eq(0),
-                            ky_off.eq(ky_off + cmd.dilation_h),
+                            iw.eq(iw_base),
+                            ih.eq(ih + cmd.dilation_h),
                             *enter(kernel_row, next_kernel_row),
                         ]
                     with m.If(carry[2]):
                         carry_out(2)
                         m.d.sync += [
-                            ky_off.eq(0),
+                            ih.eq(ih_base),
                             tap.eq(0),
                             iw_base.eq(iw_base + cmd.stride_w),
+                            iw.eq(iw_base + cmd.stride_w),
                             pixel_out.eq(pixel_out + cmd.cout_blocks),
                             *enter(pixel, next_pixel),
                         ]
@@ -234,13 +234,16 @@ class AddressGenerator(wiring.Component):
                         carry_out(3)
                         m.d.sync += [
                             iw_base.eq(-cmd.pad_left),
+                            iw.eq(-cmd.pad_left),
                             ih_base.eq(ih_base + cmd.stride_h),
+                            ih.eq(ih_base + cmd.stride_h),
                             *enter(line, next_line),
                         ]
                     with m.If(carry[4]):
                         carry_out(4)
                         m.d.sync += [
                             ih_base.eq(-cmd.pad_top),
+                            ih.eq(-cmd.pad_top),
                             pixel_out.eq(0),
                             weight_row.eq(weight_row + steps.reduction.value),
                             param_row.eq(param_row + self.config.array),

@@ -179,14 +179,16 @@ class Core(wiring.Component):
         # The check's verdict is registered before it starts anything (CHECK_LATENCY).
         check = self._check(m, cmd, setup.derived)
         checked = Signal()
+        passed = Signal()  # a flag of its own: `launch` fans out to all of the walk's registers
         m.d.sync += checked.eq(setup.done)
         with m.If(setup.done):
-            m.d.sync += [self.error.eq(check), rows_done.eq(0)]
-        with m.If(checked):
-            m.d.comb += [
-                launch.eq(self.error == NpuError.NONE),
-                refuse.eq(self.error != NpuError.NONE),
+            m.d.sync += [
+                self.error.eq(check),
+                passed.eq(check == NpuError.NONE),
+                rows_done.eq(0),
             ]
+        with m.If(checked):
+            m.d.comb += [launch.eq(passed), refuse.eq(~passed)]
         m.d.comb += [agen.cmd.eq(cmd), agen.derived.eq(setup.derived), agen.start.eq(launch)]
 
         # The front of the pipeline moves unless a row would finish onto one not yet taken
