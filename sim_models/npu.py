@@ -35,10 +35,10 @@ FETCH_LATENCY = 3  # address generator register, memory read, operand registers
 
 
 def requant_latency(mode: str, interval: int = 1) -> int:
-    """Stages of the requant unit: its wide product takes four, or R + 2 at an interval R
-    above 1 (a narrower multiplier used over R cycles: operands, R partial products, and the
-    running sum one stage behind them)."""
-    product = 4 if interval == 1 else interval + 2
+    """Stages of the requant unit: its wide product takes four, or R + 3 at an interval R
+    above 1 (a narrower multiplier used over R cycles: operands, R digits' terms, their sums
+    one stage behind them, and the running sum one stage behind those)."""
+    product = 4 if interval == 1 else interval + 3
     return {"ort": 10, "shift": 3}[mode] + product
 
 

@@ -110,9 +110,9 @@ class SplitProduct:
 
 
 def _radix4_terms(a: Value, triple: Value, digits: Value) -> list[Value]:
-    """a * digits (unsigned) as one term per two bits of digits: a multiplexer picks 0, a, 2a
-    or 3a (`triple`, registered). Half the terms of a bit at a time, and no term needs more
-    than one logic cell per bit."""
+    """a * digits (unsigned) as one term per two bits of digits, term k to be shifted left by
+    2k: a multiplexer picks 0, a, 2a or 3a (`triple`, registered). Half the terms of a bit at
+    a time, and no term needs more than one logic cell per bit."""
     terms: list[Value] = []
     for k in range(0, len(digits), 2):
         low = digits[k]
@@ -121,27 +121,29 @@ def _radix4_terms(a: Value, triple: Value, digits: Value) -> list[Value]:
             term = Mux(high, Mux(low, triple, a << 1), Mux(low, a, 0))
         else:
             term = Mux(low, a, 0)
-        terms.append(term << k)
+        terms.append(term)
     return terms
 
 
 class SerialProduct:
-    """A wide product over R + 2 pipeline stages from one multiplier of a by len(b) / R bits
+    """A wide product over R + 3 pipeline stages from one multiplier of a by len(b) / R bits
     of b: for a pipeline that takes a request every R advances (StallPipeline's interval),
     where one partial product per stage is all the throughput needs and a full multiplier in
     logic would not fit (an iCE40's DSP blocks all go to the array).
 
     The first stage registers the operands (and 3a, for the radix-4 terms); the next R each
-    register one digit's partial product (digit j of b, low first, the top one signed if b
-    is, times a); the R after the first of those add it to the running sum shifted right by a
-    digit, the bits shifted out final and collected below it. So no stage has more than two
-    carry chains in a row, and the loop through the running sum has one."""
+    register one digit's terms (digit j of b, low first, the top one signed if b is, times a:
+    a multiplexer per bit, whose flip-flop shares its logic cell); the R after the first of
+    those sum them into a partial product; the R after the first of those add it to the
+    running sum shifted right by a digit, the bits shifted out final and collected below it.
+    So no stage has more than two carry chains in a row, none has logic in front of them,
+    and the loop through the running sum has one."""
 
-    STAGES_BEYOND_INTERVAL = 2
+    STAGES_BEYOND_INTERVAL = 3
 
     def __init__(self, pipe: StallPipeline, a: Value, b: Value, name: str, first: int) -> None:
         """`a` and `b` as stage `first - 1` holds them; the product is stage
-        `first + R + 1`'s."""
+        `first + R + 2`'s."""
         m, steps = pipe.m, pipe.interval
         digit = -(-len(b) // steps)
         width = len(a) + digit + 1  # one partial product plus the sum shifted down
@@ -156,25 +158,34 @@ class SerialProduct:
         if b.shape().signed:
             # The top digit is the only signed one: its sign extends it, the others get a 0.
             sign = digits[-1] & pipe.entering(first + steps)
-            term: Value = x * Cat(digits, sign).as_signed()
+            terms: list[Value] = [x * Cat(digits, sign).as_signed()]
+            shifts = [0]
         else:
             triple = pipe.keep(a + (a << 1), first, f"{name}_triple")
             terms = _radix4_terms(x, triple, digits)
-            term = adder_tree(m, terms, unsigned(width), f"{name}_term", keep=True)
+            shifts = list(range(0, len(digits), 2))
+        kept = [Signal.like(term, name=f"{name}_term{k}") for k, term in enumerate(terms)]
+        shape = partial.shape()
+        partial_sum = adder_tree(
+            m, [t << s for t, s in zip(kept, shifts, strict=True)], shape, f"{name}_sum", keep=True
+        )
 
         with m.If(pipe.advance):
             for step in range(steps):
                 with m.If(pipe.entering(first + 1 + step)):
-                    m.d.sync += [partial.eq(term), y.eq(y >> digit)]
-            # After the shifts: the next request may enter as the last digit's term is taken,
-            # and its b replaces the spent one.
+                    m.d.sync += [*(k.eq(t) for k, t in zip(kept, terms, strict=True))]
+                    m.d.sync += y.eq(y >> digit)
+                with m.If(pipe.entering(first + 2 + step)):
+                    m.d.sync += partial.eq(partial_sum)
+            # After the shifts: the next request may enter as the last digit's terms are
+            # taken, and its b replaces the spent one.
             with m.If(pipe.entering(first)):
                 extended = b.as_signed() if b.shape().signed else b
                 m.d.sync += y.eq(extended)
-            with m.If(pipe.entering(first + 2)):
+            with m.If(pipe.entering(first + 3)):
                 m.d.sync += running.eq(partial)
             for step in range(1, steps):
-                with m.If(pipe.entering(first + 2 + step)):
+                with m.If(pipe.entering(first + 3 + step)):
                     m.d.sync += [
                         running.eq((running >> digit) + partial),
                         done.eq(Cat(done[digit:], running[:digit])),
@@ -187,7 +198,7 @@ class SerialProduct:
 
 
 def product_stages(interval: int) -> int:
-    """Pipeline stages of the wide product: SplitProduct's, or SerialProduct's R + 2."""
+    """Pipeline stages of the wide product: SplitProduct's, or SerialProduct's R + 3."""
     return SplitProduct.STAGES if interval == 1 else interval + SerialProduct.STAGES_BEYOND_INTERVAL
 
 
@@ -206,7 +217,7 @@ FAR_SHIFT = 25  # a mantissa of at most 2^24 shifted right by 25 or more rounds 
 
 
 class RequantOrt(wiring.Component):
-    """Fourteen pipeline stages (12 + R at an interval of R > 1), none with more than one wide
+    """Fourteen pipeline stages (13 + R at an interval of R > 1), none with more than one wide
     operation. Every rounding to 24 significant bits happens at a fixed bit position:
 
     - |acc| is shifted left until its leading one is bit 31, and f32(acc) is its top 24 bits
@@ -352,8 +363,8 @@ class RequantOrt(wiring.Component):
 
 
 class RequantShift(wiring.Component):
-    """Seven pipeline stages (5 + R at an interval of R > 1): the 64-bit product
-    (SplitProduct, or SerialProduct over R + 2 stages); the offset added; the arithmetic shift;
+    """Seven pipeline stages (6 + R at an interval of R > 1): the 64-bit product
+    (SplitProduct, or SerialProduct over R + 3 stages); the offset added; the arithmetic shift;
     the clamp. `interval` as for RequantOrt."""
 
     def __init__(self, interval: int = 1) -> None:
