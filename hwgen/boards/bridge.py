@@ -157,9 +157,17 @@ class Bridge(wiring.Component):
             with m.Else():
                 m.d.sync += idle.eq(idle + 1)
 
+        # The answer's bytes leave from a register of the bridge's own: the FSM waits for it to
+        # be empty, never for the transmitter's `ready`, which would otherwise reach every
+        # register a sending state writes (on the iCEBreaker, ten logic levels).
+        with m.If(self.tx.ready):
+            m.d.sync += self.tx.valid.eq(0)
+        sent = ~self.tx.valid
+
         def send(value: Value, then: str, with_crc: bool = True) -> None:
-            m.d.comb += [self.tx.payload.eq(value), self.tx.valid.eq(1), crc_byte.eq(value)]
-            with m.If(self.tx.ready):
+            m.d.comb += crc_byte.eq(value)
+            with m.If(sent):
+                m.d.sync += [self.tx.payload.eq(value), self.tx.valid.eq(1)]
                 if with_crc:
                     m.d.sync += crc.eq(crc_next)
                 m.next = then
@@ -348,7 +356,7 @@ class Bridge(wiring.Component):
                     # straight from a register, and four bytes on the word is whole again
                     # for a repeated request's answer.
                     send(rdata[:8], "BODY")
-                    with m.If(self.tx.ready):
+                    with m.If(sent):
                         m.d.sync += rdata.eq(rdata.rotate_right(8))
                         body_step()
             with m.State("BODY_BUFFER"):  # the read port has the byte at index
@@ -357,7 +365,7 @@ class Bridge(wiring.Component):
                 m.next = "BODY_SEND"
             with m.State("BODY_SEND"):
                 send(buffered, "BODY")
-                with m.If(self.tx.ready):
+                with m.If(sent):
                     body_step()
             with m.State("CRC_OUT_HI"):
                 send(crc[8:], "CRC_OUT_LO", with_crc=False)

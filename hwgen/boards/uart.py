@@ -52,9 +52,8 @@ class UartRx(wiring.Component):
 
 
 class UartTx(wiring.Component):
-    """Sends each byte as an 8N1 frame. A byte taken waits in a register until the shifter is
-    free, and `ready` is that register being empty: whatever decides `valid` (the bridge's
-    FSM) reaches one register's enable, not the shifter's whole load."""
+    """Sends each byte as an 8N1 frame, taken as the shifter is free. Its writer (the bridge)
+    holds `valid` and `payload` in registers, so the shifter's load follows flip-flops."""
 
     def __init__(self, divisor: int) -> None:
         self.divisor = divisor
@@ -65,18 +64,9 @@ class UartTx(wiring.Component):
         timer = Signal(range(self.divisor))
         bits = Signal(10)  # stop, data (LSB first), start: shifted out from bit 0
         left = Signal(range(12))  # ten bits, then one more bit time holding the stop bit
-        waiting = Signal(8)
-        full = Signal()
-        m.d.comb += self.data.ready.eq(~full)
-        with m.If(self.data.valid & ~full):
-            m.d.sync += [waiting.eq(self.data.payload), full.eq(1)]
-        with m.If(full & (left == 0)):
-            m.d.sync += [
-                bits.eq((1 << 9) | (waiting << 1)),
-                left.eq(11),
-                timer.eq(0),
-                full.eq(0),
-            ]
+        m.d.comb += self.data.ready.eq(left == 0)
+        with m.If(self.data.valid & self.data.ready):
+            m.d.sync += [bits.eq((1 << 9) | (self.data.payload << 1)), left.eq(11), timer.eq(0)]
         with m.Elif(left != 0):
             m.d.sync += timer.eq(timer - 1)
             with m.If(timer == 0):
