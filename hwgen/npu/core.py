@@ -19,7 +19,7 @@ from amaranth.utils import bits_for
 
 from hwgen.npu.address_gen import AddressGenerator
 from hwgen.npu.arith import StallPipeline
-from hwgen.npu.command_setup import CommandSetup
+from hwgen.npu.command_setup import PROGRAM, CommandSetup
 from hwgen.npu.config import ConfigError, NpuConfig, RequantMode
 from hwgen.npu.descriptor import ADDR, CONV_DESCRIPTOR
 from hwgen.npu.device import ice40_mac16_blocks
@@ -369,15 +369,26 @@ class Core(wiring.Component):
 
     def _check(self, m: Module, c: data.View, derived: data.View) -> Signal:
         """The first thing wrong with a descriptor, as an NpuError code. A size that overflowed
-        its product_width bits runs past every memory (that width holds every depth)."""
-        cfg = self.config
+        its product_width bits runs past every memory (that width holds every depth).
 
-        def runs_past(base: Value, size: data.View, depth: int) -> Value:
-            return size.overflow | (base + size.value > depth)
+        Each test is a register, updated every cycle: what it reads (the descriptor, and the
+        sizes CommandSetup derives before its last product) holds still for many cycles before
+        `done`, and the verdict is then one multiplexer of flags, not adders and comparators
+        in a row."""
+        cfg = self.config
+        checked_sizes = ("act_size", "weight_size", "rows")
+        assert PROGRAM[-1].name not in checked_sizes  # its flag would lag `done` by a cycle
+
+        def flag(test: Value, name: str) -> Signal:
+            reg = Signal(name=name)
+            m.d.sync += reg.eq(test)
+            return reg
+
+        def runs_past(base: Value, size: data.View, depth: int, name: str) -> Signal:
+            return flag(size.overflow | (base + size.value > depth), name)
 
         code = Signal(4)
-        zero = Signal()
-        m.d.comb += zero.eq(
+        zero = flag(
             (c.in_h == 0)
             | (c.in_w == 0)
             | (c.cin_blocks == 0)
@@ -389,16 +400,21 @@ class Core(wiring.Component):
             | (c.stride_h == 0)
             | (c.stride_w == 0)
             | (c.dilation_h == 0)
-            | (c.dilation_w == 0)
+            | (c.dilation_w == 0),
+            "zero_dimension",
         )
+        act = runs_past(c.act_base, derived.act_size, cfg.act_depth, "act_past")
+        weight = runs_past(c.weight_base, derived.weight_size, cfg.weight_depth, "weight_past")
+        param = flag(c.param_base + c.cout_blocks * cfg.array > cfg.param_depth, "param_past")
+        out = runs_past(c.out_base, derived.rows, cfg.out_depth, "out_past")
         with m.If(zero):
             m.d.comb += code.eq(NpuError.ZERO_DIMENSION)
-        with m.Elif(runs_past(c.act_base, derived.act_size, cfg.act_depth)):
+        with m.Elif(act):
             m.d.comb += code.eq(NpuError.ACT_RANGE)
-        with m.Elif(runs_past(c.weight_base, derived.weight_size, cfg.weight_depth)):
+        with m.Elif(weight):
             m.d.comb += code.eq(NpuError.WEIGHT_RANGE)
-        with m.Elif(c.param_base + c.cout_blocks * cfg.array > cfg.param_depth):
+        with m.Elif(param):
             m.d.comb += code.eq(NpuError.PARAM_RANGE)
-        with m.Elif(runs_past(c.out_base, derived.rows, cfg.out_depth)):
+        with m.Elif(out):
             m.d.comb += code.eq(NpuError.OUT_RANGE)
         return code
