@@ -181,11 +181,14 @@ class Core(wiring.Component):
         checked = Signal()
         passed = Signal()  # a flag of its own: `launch` fans out to all of the walk's registers
         m.d.sync += checked.eq(setup.done)
+        # rows_done == rows, kept beside the count: `done` follows a flag, not a comparator.
+        all_rows = Signal()
         with m.If(setup.done):
             m.d.sync += [
                 self.error.eq(check),
                 passed.eq(check == NpuError.NONE),
                 rows_done.eq(0),
+                all_rows.eq(0),  # rows is not 0 in a command that passes the checks
             ]
         with m.If(checked):
             m.d.comb += [launch.eq(passed), refuse.eq(~passed)]
@@ -345,13 +348,18 @@ class Core(wiring.Component):
             ]
             with m.If(lane == lanes - 1):
                 m.d.comb += [out_mem.write_en.eq(1), out_addrs.r_en.eq(1)]
-                m.d.sync += [lane.eq(0), collected.eq(0), rows_done.eq(rows_done + 1)]
+                m.d.sync += [
+                    lane.eq(0),
+                    collected.eq(0),
+                    rows_done.eq(rows_done + 1),
+                    all_rows.eq(rows_done + 1 == setup.derived.rows.value),
+                ]
 
         # Done once the last row is written, or at once when refused.
         running = Signal()
         with m.If(launch):
             m.d.sync += running.eq(1)
-        finished = running & (rows_done == setup.derived.rows.value)
+        finished = running & all_rows
         with m.If(finished | refuse):
             m.d.comb += self.done.eq(1)
             m.d.sync += [self.busy.eq(0), running.eq(0)]
