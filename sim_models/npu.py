@@ -39,7 +39,7 @@ def requant_latency(mode: str, interval: int = 1) -> int:
     above 1 (a narrower multiplier used over R cycles: operands, R digits' terms, their sums
     one stage behind them, and the running sum one stage behind those)."""
     product = 4 if interval == 1 else interval + 3
-    return {"ort": 10, "shift": 3}[mode] + product
+    return {"ort": 11, "shift": 3}[mode] + product
 
 
 ISSUE_LATENCY = 3  # a channel's parameter read, the word registered, the bias added

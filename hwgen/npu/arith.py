@@ -2,28 +2,46 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from amaranth import Cat, Const, Module, Mux, Shape, Signal, Value
 from amaranth.lib import stream
 
 
-def leading_zeros(m: Module, value: Value, name: str) -> Signal:
+def leading_zeros(
+    m: Module,
+    value: Value,
+    name: str,
+    cut: Callable[[Value, str], Value] | None = None,
+    group: int = 8,
+) -> Signal:
     """Zeros above the leading one (len(value) for 0): a priority encoder built as a tree, so
     its depth grows with log2 of the width (a chain of priorities was the iCEBreaker's
-    critical path at 32 bits: ten logic levels)."""
+    critical path at 32 bits: ten logic levels). `cut`, given, is a pipeline register (value,
+    name -> registered value) between the counts of `group`-bit slices and the rest of the
+    tree: the whole tree was six logic levels, still too many for the iCEBreaker's 40 MHz."""
     width = len(value)
     size = max(2, 1 << (width - 1).bit_length())  # the power of two at or above the width
     # Ones below the value fill it out: they never come before a one of the value, and they
     # stop the count at `width` for 0.
     padded = Cat(Const((1 << (size - width)) - 1, size - width), value)
+    slices = 0
 
     def count(bits: Value) -> tuple[Value, Value]:
         """(zeros above the leading one, whether all are zero) of a power-of-two slice."""
+        nonlocal slices
         if len(bits) == 2:
-            return ~bits[1], ~bits.any()
-        half = len(bits) // 2
-        high, high_zero = count(bits[half:])
-        low, low_zero = count(bits[:half])
-        return Mux(high_zero, Cat(low, 1), Cat(high, 0)), high_zero & low_zero
+            zeros, all_zero = ~bits[1], ~bits.any()
+        else:
+            half = len(bits) // 2
+            high, high_zero = count(bits[half:])
+            low, low_zero = count(bits[:half])
+            zeros, all_zero = Mux(high_zero, Cat(low, 1), Cat(high, 0)), high_zero & low_zero
+        if cut is not None and len(bits) == group < size:
+            kept = cut(Cat(zeros, all_zero), f"{name}_slice{slices}")
+            slices += 1
+            return kept[:-1], kept[-1]
+        return zeros, all_zero
 
     zeros, all_zero = count(padded)
     result = Signal(range(width + 1), name=name)

@@ -203,7 +203,7 @@ def product_stages(interval: int) -> int:
 
 
 def ort_stages(interval: int) -> int:
-    return 10 + product_stages(interval)
+    return 11 + product_stages(interval)
 
 
 def shift_stages(interval: int) -> int:
@@ -217,7 +217,7 @@ FAR_SHIFT = 25  # a mantissa of at most 2^24 shifted right by 25 or more rounds 
 
 
 class RequantOrt(wiring.Component):
-    """Fourteen pipeline stages (13 + R at an interval of R > 1), none with more than one wide
+    """Fifteen pipeline stages (14 + R at an interval of R > 1), none with more than one wide
     operation. Every rounding to 24 significant bits happens at a fixed bit position:
 
     - |acc| is shifted left until its leading one is bit 31, and f32(acc) is its top 24 bits
@@ -251,34 +251,37 @@ class RequantOrt(wiring.Component):
         neg = hold(acc < 0, 1, "s1_neg")
         p = hold(self.request.payload.params, 1, "s1_params")
 
-        # 2: how far the leading one is from bit 31.
-        n = reg(leading_zeros(m, mag, "acc_zeros"), "s2_n")
+        # 2 and 3: how far the leading one is from bit 31, counted in bytes (2), then whole (3).
+        n = reg(leading_zeros(m, mag, "acc_zeros", cut=reg), "s3_n")
         mag, neg, p = hold(mag, 2, "s2_mag"), hold(neg, 2, "s2_neg"), hold(p, 2, "s2_params")
+        mag, neg, p = hold(mag, 3, "s3_mag"), hold(neg, 3, "s3_neg"), hold(p, 3, "s3_params")
 
-        # 3: normalized; the top 24 bits kept, rounded at bit 8.
+        # 4: normalized; the top 24 bits kept, rounded at bit 8.
         normal = Signal(32)
         m.d.comb += normal.eq(mag << n)
         kept = normal[8:]
         up = round_up(kept, normal[7], normal[:7].any())
-        kept, up, n = reg(kept, "s3_kept"), reg(up, "s3_up"), reg(n, "s3_n")
-        neg, p = hold(neg, 3, "s3_neg"), hold(p, 3, "s3_params")
+        kept, up, n = reg(kept, "s4_kept"), reg(up, "s4_up"), reg(n, "s4_n")
+        neg, p = hold(neg, 4, "s4_neg"), hold(p, 4, "s4_params")
 
-        # 4: f32(acc) = ma * 2^ea. A round-up out of 24 bits leaves 2^24: 2^23, one up.
+        # 5: f32(acc) = ma * 2^ea. A round-up out of 24 bits leaves 2^24: 2^23, one up.
         rounded = Signal(25)
         m.d.comb += rounded.eq(kept + up)
         carry = rounded[24]
         exponent = Signal(signed(6))  # in [-24, 9]
         m.d.comb += exponent.eq(8 + carry - n)
-        ma = reg(rounded[:24] | (carry << 23), "s4_ma")
-        ea = reg(exponent, "s4_ea")
-        neg, p = hold(neg, 4, "s4_neg"), hold(p, 4, "s4_params")
+        ma = reg(rounded[:24] | (carry << 23), "s5_ma")
+        # Held, not just registered: at an interval R > 1 the stages after the product read it
+        # (`carried`), and only a stage 1 + kR keeps a value for R advances.
+        ea = hold(exponent, 5, "s5_ea")
+        neg, p = hold(neg, 5, "s5_neg"), hold(p, 5, "s5_params")
 
-        # The exact 48-bit product of the mantissas, in stages 5 to `last`.
+        # The exact 48-bit product of the mantissas, in stages 6 to `last`.
         if self.interval == 1:
             product = SplitProduct(pipe, ma, p.mantissa, "mant", platform).product
         else:
-            product = SerialProduct(pipe, ma, p.mantissa, "mant", first=5).product
-        last = 4 + product_stages(self.interval)
+            product = SerialProduct(pipe, ma, p.mantissa, "mant", first=6).product
+        last = 5 + product_stages(self.interval)
         late = data.StructLayout(
             {"ea": ea.shape(), "neg": 1, "exponent": signed(9), "out": OUT_PARAMS}
         )
@@ -291,7 +294,7 @@ class RequantOrt(wiring.Component):
             carried.out.lower.eq(p.lower),
             carried.out.upper.eq(p.upper),
         ]
-        for stage in range(5, last + 1):
+        for stage in range(6, last + 1):
             carried = hold(carried, stage, f"s{stage}_carried")
         prod = Signal(48)
         m.d.comb += prod.eq(product)
