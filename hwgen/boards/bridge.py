@@ -147,6 +147,7 @@ class Bridge(wiring.Component):
         # in CHECK. Deciding from flags keeps CHECK off the iCEBreaker's critical path.
         repeat = Signal()
         m.d.sync += repeat.eq(last_valid & (seq == last_seq))
+        crc_bad = Signal()
 
         def receiving() -> None:
             """Bytes of a request: a silent line mid-frame drops it."""
@@ -185,10 +186,19 @@ class Bridge(wiring.Component):
 
         # Whether the answer's body is all sent, as a register: BODY decides from it, and the
         # byte count's comparator sits beside the send, not in front of it.
+        # And whether it comes from the read word: the word's rotation is then enabled by three
+        # flip-flops.
         body_done = Signal()
+        from_word = Signal()
+        word_answer = last_cmd != Command.STREAM_READ
 
         def body_step() -> None:
-            m.d.sync += [index.eq(index + 1), body_done.eq(index + 1 == answer_len)]
+            left = index + 1 != answer_len
+            m.d.sync += [
+                index.eq(index + 1),
+                body_done.eq(~left),
+                from_word.eq(left & word_answer),
+            ]
 
         with m.FSM() as fsm:
             with m.State("HUNT"):
@@ -231,10 +241,13 @@ class Bridge(wiring.Component):
             with m.State("CRC_LO"):
                 receiving()
                 with m.If(got):
-                    m.next = "CHECK"
+                    m.next = "VERIFY"
+            with m.State("VERIFY"):  # the CRC's test registered: CHECK decides from flags
+                m.d.sync += crc_bad.eq(crc != 0)
+                m.next = "CHECK"
             with m.State("CHECK"):
                 m.d.sync += [nak.eq(0), index.eq(0), idle.eq(0)]
-                with m.If(crc != 0):
+                with m.If(crc_bad):
                     m.d.sync += nak.eq(1)
                     m.next = "SYNC"
                 with m.Elif(repeat):
@@ -253,8 +266,7 @@ class Bridge(wiring.Component):
                     with m.Else():
                         with m.Switch(cmd):
                             with m.Case(Command.HELLO):
-                                m.d.sync += rdata.eq(info_word(size, beat_bytes))
-                                m.next = "SYNC"
+                                m.next = "HELLO"
                             with m.Case(Command.READ32):
                                 m.d.sync += ar_pending.eq(1)
                                 m.next = "READ_ADDR"
@@ -266,6 +278,9 @@ class Bridge(wiring.Component):
                             with m.Case(Command.STREAM_READ):
                                 m.next = "SR_WAIT"
 
+            with m.State("HELLO"):  # `rdata` is written by the fewest states
+                m.d.sync += rdata.eq(info_word(size, beat_bytes))
+                m.next = "SYNC"
             with m.State("READ_ADDR"):
                 with m.If(~ar_pending | axi.arready):
                     m.next = "READ_DATA"
@@ -343,15 +358,13 @@ class Bridge(wiring.Component):
             with m.State("SEQ"):
                 send(Mux(nak, seq, last_seq), "STATUS")
             with m.State("STATUS"):
-                m.d.sync += body_done.eq(answer_len == 0)
+                m.d.sync += [
+                    body_done.eq(answer_len == 0),
+                    from_word.eq((answer_len != 0) & word_answer),
+                ]
                 send(Mux(nak, Status.CRC_ERROR, last_status), "BODY")
             with m.State("BODY"):
-                with m.If(body_done):
-                    m.next = "CRC_OUT_HI"
-                with m.Elif(last_cmd == Command.STREAM_READ):
-                    m.d.comb += rd.addr.eq(size + index)
-                    m.next = "BODY_BUFFER"
-                with m.Else():
+                with m.If(from_word):
                     # Rotated rather than selected by `index`: the byte the CRC takes comes
                     # straight from a register, and four bytes on the word is whole again
                     # for a repeated request's answer.
@@ -359,6 +372,11 @@ class Bridge(wiring.Component):
                     with m.If(sent):
                         m.d.sync += rdata.eq(rdata.rotate_right(8))
                         body_step()
+                with m.Elif(body_done):
+                    m.next = "CRC_OUT_HI"
+                with m.Else():
+                    m.d.comb += rd.addr.eq(size + index)
+                    m.next = "BODY_BUFFER"
             with m.State("BODY_BUFFER"):  # the read port has the byte at index
                 # Registered before the CRC sees it: a block RAM's output is slow.
                 m.d.sync += buffered.eq(rd.data)
