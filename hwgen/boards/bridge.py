@@ -8,6 +8,8 @@ stream-read bytes), so a repeated sequence number is answered again without a se
 
 from __future__ import annotations
 
+from typing import Any
+
 from amaranth import Cat, Const, Module, Mux, Signal, Value
 from amaranth.lib import stream, wiring
 from amaranth.lib.memory import Memory
@@ -147,7 +149,7 @@ class Bridge(wiring.Component):
         # in CHECK. Deciding from flags keeps CHECK off the iCEBreaker's critical path.
         repeat = Signal()
         m.d.sync += repeat.eq(last_valid & (seq == last_seq))
-        crc_bad = Signal()
+        crc_bad = Signal()  # set in VERIFY, for the same reason
 
         def receiving() -> None:
             """Bytes of a request: a silent line mid-frame drops it."""
@@ -184,21 +186,18 @@ class Bridge(wiring.Component):
                 with m.Case(Command.STREAM_READ):
                     m.d.sync += answer_len.eq(last_len)
 
-        # Whether the answer's body is all sent, as a register: BODY decides from it, and the
-        # byte count's comparator sits beside the send, not in front of it.
-        # And whether it comes from the read word: the word's rotation is then enabled by three
+        # Whether the answer's body is all sent, and whether its next byte comes from the read
+        # word, as registers: BODY decides from them, the byte count's comparator sits beside
+        # the send rather than in front of it, and the word's rotation is enabled by three
         # flip-flops.
         body_done = Signal()
         from_word = Signal()
-        word_answer = last_cmd != Command.STREAM_READ
+
+        def body_left(left: Value) -> list[Any]:
+            return [body_done.eq(~left), from_word.eq(left & (last_cmd != Command.STREAM_READ))]
 
         def body_step() -> None:
-            left = index + 1 != answer_len
-            m.d.sync += [
-                index.eq(index + 1),
-                body_done.eq(~left),
-                from_word.eq(left & word_answer),
-            ]
+            m.d.sync += [index.eq(index + 1), *body_left(index + 1 != answer_len)]
 
         with m.FSM() as fsm:
             with m.State("HUNT"):
@@ -358,10 +357,7 @@ class Bridge(wiring.Component):
             with m.State("SEQ"):
                 send(Mux(nak, seq, last_seq), "STATUS")
             with m.State("STATUS"):
-                m.d.sync += [
-                    body_done.eq(answer_len == 0),
-                    from_word.eq((answer_len != 0) & word_answer),
-                ]
+                m.d.sync += body_left(answer_len != 0)
                 send(Mux(nak, Status.CRC_ERROR, last_status), "BODY")
             with m.State("BODY"):
                 with m.If(from_word):

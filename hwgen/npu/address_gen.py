@@ -94,7 +94,7 @@ class AddressGenerator(wiring.Component):
         ih_base, iw_base = Signal(signed(18)), Signal(signed(18))  # oh*sh - pt, ow*sw - pl
         # The tap's input row and column, ih_base + ky*dh and iw_base + kx*dw, kept as registers
         # and stepped with their loops: the pad test compares registers, with no adder before it.
-        ih, iw = Signal(signed(18)), Signal(signed(18))
+        ih, iw = Signal(signed(18), name="ih"), Signal(signed(18), name="iw")
         tap = Signal(self.weight_addr)  # (ky*kw + kx)*Cb + cb: the step within the row
         weight_row = Signal(self.weight_addr)  # weight_base + j*KB
         pixel_out = Signal(self.out_addr)  # (oh*OW + ow)*Cob
@@ -104,13 +104,17 @@ class AddressGenerator(wiring.Component):
             Signal(self.act_addr, name=name)
             for name in ("origin", "line", "pixel", "kernel_row", "tap_addr")
         )
-        levels = [line, pixel, kernel_row, tap_addr]  # outermost first
+        # Each chain, outermost first: the address, and the tap's input row and column.
+        chains = [[line, pixel, kernel_row, tap_addr], [ih_base, ih], [iw_base, iw]]
 
-        def enter(level: Signal, address: Value) -> list[Any]:
-            """A new iteration of `level` starts at `address`, and so do all levels inside it."""
+        def enter(level: Signal, value: Value) -> list[Any]:
+            """A new iteration of `level` starts at `value`, and so do the levels inside it."""
             # By identity: == between signals builds a comparison, not a bool.
-            first = next(k for k, candidate in enumerate(levels) if candidate is level)
-            return [inner.eq(address) for inner in levels[first:]]
+            for chain in chains:
+                for k, candidate in enumerate(chain):
+                    if candidate is level:
+                        return [inner.eq(value) for inner in chain[k:]]
+            raise AssertionError(f"{level.name} is in no chain")
 
         next_kernel_row = kernel_row + steps.row_step.value
         next_pixel = pixel + steps.pixel_step.value
@@ -181,10 +185,8 @@ class AddressGenerator(wiring.Component):
                         ky.eq(0),
                         kx.eq(0),
                         cb.eq(0),
-                        ih_base.eq(-c.pad_top),
-                        iw_base.eq(-c.pad_left),
-                        ih.eq(-c.pad_top),
-                        iw.eq(-c.pad_left),
+                        *enter(ih_base, -c.pad_top),
+                        *enter(iw_base, -c.pad_left),
                         tap.eq(0),
                         weight_row.eq(c.weight_base),
                         pixel_out.eq(0),
@@ -210,40 +212,36 @@ class AddressGenerator(wiring.Component):
                     with m.If(carry[0]):
                         carry_out(0)
                         m.d.sync += [
-                            iw.eq(iw + cmd.dilation_w),
+                            *enter(iw, iw + cmd.dilation_w),
                             *enter(tap_addr, tap_addr + steps.col_step.value),
                         ]
                     with m.If(carry[1]):
                         carry_out(1)
                         m.d.sync += [
-                            iw.eq(iw_base),
-                            ih.eq(ih + cmd.dilation_h),
+                            *enter(iw, iw_base),
+                            *enter(ih, ih + cmd.dilation_h),
                             *enter(kernel_row, next_kernel_row),
                         ]
                     with m.If(carry[2]):
                         carry_out(2)
                         m.d.sync += [
-                            ih.eq(ih_base),
+                            *enter(ih, ih_base),
                             tap.eq(0),
-                            iw_base.eq(iw_base + cmd.stride_w),
-                            iw.eq(iw_base + cmd.stride_w),
+                            *enter(iw_base, iw_base + cmd.stride_w),
                             pixel_out.eq(pixel_out + cmd.cout_blocks),
                             *enter(pixel, next_pixel),
                         ]
                     with m.If(carry[3]):
                         carry_out(3)
                         m.d.sync += [
-                            iw_base.eq(-cmd.pad_left),
-                            iw.eq(-cmd.pad_left),
-                            ih_base.eq(ih_base + cmd.stride_h),
-                            ih.eq(ih_base + cmd.stride_h),
+                            *enter(iw_base, -cmd.pad_left),
+                            *enter(ih_base, ih_base + cmd.stride_h),
                             *enter(line, next_line),
                         ]
                     with m.If(carry[4]):
                         carry_out(4)
                         m.d.sync += [
-                            ih_base.eq(-cmd.pad_top),
-                            ih.eq(-cmd.pad_top),
+                            *enter(ih_base, -cmd.pad_top),
                             pixel_out.eq(0),
                             weight_row.eq(weight_row + steps.reduction.value),
                             param_row.eq(param_row + self.config.array),

@@ -173,7 +173,7 @@ class SerialProduct:
         with m.If(pipe.advance):
             for step in range(steps):
                 with m.If(pipe.entering(first + 1 + step)):
-                    m.d.sync += [*(k.eq(t) for k, t in zip(kept, terms, strict=True))]
+                    m.d.sync += [k.eq(t) for k, t in zip(kept, terms, strict=True)]
                     m.d.sync += y.eq(y >> digit)
                 with m.If(pipe.entering(first + 2 + step)):
                     m.d.sync += partial.eq(partial_sum)
