@@ -46,12 +46,15 @@ def axi_stream(data_width: int) -> wiring.Signature:
 
 
 class AxiLiteSlave(wiring.Component):
-    """One write and one read at a time, each answered the cycle after it is accepted.
+    """One write and one read at a time.
 
-    A write is accepted when its address and data are both valid; the register side sees a
-    one-cycle `write` strobe. A read samples `read_data` for `read_addr` combinationally. Word
-    addresses are byte addresses >> 2. `write_error` / `read_error` (combinational, for the
-    address presented) answer SLVERR instead of OKAY.
+    A write is accepted when its address and data are both valid. The register side sees it the
+    cycle after, from registers: a one-cycle `write` strobe with `write_addr` and `write_data`
+    (the bus's `wdata` of the cycle before), so nothing the master drives reaches a register's
+    input through the address decode. Its response follows the strobe by a cycle. A read is
+    answered the cycle after it is accepted, with `read_data` for `read_addr` sampled
+    combinationally. Word addresses are byte addresses >> 2. `write_error` / `read_error`
+    (combinational, for the address presented) answer SLVERR instead of OKAY.
     """
 
     def __init__(self, addr_width: int) -> None:
@@ -74,14 +77,14 @@ class AxiLiteSlave(wiring.Component):
         bus = self.bus
         accept_write = Signal()
         m.d.comb += [
-            accept_write.eq(bus.awvalid & bus.wvalid & ~bus.bvalid),
+            accept_write.eq(bus.awvalid & bus.wvalid & ~bus.bvalid & ~self.write),
             bus.awready.eq(accept_write),
             bus.wready.eq(accept_write),
-            self.write_addr.eq(bus.awaddr[2:]),
-            self.write_data.eq(bus.wdata),
-            self.write.eq(accept_write),
         ]
+        m.d.sync += self.write.eq(accept_write)
         with m.If(accept_write):
+            m.d.sync += [self.write_addr.eq(bus.awaddr[2:]), self.write_data.eq(bus.wdata)]
+        with m.If(self.write):
             m.d.sync += [bus.bvalid.eq(1), bus.bresp.eq(Mux(self.write_error, SLVERR, OKAY))]
         with m.Elif(bus.bvalid & bus.bready):
             m.d.sync += bus.bvalid.eq(0)

@@ -97,7 +97,10 @@ class CommandSetup(wiring.Component):
             return Value.cast(derived[name].value), Value.cast(derived[name].overflow)
 
         op = Signal(range(len(PROGRAM) + 1))
-        bit = Signal(range(max(p.b_bits for p in PROGRAM)))
+        # The bits of b still to take after this one, and whether this one is its last: a flag
+        # set a cycle ahead, so that ending a product waits on a flip-flop, not on `op`'s width.
+        left = Signal(range(max(p.b_bits for p in PROGRAM)))
+        last = Signal()
         running = Signal()
         loading = Signal()
         a_shift = Signal(word)
@@ -119,8 +122,9 @@ class CommandSetup(wiring.Component):
                             a_shift.eq(a),
                             b_shift.eq(b),
                             overflow.eq((a_over & b_nonzero) | (b_over & a_nonzero)),
+                            left.eq(p.b_bits - 1),
                         ]
-            m.d.sync += [loading.eq(0), a_lost.eq(0), acc.eq(0), bit.eq(0)]
+            m.d.sync += [loading.eq(0), a_lost.eq(0), acc.eq(0), last.eq(0)]
 
         with m.If(running & ~loading):
             total = Signal(word + 1)
@@ -133,12 +137,13 @@ class CommandSetup(wiring.Component):
                 a_shift.eq(a_shift << 1),
                 a_lost.eq(a_lost | a_shift[-1]),
                 b_shift.eq(b_shift >> 1),
-                bit.eq(bit + 1),
+                left.eq(left - 1),
+                last.eq(left == 1),
             ]
-            with m.Switch(op):
-                for k, p in enumerate(PROGRAM):
-                    with m.Case(k):
-                        with m.If(bit == p.b_bits - 1):
+            with m.If(last):
+                with m.Switch(op):
+                    for k, p in enumerate(PROGRAM):
+                        with m.Case(k):
                             final = Mux(b_shift[0], total[:word], acc)
                             final_over = overflow | (b_shift[0] & (total[word] | a_lost))
                             if p.kept:

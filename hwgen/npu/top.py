@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from amaranth import Module, Mux, Signal, Value
+from amaranth import Module, Mux, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -15,15 +15,6 @@ from hwgen.npu.core import Core
 from hwgen.npu.csr import DmaTarget, Reg
 from hwgen.npu.descriptor import CONV_DESCRIPTOR, register_widths
 from hwgen.npu.dma import StreamReader, StreamWriter
-
-
-def kept(value: Value, width: int, saturating: bool) -> Value:
-    """What a descriptor CSR of `width` bits keeps of a written word: its low bits, or all
-    ones if it is narrowed (register_widths) and the word does not fit."""
-    if not saturating:
-        return value
-    over = value[width:].any()
-    return value[:width] | over.replicate(width)
 
 
 class Npu(wiring.Component):
@@ -84,6 +75,14 @@ class Npu(wiring.Component):
         value = axil.write_data
         writable = {Reg.CTRL, Reg.STATUS, Reg.DMA_TARGET, Reg.DMA_ADDR, Reg.DMA_COUNT, Reg.DMA_CTRL}
         descriptor_words = range(Reg.DESCRIPTOR // 4, Reg.DESCRIPTOR // 4 + len(fields))
+        # A narrowed field (register_widths) keeps a word that does not fit as all ones, which
+        # the core's checks refuse. Whether it fits is judged on the bus's word as it is
+        # accepted, and lands beside it (write_data is that word, a cycle later): the
+        # saturating write then starts from flip-flops.
+        narrow_widths = sorted({len(fields[k]) for k in narrowed})
+        too_wide = {width: Signal(name=f"too_wide_{width}") for width in narrow_widths}
+        for width, flag in too_wide.items():
+            m.d.sync += flag.eq(self.s_axil.wdata[width:].any())
         m.d.comb += axil.write_error.eq(1)
         for reg in writable:
             with m.If(word == reg // 4):
@@ -111,7 +110,10 @@ class Npu(wiring.Component):
                 for k, field in enumerate(fields):
                     with m.Case(descriptor_words.start + k):
                         with m.If(~core.busy):
-                            m.d.sync += field.eq(kept(value, len(field), k in narrowed))
+                            kept = value[: len(field)]
+                            if k in narrowed:
+                                kept = kept | too_wide[len(field)].replicate(len(field))
+                            m.d.sync += field.eq(kept)
 
         # The core's done covers a refused command too (with its error code).
         with m.If(core.done):
@@ -126,7 +128,8 @@ class Npu(wiring.Component):
 
         # The data port. A transfer restarts the cycle after DMA_TARGET or DMA_ADDR is written,
         # from the registers: no path from the bus's address decode into the memories' write
-        # ports. The write's response comes no earlier, so no beat can arrive in between.
+        # ports. The write's response comes no earlier (AxiLiteSlave answers the cycle after
+        # the strobe), so no beat can arrive in between.
         restart = Signal()
         m.d.sync += restart.eq(
             axil.write & ((word == Reg.DMA_TARGET // 4) | (word == Reg.DMA_ADDR // 4))
