@@ -196,8 +196,14 @@ class Bridge(wiring.Component):
         def body_left(left: Value) -> list[Any]:
             return [body_done.eq(~left), from_word.eq(left & (last_cmd != Command.STREAM_READ))]
 
+        # The index of the answer's last body byte, registered (two cycles still lie between
+        # answer_len's inputs and BODY): a byte's send compares its index with it, with no
+        # adder in front.
+        last_body = Signal(range(size))
+        m.d.sync += last_body.eq(answer_len - 1)
+
         def body_step() -> None:
-            m.d.sync += [index.eq(index + 1), *body_left(index + 1 != answer_len)]
+            m.d.sync += [index.eq(index + 1), *body_left(index[: len(last_body)] != last_body)]
 
         with m.FSM() as fsm:
             with m.State("HUNT"):

@@ -28,7 +28,7 @@ from hwgen.npu.descriptor import CONV_DESCRIPTOR, SMALL
 class AddressGenerator(wiring.Component):
     def __init__(self, config: NpuConfig) -> None:
         """Bank 1 of the activations is addressed above bank 0. `cmd` and `derived` must hold
-        still from `start` until the walk is over.
+        still from the cycle before `start` until the walk is over.
 
         Addresses and counters are as wide as the memories they address and the command
         checks allow (CommandSetup refuses a command that runs past a memory): an address
@@ -125,8 +125,8 @@ class AddressGenerator(wiring.Component):
         # (the carry into the next loop out), are registers: the step that decides which loops
         # wrap, and the enables of their registers, see no comparator or wide AND. A counter
         # that steps sets its flag by comparing its value before the step with the index
-        # before last; one that wraps to 0, to whether its loop has one iteration. Both are
-        # taken once per command.
+        # before last; one that wraps to 0, to whether its loop has one iteration. Both come
+        # from the command (below).
         counters = {
             "cin_blocks": cb,
             "kernel_w": kx,
@@ -163,19 +163,21 @@ class AddressGenerator(wiring.Component):
 
         last_tap = carry[2]
 
+        # What the walk starts from, registered every cycle from the command (which holds
+        # still from the cycle before `start`): the adders and comparators then lie before
+        # flip-flops of their own rather than before the registers `start` loads. Where the
+        # walk starts takes three adders in a row.
+        c, d = self.cmd, self.derived
+        for name in names:
+            m.d.sync += [single[name].eq(c[name] == 1), before_last[name].eq(c[name] - 2)]
+        first = Signal(self.act_addr, name="first")
+        bank_base = Mux(c.act_bank, self.config.act_depth, 0)
+        m.d.sync += first.eq(bank_base + c.act_base - d.pad_rows.value - d.pad_cols.value)
+
         with m.FSM():
             with m.State("IDLE"):
                 with m.If(self.start):
-                    c = self.cmd
-                    d = self.derived
-                    bank_base = Mux(c.act_bank, self.config.act_depth, 0)
-                    first = bank_base + c.act_base - d.pad_rows.value - d.pad_cols.value
-                    for name in names:
-                        m.d.sync += [
-                            single[name].eq(c[name] == 1),
-                            before_last[name].eq(c[name] - 2),
-                        ]
-                        m.d.comb += next_last[name].eq(c[name] == 1)
+                    m.d.comb += [next_last[name].eq(single[name]) for name in names]
                     m.d.sync += [
                         origin.eq(first),
                         *enter(line, first),

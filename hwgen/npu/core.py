@@ -165,7 +165,7 @@ class Core(wiring.Component):
         # (CommandSetup); then it is checked, and refused with an error code or run.
         m.submodules.setup = setup = CommandSetup(self.config)
         cmd = self.cmd  # held still by the owner while busy (the NPU refuses writes to it)
-        rows_done = Signal(ADDR)
+        rows_left = Signal(ADDR)  # rows of the command not yet written
         accept = Signal()
         launch = Signal()
         refuse = Signal()
@@ -181,17 +181,20 @@ class Core(wiring.Component):
         checked = Signal()
         passed = Signal()  # a flag of its own: `launch` fans out to all of the walk's registers
         m.d.sync += checked.eq(setup.done)
-        # rows_done == rows, kept beside the count: `done` follows a flag, not a comparator.
+        # Whether the last row is written, kept beside a count down: `done` follows a flag,
+        # and the flag a comparison with a constant, not an adder and a comparator.
         all_rows = Signal()
         with m.If(setup.done):
             m.d.sync += [
                 self.error.eq(check),
                 passed.eq(check == NpuError.NONE),
-                rows_done.eq(0),
+                rows_left.eq(setup.derived.rows.value),
                 all_rows.eq(0),  # rows is not 0 in a command that passes the checks
             ]
         with m.If(checked):
             m.d.comb += [launch.eq(passed), refuse.eq(~passed)]
+        # `launch` comes the cycle after setup.done, so the products have held still for a
+        # cycle, as the address generator needs.
         m.d.comb += [agen.cmd.eq(cmd), agen.derived.eq(setup.derived), agen.start.eq(launch)]
 
         # The front of the pipeline moves unless a row would finish onto one not yet taken
@@ -351,8 +354,8 @@ class Core(wiring.Component):
                 m.d.sync += [
                     lane.eq(0),
                     collected.eq(0),
-                    rows_done.eq(rows_done + 1),
-                    all_rows.eq(rows_done + 1 == setup.derived.rows.value),
+                    rows_left.eq(rows_left - 1),
+                    all_rows.eq(rows_left == 1),
                 ]
 
         # Done once the last row is written, or at once when refused.
@@ -385,15 +388,23 @@ class Core(wiring.Component):
         in a row."""
         cfg = self.config
         checked_sizes = ("act_size", "weight_size", "rows")
-        assert PROGRAM[-1].name not in checked_sizes  # its flag would lag `done` by a cycle
+        assert PROGRAM[-1].name not in checked_sizes  # its flag would lag `done` (2 cycles)
 
         def flag(test: Value, name: str) -> Signal:
             reg = Signal(name=name)
             m.d.sync += reg.eq(test)
             return reg
 
+        def past(
+            base: Value, size: Value, depth: int, name: str, overflow: Value | int = 0
+        ) -> Signal:
+            # The end is registered before it is compared: one carry chain per cycle.
+            end = Signal.like(base + size, name=f"{name}_end")
+            m.d.sync += end.eq(base + size)
+            return flag(overflow | (end > depth), name)
+
         def runs_past(base: Value, size: data.View, depth: int, name: str) -> Signal:
-            return flag(size.overflow | (base + size.value > depth), name)
+            return past(base, size.value, depth, name, size.overflow)
 
         code = Signal(4)
         zero = flag(
@@ -413,7 +424,7 @@ class Core(wiring.Component):
         )
         act = runs_past(c.act_base, derived.act_size, cfg.act_depth, "act_past")
         weight = runs_past(c.weight_base, derived.weight_size, cfg.weight_depth, "weight_past")
-        param = flag(c.param_base + c.cout_blocks * cfg.array > cfg.param_depth, "param_past")
+        param = past(c.param_base, c.cout_blocks * cfg.array, cfg.param_depth, "param_past")
         out = runs_past(c.out_base, derived.rows, cfg.out_depth, "out_past")
         with m.If(zero):
             m.d.comb += code.eq(NpuError.ZERO_DIMENSION)
