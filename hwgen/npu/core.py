@@ -178,21 +178,21 @@ class Core(wiring.Component):
             m.d.sync += [self.error.eq(NpuError.NONE), self.busy.eq(1)]
         # The check's verdict is registered before it starts anything (CHECK_LATENCY).
         check = self._check(m, cmd, setup.derived)
-        checked = Signal()
-        passed = Signal()  # a flag of its own: `launch` fans out to all of the walk's registers
-        m.d.sync += checked.eq(setup.done)
+        # Each a flip-flop of its own, the verdict registered: `launch` fans out to all of the
+        # walk's registers.
+        m.d.sync += [
+            launch.eq(setup.done & (check == NpuError.NONE)),
+            refuse.eq(setup.done & (check != NpuError.NONE)),
+        ]
         # Whether the last row is written, kept beside a count down: `done` follows a flag,
         # and the flag a comparison with a constant, not an adder and a comparator.
         all_rows = Signal()
         with m.If(setup.done):
             m.d.sync += [
                 self.error.eq(check),
-                passed.eq(check == NpuError.NONE),
                 rows_left.eq(setup.derived.rows.value),
                 all_rows.eq(0),  # rows is not 0 in a command that passes the checks
             ]
-        with m.If(checked):
-            m.d.comb += [launch.eq(passed), refuse.eq(~passed)]
         # `launch` comes the cycle after setup.done, so the products have held still for a
         # cycle, as the address generator needs.
         m.d.comb += [agen.cmd.eq(cmd), agen.derived.eq(setup.derived), agen.start.eq(launch)]
