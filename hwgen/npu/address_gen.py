@@ -176,24 +176,26 @@ class AddressGenerator(wiring.Component):
 
         with m.FSM():
             with m.State("IDLE"):
+                # The walk's registers follow the command while idle, and `start` only
+                # enters RUN: it reaches the state, not every register the walk loads.
+                m.d.comb += [next_last[name].eq(single[name]) for name in names]
+                m.d.sync += [
+                    origin.eq(first),
+                    *enter(line, first),
+                    j.eq(0),
+                    oh.eq(0),
+                    ow.eq(0),
+                    ky.eq(0),
+                    kx.eq(0),
+                    cb.eq(0),
+                    *enter(ih_base, -c.pad_top),
+                    *enter(iw_base, -c.pad_left),
+                    tap.eq(0),
+                    weight_row.eq(c.weight_base),
+                    pixel_out.eq(0),
+                    param_row.eq(c.param_base),
+                ]
                 with m.If(self.start):
-                    m.d.comb += [next_last[name].eq(single[name]) for name in names]
-                    m.d.sync += [
-                        origin.eq(first),
-                        *enter(line, first),
-                        j.eq(0),
-                        oh.eq(0),
-                        ow.eq(0),
-                        ky.eq(0),
-                        kx.eq(0),
-                        cb.eq(0),
-                        *enter(ih_base, -c.pad_top),
-                        *enter(iw_base, -c.pad_left),
-                        tap.eq(0),
-                        weight_row.eq(c.weight_base),
-                        pixel_out.eq(0),
-                        param_row.eq(c.param_base),
-                    ]
                     m.next = "RUN"
             with m.State("RUN"):
                 m.d.comb += self.running.eq(1)
