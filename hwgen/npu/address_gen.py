@@ -167,12 +167,13 @@ class AddressGenerator(wiring.Component):
         # still from the cycle before `start`): the adders and comparators then lie before
         # flip-flops of their own rather than before the registers `start` loads. Where the
         # walk starts takes three adders in a row.
-        c, d = self.cmd, self.derived
         for name in names:
-            m.d.sync += [single[name].eq(c[name] == 1), before_last[name].eq(c[name] - 2)]
+            m.d.sync += [single[name].eq(cmd[name] == 1), before_last[name].eq(cmd[name] - 2)]
         first = Signal(self.act_addr, name="first")
-        bank_base = Mux(c.act_bank, self.config.act_depth, 0)
-        m.d.sync += first.eq(bank_base + c.act_base - d.pad_rows.value - d.pad_cols.value)
+        bank_base = Mux(cmd.act_bank, self.config.act_depth, 0)
+        m.d.sync += first.eq(bank_base + cmd.act_base - steps.pad_rows.value - steps.pad_cols.value)
+        # The tap's row and column where an output row (or the first pixel) starts.
+        first_row, first_col = -cmd.pad_top, -cmd.pad_left
 
         with m.FSM():
             with m.State("IDLE"):
@@ -188,12 +189,12 @@ class AddressGenerator(wiring.Component):
                     ky.eq(0),
                     kx.eq(0),
                     cb.eq(0),
-                    *enter(ih_base, -c.pad_top),
-                    *enter(iw_base, -c.pad_left),
+                    *enter(ih_base, first_row),
+                    *enter(iw_base, first_col),
                     tap.eq(0),
-                    weight_row.eq(c.weight_base),
+                    weight_row.eq(cmd.weight_base),
                     pixel_out.eq(0),
-                    param_row.eq(c.param_base),
+                    param_row.eq(cmd.param_base),
                 ]
                 with m.If(self.start):
                     m.next = "RUN"
@@ -238,14 +239,14 @@ class AddressGenerator(wiring.Component):
                     with m.If(carry[3]):
                         carry_out(3)
                         m.d.sync += [
-                            *enter(iw_base, -cmd.pad_left),
+                            *enter(iw_base, first_col),
                             *enter(ih_base, ih_base + cmd.stride_h),
                             *enter(line, next_line),
                         ]
                     with m.If(carry[4]):
                         carry_out(4)
                         m.d.sync += [
-                            *enter(ih_base, -cmd.pad_top),
+                            *enter(ih_base, first_row),
                             pixel_out.eq(0),
                             weight_row.eq(weight_row + steps.reduction.value),
                             param_row.eq(param_row + self.config.array),

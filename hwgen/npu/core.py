@@ -390,24 +390,23 @@ class Core(wiring.Component):
         checked_sizes = ("act_size", "weight_size", "rows")
         assert PROGRAM[-1].name not in checked_sizes  # its flag would lag `done` (2 cycles)
 
-        def flag(test: Value, name: str) -> Signal:
-            reg = Signal(name=name)
-            m.d.sync += reg.eq(test)
+        def registered(value: Value, name: str) -> Signal:
+            reg = Signal.like(value, name=name)
+            m.d.sync += reg.eq(value)
             return reg
 
         def past(
             base: Value, size: Value, depth: int, name: str, overflow: Value | int = 0
         ) -> Signal:
             # The end is registered before it is compared: one carry chain per cycle.
-            end = Signal.like(base + size, name=f"{name}_end")
-            m.d.sync += end.eq(base + size)
-            return flag(overflow | (end > depth), name)
+            end = registered(base + size, f"{name}_end")
+            return registered(overflow | (end > depth), name)
 
         def runs_past(base: Value, size: data.View, depth: int, name: str) -> Signal:
             return past(base, size.value, depth, name, size.overflow)
 
         code = Signal(4)
-        zero = flag(
+        zero = registered(
             (c.in_h == 0)
             | (c.in_w == 0)
             | (c.cin_blocks == 0)
