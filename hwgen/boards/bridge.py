@@ -88,7 +88,6 @@ class Bridge(wiring.Component):
         seq, cmd = Signal(8), Signal(8)
         length = Signal(16)
         addr = Signal(self.addr_width)  # the bus takes no more of the frame's 32 bits
-        wdata = Signal(32)
         index = Signal(16)
         crc = Signal(16, init=0xFFFF)
         idle = Signal(range(max(self.byte_timeout, self.stream_timeout) + 1))
@@ -99,8 +98,11 @@ class Bridge(wiring.Component):
         last_status = Signal(8)
         rdata = Signal(32)
         nak = Signal()  # the answer is CRC_ERROR for the request just received
+        # A stream beat, or a WRITE32's word in its top 32 bits: no request needs both.
         beat = Signal(self.data_width)
+        wdata = beat[-32:]
         buffered = Signal(8)
+        head = Signal(8)  # the answer's next header byte
         lane = Signal(range(max(beat_bytes, 2)))
         axi = self.m_axil
         # The bus's valids are registers, set as the FSM enters the state that needs them and
@@ -231,7 +233,7 @@ class Bridge(wiring.Component):
             with m.State("PAYLOAD"):
                 receiving()
                 with m.If(got):
-                    m.d.sync += [index.eq(index + 1), wdata.eq(Cat(wdata[8:], byte))]
+                    m.d.sync += [index.eq(index + 1), beat.eq(Cat(beat[8:], byte))]
                     m.d.comb += [
                         wr.addr.eq(index),
                         wr.data.eq(byte),
@@ -357,14 +359,19 @@ class Bridge(wiring.Component):
                         m.next = "SYNC"
 
             # The answer.
+            # The header's bytes leave from `head`, loaded the state before each is sent: the
+            # choice between the request's and the last answer's makes no path into the CRC
+            # (the iCEBreaker's critical path went from `nak` through it).
             with m.State("SYNC"):
-                m.d.sync += [crc.eq(0xFFFF), index.eq(0)]
+                m.d.sync += [crc.eq(0xFFFF), index.eq(0), head.eq(Mux(nak, seq, last_seq))]
                 send(Const(RESPONSE_SYNC, 8), "SEQ", with_crc=False)
             with m.State("SEQ"):
-                send(Mux(nak, seq, last_seq), "STATUS")
+                send(head, "STATUS")
+                with m.If(sent):
+                    m.d.sync += head.eq(Mux(nak, Status.CRC_ERROR, last_status))
             with m.State("STATUS"):
                 m.d.sync += body_left(answer_len != 0)
-                send(Mux(nak, Status.CRC_ERROR, last_status), "BODY")
+                send(head, "BODY")
             with m.State("BODY"):
                 with m.If(from_word):
                     # Rotated rather than selected by `index`: the byte the CRC takes comes
