@@ -52,6 +52,10 @@ PROGRAM = (
     Product("pad_rows", "row_pitch", "pad_top", 8),
 )
 
+# A product's `last` flag is set a cycle ahead of its last bit, from the bits left: a product
+# over one bit of b would have no cycle ahead.
+assert all(p.b_bits >= 2 for p in PROGRAM), "every product takes two bits of b or more"
+
 # One cycle to load the operands, one per bit of b; then one to hand the results over.
 SETUP_CYCLES = sum(p.b_bits + 1 for p in PROGRAM) + 1
 
