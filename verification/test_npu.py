@@ -9,7 +9,7 @@ import pytest
 from hwgen.codegen.rtl import emit_npu
 from hwgen.npu.config import NpuConfig, RequantMode
 from verification.npu_env import encode
-from verification.runner import BUILD, run_cocotb_sources
+from verification.runner import build_dir, run_cocotb_sources
 
 
 @pytest.mark.parametrize("mode", list(RequantMode), ids=lambda m: m.value)
@@ -28,11 +28,12 @@ def test_npu(m: int, mode: RequantMode) -> None:
     def emit(directory: Path) -> list[Path]:
         return emit_npu(config, directory).sources
 
-    run_cocotb_sources(emit, "npu_top", "verification.npu_tb", f"m{m}-{mode.value}", encode(config))
+    params = f"m{m}-{mode.value}"
+    run_cocotb_sources(emit, "npu_top", "verification.npu_tb", params, encode(config))
 
     # The NPU is large enough for Verilator to split its model over several C++ files, which
     # it would compile against 140 MB of precompiled headers left in the build directory.
-    built = BUILD / f"npu_top-m{m}-{mode.value}"
+    built = build_dir("npu_top", params)
     assert len(list(built.glob("Vtop___024root__1*.cpp"))) > 0, "the model was not split"
     footprint = sum(f.stat().st_size for f in built.rglob("*") if f.is_file())
     assert footprint < 30 * 2**20, f"the simulator build keeps {footprint / 2**20:.0f} MB"

@@ -31,6 +31,11 @@ def _write_if_changed(path: Path, text: str) -> None:
         path.write_text(text)
 
 
+def build_dir(toplevel: str, params: str) -> Path:
+    """Where the simulator of `toplevel` for one parameter set is built and kept."""
+    return BUILD / f"{toplevel}-{params}"
+
+
 def run_cocotb(
     make: Callable[[], wiring.Component],
     toplevel: str,
@@ -59,30 +64,30 @@ def run_cocotb_sources(
     set, again only when a source changed), run `test_module`'s cocotb tests, fail on any
     failure."""
     use_verilator()
-    build_dir = BUILD / f"{toplevel}-{params}"
-    build_dir.mkdir(parents=True, exist_ok=True)
+    directory = build_dir(toplevel, params)
+    directory.mkdir(parents=True, exist_ok=True)
     runner = get_runner("verilator")
     # The runner narrates every command at INFO (it sets that level itself); the build and
     # test logs are kept in the build directory instead.
     logging.getLogger(type(runner).__qualname__).setLevel(logging.WARNING)
     # Parallel test workers may want the same build: one builds, the others wait and reuse it.
-    with open(build_dir / ".lock", "w") as lock:
+    with open(directory / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        sources = emit(build_dir)
+        sources = emit(directory)
         runner.build(
             sources=sources,
             hdl_toplevel=toplevel,
-            build_dir=build_dir,
+            build_dir=directory,
             build_args=VERILATOR_ARGS,
-            log_file=build_dir / "build.log",
+            log_file=directory / "build.log",
         )
-    test_dir = Path(tempfile.mkdtemp(dir=build_dir, prefix="run-"))
+    test_dir = Path(tempfile.mkdtemp(dir=directory, prefix="run-"))
     env = {"PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
     env.update(extra_env or {})
     results = runner.test(
         test_module=test_module,
         hdl_toplevel=toplevel,
-        build_dir=build_dir,
+        build_dir=directory,
         test_dir=test_dir,
         extra_env=env,
         log_file=test_dir / "test.log",
