@@ -110,6 +110,13 @@ class CommandSetup(wiring.Component):
         a_shift = Signal(word)
         a_lost = Signal()  # a one has been shifted out of a_shift: its next use overflows
         b_shift = Signal(word)
+        # The operands' own overflow flags. Whether the other operand is nonzero is judged
+        # from the shift registers, not from the operand multiplexer: a comparison behind it
+        # was the iCEBreaker's critical path (a field, through the multiplexer, into
+        # `overflow`). a_over and a nonzero b shows as a one of b taken with a_over set;
+        # b_over and a nonzero a, at the end, as a one left in a_shift or shifted out of it.
+        a_over = Signal()
+        b_over = Signal()
 
         with m.If(self.start):
             m.d.sync += [running.eq(1), loading.eq(1), op.eq(0)]
@@ -118,24 +125,29 @@ class CommandSetup(wiring.Component):
             with m.Switch(op):
                 for k, p in enumerate(PROGRAM):
                     with m.Case(k):
-                        a, a_over = operand(p.a, k)
-                        b, b_over = operand(p.b, k)
-                        a_nonzero = (a != 0) | a_over
-                        b_nonzero = (b != 0) | b_over
+                        a, a_flag = operand(p.a, k)
+                        b, b_flag = operand(p.b, k)
                         m.d.sync += [
                             a_shift.eq(a),
                             b_shift.eq(b),
-                            overflow.eq((a_over & b_nonzero) | (b_over & a_nonzero)),
+                            a_over.eq(a_flag),
+                            b_over.eq(b_flag),
                             left.eq(p.b_bits - 1),
                         ]
-            m.d.sync += [loading.eq(0), a_lost.eq(0), acc.eq(0), last.eq(0)]
+            m.d.sync += [
+                loading.eq(0),
+                a_lost.eq(0),
+                acc.eq(0),
+                overflow.eq(0),
+                last.eq(0),
+            ]
 
         with m.If(running & ~loading):
             total = Signal(word + 1)
             m.d.comb += total.eq(acc + a_shift)
             with m.If(b_shift[0]):
                 m.d.sync += acc.eq(total[:word])
-                with m.If(total[word] | a_lost):
+                with m.If(total[word] | a_lost | a_over):
                     m.d.sync += overflow.eq(1)
             m.d.sync += [
                 a_shift.eq(a_shift << 1),
@@ -149,13 +161,23 @@ class CommandSetup(wiring.Component):
                     for k, p in enumerate(PROGRAM):
                         with m.Case(k):
                             final = Mux(b_shift[0], total[:word], acc)
-                            final_over = overflow | (b_shift[0] & (total[word] | a_lost))
+                            a_nonzero = (a_shift != 0) | a_lost | a_over
+                            final_over = (
+                                overflow
+                                | (b_shift[0] & (total[word] | a_lost | a_over))
+                                | (b_over & a_nonzero)
+                            )
                             if p.kept:
                                 m.d.sync += [
                                     derived[p.name].value.eq(final),
                                     derived[p.name].overflow.eq(final_over),
                                 ]
-                            m.d.sync += [op.eq(op + 1), loading.eq(k + 1 < len(PROGRAM))]
+                            # Kept for the next product, whose a this one may be.
+                            m.d.sync += [
+                                overflow.eq(final_over),
+                                op.eq(op + 1),
+                                loading.eq(k + 1 < len(PROGRAM)),
+                            ]
                             if k + 1 == len(PROGRAM):
                                 m.d.sync += [running.eq(0), self.done.eq(1)]
         with m.If(self.done):

@@ -69,8 +69,13 @@ class Npu(wiring.Component):
         # At most out_depth words: a larger count sends the whole buffer, once.
         dma_count = Signal(range(cfg.out_depth + 1))
         m.d.sync += cycles.eq(cycles + 1)
+        # START and READ act the cycle after the strobe, from flip-flops: the address decode
+        # ends there instead of running on into the core's and the stream reader's enables
+        # (the iCEBreaker's critical path, at 26 ns). The write's response goes out on that
+        # cycle too, so a host cannot tell.
         start = Signal()
         read_start = Signal()
+        m.d.sync += [start.eq(0), read_start.eq(0)]
         word = axil.write_addr
         value = axil.write_data
         writable = {Reg.CTRL, Reg.STATUS, Reg.DMA_TARGET, Reg.DMA_ADDR, Reg.DMA_COUNT, Reg.DMA_CTRL}
@@ -94,7 +99,7 @@ class Npu(wiring.Component):
         with m.If(axil.write):
             with m.Switch(word):
                 with m.Case(Reg.CTRL // 4):
-                    m.d.comb += start.eq(value[0])
+                    m.d.sync += start.eq(value[0])
                     m.d.sync += irq_enable.eq(value[1])
                 with m.Case(Reg.STATUS // 4):
                     with m.If(value[1]):
@@ -106,7 +111,7 @@ class Npu(wiring.Component):
                 with m.Case(Reg.DMA_COUNT // 4):
                     m.d.sync += dma_count.eq(Mux(value > cfg.out_depth, cfg.out_depth, value))
                 with m.Case(Reg.DMA_CTRL // 4):
-                    m.d.comb += read_start.eq(value[0])
+                    m.d.sync += read_start.eq(value[0])
                 for k, field in enumerate(fields):
                     with m.Case(descriptor_words.start + k):
                         with m.If(~core.busy):
