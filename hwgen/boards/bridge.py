@@ -85,24 +85,27 @@ class Bridge(wiring.Component):
         wr = buffer.write_port()
         rd = buffer.read_port()
 
-        seq, cmd = Signal(8), Signal(8)
-        length = Signal(16)
-        addr = Signal(self.addr_width)  # the bus takes no more of the frame's 32 bits
+        # What a request or an answer carries has no reset: each is loaded before it is used,
+        # and a reset would join every enable (an iCE40 flip-flop resets only when enabled).
+        seq, cmd = Signal(8, reset_less=True), Signal(8, reset_less=True)
+        length = Signal(16, reset_less=True)
+        # The bus takes no more of the frame's 32 address bits.
+        addr = Signal(self.addr_width, reset_less=True)
         index = Signal(16)
         crc = Signal(16, init=0xFFFF)
         idle = Signal(range(max(self.byte_timeout, self.stream_timeout) + 1))
         # The last executed request and its answer.
         last_valid = Signal()
-        last_seq, last_cmd = Signal(8), Signal(8)
+        last_seq, last_cmd = Signal(8, reset_less=True), Signal(8, reset_less=True)
         last_len = Signal(range(size + 1))  # only read for a STREAM_READ that ran
         last_status = Signal(8)
-        rdata = Signal(32)
+        rdata = Signal(32, reset_less=True)
         nak = Signal()  # the answer is CRC_ERROR for the request just received
         # A stream beat, or a WRITE32's word in its top 32 bits: no request needs both.
-        beat = Signal(self.data_width)
+        beat = Signal(self.data_width, reset_less=True)
         wdata = beat[-32:]
-        buffered = Signal(8)
-        head = Signal(8)  # the answer's next header byte
+        buffered = Signal(8, reset_less=True)
+        head = Signal(8, reset_less=True)  # the answer's next header byte
         lane = Signal(range(max(beat_bytes, 2)))
         axi = self.m_axil
         # The bus's valids are registers, set as the FSM enters the state that needs them and

@@ -80,8 +80,11 @@ class AddressGenerator(wiring.Component):
         cmd = self.cmd
         steps = self.derived
         limits = self.counter_limits()
+        # The walk's registers have no reset: IDLE loads them every cycle. An iCE40 flip-flop
+        # resets only when enabled, so a reset joins every enable, and from the reset through
+        # the walk's enables ran the iCEBreaker's critical path (five logic levels).
         j, oh, ow, ky, kx, cb = (
-            Signal(range(limits[n] + 1), name=short)
+            Signal(range(limits[n] + 1), name=short, reset_less=True)
             for n, short in (
                 ("cout_blocks", "j"),
                 ("out_h", "oh"),
@@ -91,17 +94,20 @@ class AddressGenerator(wiring.Component):
                 ("cin_blocks", "cb"),
             )
         )
-        ih_base, iw_base = Signal(signed(18)), Signal(signed(18))  # oh*sh - pt, ow*sw - pl
+        ih_base = Signal(signed(18), name="ih_base", reset_less=True)
+        iw_base = Signal(signed(18), name="iw_base", reset_less=True)  # oh*sh - pt, ow*sw - pl
         # The tap's input row and column, ih_base + ky*dh and iw_base + kx*dw, kept as registers
         # and stepped with their loops: the pad test compares registers, with no adder before it.
-        ih, iw = Signal(signed(18), name="ih"), Signal(signed(18), name="iw")
-        tap = Signal(self.weight_addr)  # (ky*kw + kx)*Cb + cb: the step within the row
-        weight_row = Signal(self.weight_addr)  # weight_base + j*KB
-        pixel_out = Signal(self.out_addr)  # (oh*OW + ow)*Cob
-        param_row = Signal(self.param_addr)  # param_base + j*M
+        ih = Signal(signed(18), name="ih", reset_less=True)
+        iw = Signal(signed(18), name="iw", reset_less=True)
+        # (ky*kw + kx)*Cb + cb: the step within the row
+        tap = Signal(self.weight_addr, reset_less=True)
+        weight_row = Signal(self.weight_addr, reset_less=True)  # weight_base + j*KB
+        pixel_out = Signal(self.out_addr, reset_less=True)  # (oh*OW + ow)*Cob
+        param_row = Signal(self.param_addr, reset_less=True)  # param_base + j*M
         # act_base + (ih*in_w + iw)*Cb where the current iteration of each loop starts.
         origin, line, pixel, kernel_row, tap_addr = (
-            Signal(self.act_addr, name=name)
+            Signal(self.act_addr, name=name, reset_less=True)
             for name in ("origin", "line", "pixel", "kernel_row", "tap_addr")
         )
         # Each chain, outermost first: the address, and the tap's input row and column.
@@ -169,7 +175,9 @@ class AddressGenerator(wiring.Component):
         # walk starts takes three adders in a row.
         for name in names:
             m.d.sync += [single[name].eq(cmd[name] == 1), before_last[name].eq(cmd[name] - 2)]
-        first = Signal(self.act_addr, name="first")
+        step = Signal.like(self.step, name="step_reg", reset_less=True)
+        m.d.comb += self.step.eq(step)
+        first = Signal(self.act_addr, name="first", reset_less=True)
         bank_base = Mux(cmd.act_bank, self.config.act_depth, 0)
         m.d.sync += first.eq(bank_base + cmd.act_base - steps.pad_rows.value - steps.pad_cols.value)
         # The tap's row and column where an output row (or the first pixel) starts.
@@ -203,12 +211,12 @@ class AddressGenerator(wiring.Component):
                 with m.If(self.en):
                     m.d.sync += [
                         self.valid.eq(1),
-                        self.step.act_addr.eq(tap_addr + cb),
-                        self.step.pad.eq(pad),
-                        self.step.weight_addr.eq(weight_row + tap),
-                        self.step.last.eq(last_tap),
-                        self.step.out_addr.eq(cmd.out_base + pixel_out + j),
-                        self.step.param_addr.eq(param_row),
+                        step.act_addr.eq(tap_addr + cb),
+                        step.pad.eq(pad),
+                        step.weight_addr.eq(weight_row + tap),
+                        step.last.eq(last_tap),
+                        step.out_addr.eq(cmd.out_base + pixel_out + j),
+                        step.param_addr.eq(param_row),
                     ]
                     # Advance the loop nest, innermost first; a loop that wraps overrides what
                     # the loops inside it did.

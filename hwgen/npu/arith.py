@@ -116,8 +116,10 @@ class StallPipeline:
             for prev, nxt in zip(self.valid, self.valid[1:], strict=False):
                 m.d.sync += nxt.eq(prev)
 
+    # Its data registers have no reset: the valid bits say what they hold. A reset would join
+    # `advance` in every enable (an iCE40 flip-flop resets only when enabled).
     def register(self, value: Value, name: str) -> Signal:
-        reg = Signal.like(value, name=name)
+        reg = Signal.like(value, name=name, reset_less=True)
         with self.m.If(self.advance):
             self.m.d.sync += reg.eq(value)
         return reg
@@ -129,7 +131,7 @@ class StallPipeline:
     def keep(self, value: Value, stage: int, name: str) -> Signal:
         """`value` registered as a request enters `stage`, and kept until the next request
         does: for R advances at least, so stages up to `stage + R - 1` may still read it."""
-        reg = Signal.like(value, name=name)
+        reg = Signal.like(value, name=name, reset_less=True)
         with self.m.If(self.advance & self.entering(stage)):
             self.m.d.sync += reg.eq(value)
         return reg

@@ -65,9 +65,11 @@ class MacArray(wiring.Component):
         sum_width = self.config.sum_width
         product_width = 2 * self.config.operand_width
 
-        # Stages 1 and 2: the operands registered, then M^2 products.
+        # Stages 1 and 2: the operands registered, then M^2 products. The data registers of
+        # stages 1 to 4 have no reset (the valid bits say what they hold): on an iCE40 a reset
+        # would join every enable. The accumulators keep theirs, to start from zero after one.
         products = [
-            [Signal(signed(product_width), name=f"p_{i}_{c}") for c in range(size)]
+            [Signal(signed(product_width), name=f"p_{i}_{c}", reset_less=True) for c in range(size)]
             for i in range(size)
         ]
         pairs = [(i, c) for i in range(size) for c in range(size)]
@@ -88,8 +90,8 @@ class MacArray(wiring.Component):
                     f"mac16_{k // 2}",
                 )
                 m.d.comb += [products[ti][tc].eq(top), products[bi][bc].eq(bottom)]
-        a = Signal.like(self.a, name="a_reg")
-        w = Signal.like(self.w, name="w_reg")
+        a = Signal.like(self.a, name="a_reg", reset_less=True)
+        w = Signal.like(self.w, name="w_reg", reset_less=True)
         i_valid, i_last = Signal(), Signal()
         p_valid, p_last = Signal(), Signal()
         with m.If(self.en):
@@ -104,7 +106,10 @@ class MacArray(wiring.Component):
         # (at M = 8 three carry chains in a row would not make 100 MHz on an ECP5).
         tree_width = product_width + max(size.bit_length() - 1, 1)
         halves = [
-            [Signal(signed(tree_width), name=f"half_{c}_{k}") for k in range(size // 2)]
+            [
+                Signal(signed(tree_width), name=f"half_{c}_{k}", reset_less=True)
+                for k in range(size // 2)
+            ]
             for c in range(size)
         ]
         h_valid, h_last = Signal(), Signal()
@@ -115,7 +120,7 @@ class MacArray(wiring.Component):
                 for reg, value in zip(halves[c], first_level, strict=True):
                     m.d.sync += reg.eq(value)
             m.d.sync += [h_valid.eq(p_valid), h_last.eq(p_last)]
-        sums = [Signal(signed(tree_width), name=f"tree_{c}") for c in range(size)]
+        sums = [Signal(signed(tree_width), name=f"tree_{c}", reset_less=True) for c in range(size)]
         t_valid, t_last = Signal(), Signal()
         with m.If(self.en):
             for c in range(size):

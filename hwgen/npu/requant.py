@@ -149,10 +149,17 @@ class SerialProduct:
         width = len(a) + digit + 1  # one partial product plus the sum shifted down
         is_signed = a.shape().signed or b.shape().signed
         x = pipe.keep(a, first, f"{name}_a")
-        y = Signal(digit * steps, name=f"{name}_b")  # b, its digits shifted out low first
-        partial = Signal(signed(width) if is_signed else width, name=f"{name}_partial")
-        running = Signal.like(partial, name=f"{name}_running")
-        done = Signal(digit * (steps - 1), name=f"{name}_low")  # final bits, newest at the top
+        # No resets, as for the pipeline's own registers (StallPipeline.register).
+        y = Signal(
+            digit * steps, name=f"{name}_b", reset_less=True
+        )  # b, its digits shifted out low first
+        partial = Signal(
+            signed(width) if is_signed else width, name=f"{name}_partial", reset_less=True
+        )
+        running = Signal.like(partial, name=f"{name}_running", reset_less=True)
+        done = Signal(
+            digit * (steps - 1), name=f"{name}_low", reset_less=True
+        )  # final bits, newest at the top
 
         digits = y[:digit]
         if b.shape().signed:
@@ -164,7 +171,10 @@ class SerialProduct:
             triple = pipe.keep(a + (a << 1), first, f"{name}_triple")
             terms = _radix4_terms(x, triple, digits)
             shifts = list(range(0, len(digits), 2))
-        kept = [Signal.like(term, name=f"{name}_term{k}") for k, term in enumerate(terms)]
+        kept = [
+            Signal.like(term, name=f"{name}_term{k}", reset_less=True)
+            for k, term in enumerate(terms)
+        ]
         shape = partial.shape()
         partial_sum = adder_tree(
             m, [t << s for t, s in zip(kept, shifts, strict=True)], shape, f"{name}_sum", keep=True
