@@ -35,3 +35,60 @@ def test_every_overflowing_resource_is_named() -> None:
     )
     assert overflow(table + table) == overflow(table)  # the log and top.tim both hold it
     assert overflow("Info: \t               SB_IO:     3/   96     3%\n") is None
+
+
+FAKE_NEXTPNR = """#!{python}
+import json, sys
+args = sys.argv[1:]
+seed = int(args[args.index("--seed") + 1]) if "--seed" in args else None
+with open({calls!r}, "a") as calls:
+    calls.write(f"{{seed}}\\n")
+fmax = {fmax!r}[str(seed)]
+json.dump(
+    {{"fmax": {{"clk": {{"achieved": fmax, "constraint": 40.0}}}},
+      "utilization": {{"ICESTORM_LC": {{"used": 4000, "available": 5280}}}}}},
+    open("nextpnr-report.json", "w"),
+)
+"""
+
+
+@pytest.mark.parametrize(
+    ("fmax", "kept", "calls"),
+    [
+        # Met by the second seed: no third attempt.
+        ({"None": 38.0, "2": 41.0, "3": 45.0}, 2, ["None", "2"]),
+        # Never met: the best (seed 2) is placed again, so its outputs are the ones kept.
+        ({"None": 38.0, "2": 39.5, "3": 37.0}, 2, ["None", "2", "3", "2"]),
+        # Never met and the default seed is the best.
+        ({"None": 39.0, "2": 38.5, "3": 37.0}, None, ["None", "2", "3", "None"]),
+    ],
+)
+def test_placement_is_retried_with_other_seeds_until_timing_is_met(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    fmax: dict[str, float],
+    kept: int | None,
+    calls: list[str],
+) -> None:
+    from hwgen.boards.flow import build_bitstream
+    from hwgen.boards.targets import BOARDS
+    from hwgen.npu.config import NpuConfig
+
+    log = tmp_path / "calls"
+    nextpnr = tmp_path / "nextpnr"
+    nextpnr.write_text(FAKE_NEXTPNR.format(python=sys.executable, calls=str(log), fmax=fmax))
+    nextpnr.chmod(0o755)
+    # Synthesis and packing stand in as no-ops: only place and route's retries are tested.
+    monkeypatch.setenv("YOSYS", "true")
+    monkeypatch.setenv("ICEPACK", "true")
+    monkeypatch.setenv("NEXTPNR_ICE40", str(nextpnr))
+    config = NpuConfig(
+        array=4, max_reduction=144, act_depth=256, weight_depth=64, out_depth=64, param_depth=16
+    )
+    result = build_bitstream(config, BOARDS["icebreaker"], tmp_path / "out", freq_mhz=40.0, seeds=3)
+    assert log.read_text().split() == calls
+    assert result.seed == kept
+    assert result.fmax_by_attempt == [fmax[c] for c in calls[: len(result.fmax_by_attempt)]]
+    assert len(result.fmax_by_attempt) == min(3, len(calls))
+    assert result.fmax_mhz == fmax[str(kept)]
+    assert result.timing_met == (fmax[str(kept)] >= 40.0)

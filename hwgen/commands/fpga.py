@@ -27,6 +27,13 @@ def add_parser(sub: Any) -> None:
         help="place and route for this clock in MHz (default: the board's oscillator)",
     )
     p.add_argument("--baud", type=int, default=1_000_000, help="the UART bridge's rate")
+    p.add_argument(
+        "--seeds",
+        type=int,
+        default=1,
+        help="place and route again with up to this many placer seeds while timing is not "
+        "met, keeping the best (default: 1)",
+    )
     p.set_defaults(handler=handle)
 
 
@@ -37,6 +44,8 @@ def handle(args: argparse.Namespace) -> int:
         raise HwgenError(f"'{out}' is not a directory written by hwgen compile")
     if args.freq is not None and args.freq <= 0:
         raise HwgenError(f"--freq {args.freq}: a clock in MHz must be positive")
+    if args.seeds < 1:
+        raise HwgenError(f"--seeds {args.seeds}: at least one place and route")
     summary = json.loads(report_file.read_text())
     board = BOARDS[args.board]
     config = NpuConfig.from_dict(summary["config"])
@@ -52,6 +61,7 @@ def handle(args: argparse.Namespace) -> int:
             out / "fpga" / board.name,
             freq_mhz=args.freq,
             baud=args.baud,
+            seeds=args.seeds,
             progress=progress,
         )
     summary.setdefault("fpga", {})[board.name] = result.as_dict()
@@ -66,5 +76,9 @@ def handle(args: argparse.Namespace) -> int:
         f"Fmax {result.fmax_mhz:.1f} MHz, timing {verdict} at {result.constraint_mhz:g} MHz "
         f"(board clock {result.board_clock_mhz:g} MHz); {result.seconds:.0f} s"
     )
+    if len(result.fmax_by_attempt) > 1:
+        tried = ", ".join(f"{f:.1f}" for f in result.fmax_by_attempt)
+        kept = "nextpnr's own" if result.seed is None else str(result.seed)
+        console.print(f"placer seeds tried: {tried} MHz; kept seed {kept}")
     console.print(f"bitstream: {out / 'fpga' / board.name / result.bitstream}")
     return 0 if result.board_timing_met else 1
