@@ -100,7 +100,10 @@ class CommandSetup(wiring.Component):
                 return field[:word], field[word:].any()
             return Value.cast(derived[name].value), Value.cast(derived[name].overflow)
 
-        op = Signal(range(len(PROGRAM) + 1))
+        # The product being made, one-hot: the operand multiplexers select on flip-flops with
+        # no decode of a counter before them (op -> decode -> 13-way multiplexer -> a_shift
+        # was the iCEBreaker's critical path, five logic levels).
+        op = Signal(len(PROGRAM))
         # The bits of b still to take after this one, and whether this one is its last: a flag
         # set a cycle ahead, so that ending a product waits on a flip-flop, not on `op`'s width.
         left = Signal(range(max(p.b_bits for p in PROGRAM)))
@@ -119,21 +122,25 @@ class CommandSetup(wiring.Component):
         b_over = Signal()
 
         with m.If(self.start):
-            m.d.sync += [running.eq(1), loading.eq(1), op.eq(0)]
+            m.d.sync += [running.eq(1), loading.eq(1), op.eq(1)]
+
+        def select(choices: list[tuple[int, Value]]) -> Value:
+            """The value of the product being made, from (product, value) pairs: AND-OR."""
+            selected: Value = Const(0, 1)
+            for k, value in choices:
+                selected = selected | Mux(op[k], value, 0)
+            return selected
 
         with m.If(running & loading):
-            with m.Switch(op):
-                for k, p in enumerate(PROGRAM):
-                    with m.Case(k):
-                        a, a_flag = operand(p.a, k)
-                        b, b_flag = operand(p.b, k)
-                        m.d.sync += [
-                            a_shift.eq(a),
-                            b_shift.eq(b),
-                            a_over.eq(a_flag),
-                            b_over.eq(b_flag),
-                            left.eq(p.b_bits - 1),
-                        ]
+            a = [(k, operand(p.a, k)) for k, p in enumerate(PROGRAM)]
+            b = [(k, operand(p.b, k)) for k, p in enumerate(PROGRAM)]
+            m.d.sync += [
+                a_shift.eq(select([(k, value) for k, (value, _) in a])),
+                b_shift.eq(select([(k, value) for k, (value, _) in b])),
+                a_over.eq(select([(k, flag) for k, (_, flag) in a])),
+                b_over.eq(select([(k, flag) for k, (_, flag) in b])),
+                left.eq(select([(k, Const(p.b_bits - 1)) for k, p in enumerate(PROGRAM)])),
+            ]
             m.d.sync += [
                 loading.eq(0),
                 a_lost.eq(0),
@@ -157,29 +164,22 @@ class CommandSetup(wiring.Component):
                 last.eq(left == 1),
             ]
             with m.If(last):
-                with m.Switch(op):
-                    for k, p in enumerate(PROGRAM):
-                        with m.Case(k):
-                            final = Mux(b_shift[0], total[:word], acc)
-                            a_nonzero = (a_shift != 0) | a_lost | a_over
-                            final_over = (
-                                overflow
-                                | (b_shift[0] & (total[word] | a_lost | a_over))
-                                | (b_over & a_nonzero)
-                            )
-                            if p.kept:
-                                m.d.sync += [
-                                    derived[p.name].value.eq(final),
-                                    derived[p.name].overflow.eq(final_over),
-                                ]
-                            # Kept for the next product, whose a this one may be.
+                final = Mux(b_shift[0], total[:word], acc)
+                a_nonzero = (a_shift != 0) | a_lost | a_over
+                final_over = (
+                    overflow | (b_shift[0] & (total[word] | a_lost | a_over)) | (b_over & a_nonzero)
+                )
+                for k, p in enumerate(PROGRAM):
+                    if p.kept:
+                        with m.If(op[k]):
                             m.d.sync += [
-                                overflow.eq(final_over),
-                                op.eq(op + 1),
-                                loading.eq(k + 1 < len(PROGRAM)),
+                                derived[p.name].value.eq(final),
+                                derived[p.name].overflow.eq(final_over),
                             ]
-                            if k + 1 == len(PROGRAM):
-                                m.d.sync += [running.eq(0), self.done.eq(1)]
+                # The flag is kept for the next product, whose a this one may be.
+                m.d.sync += [overflow.eq(final_over), op.eq(op << 1), loading.eq(~op[-1])]
+                with m.If(op[-1]):
+                    m.d.sync += [running.eq(0), self.done.eq(1)]
         with m.If(self.done):
             m.d.sync += self.done.eq(0)
         return m
