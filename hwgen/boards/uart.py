@@ -62,15 +62,27 @@ class UartTx(wiring.Component):
     def elaborate(self, platform: object) -> Module:
         m = Module()
         timer = Signal(range(self.divisor))
-        bits = Signal(10)  # stop, data (LSB first), start: shifted out from bit 0
+        # stop, data (LSB first), start: shifted out from bit 0. No reset: `tx` idles high
+        # until a byte is loaded.
+        bits = Signal(10, reset_less=True)
         left = Signal(range(12))  # ten bits, then one more bit time holding the stop bit
-        m.d.comb += self.data.ready.eq(left == 0)
-        with m.If(self.data.valid & self.data.ready):
-            m.d.sync += [bits.eq((1 << 9) | (self.data.payload << 1)), left.eq(11), timer.eq(0)]
-        with m.Elif(left != 0):
+        # `left == 0` as a flip-flop: `ready` and the load then start from one (the
+        # comparison, the enables and the reset made a path of seven logic levels).
+        free = Signal(init=1)
+        m.d.comb += self.data.ready.eq(free)
+        with m.If(self.data.valid & free):
+            m.d.sync += [
+                bits.eq((1 << 9) | (self.data.payload << 1)),
+                left.eq(11),
+                timer.eq(0),
+                free.eq(0),
+            ]
+        with m.Elif(~free):
             m.d.sync += timer.eq(timer - 1)
             with m.If(timer == 0):
                 m.d.sync += [left.eq(left - 1), timer.eq(self.divisor - 1)]
-                with m.If(left != 1):
+                with m.If(left == 1):
+                    m.d.sync += free.eq(1)
+                with m.Else():
                     m.d.sync += [self.tx.eq(bits[0]), bits.eq(bits >> 1)]
         return m
