@@ -76,6 +76,31 @@ def adder_tree(m: Module, terms: list[Value], shape: Shape, name: str, keep: boo
     return terms[0]
 
 
+def carry_save_sum(m: Module, terms: list[Value], shape: Shape, name: str) -> Value:
+    """The sum of `terms` (modulo 2^width of `shape`) with one carry chain: 3:2 compressors
+    (a sum and a majority bit per position, one logic cell each) take three terms to two
+    until two are left. On an iCE40 two carry chains in a row, as an adder tree of three terms
+    makes, were the critical path; the compressors cost one cell per bit."""
+    width = Shape.cast(shape).width
+    vectors: list[Value] = []
+    for k, term in enumerate(terms):
+        extended = Signal(shape, name=f"{name}_in{k}")
+        m.d.comb += extended.eq(term)
+        vectors.append(extended.as_unsigned())
+    level = 0
+    while len(vectors) > 2:
+        x, y, z, *rest = vectors
+        # Kept: yosys would otherwise fold them back into a multi-operand adder.
+        total = Signal(width, name=f"{name}_s{level}", attrs={"keep": 1})
+        carry = Signal(width, name=f"{name}_c{level}", attrs={"keep": 1})
+        m.d.comb += [total.eq(x ^ y ^ z), carry.eq(((x & y) | (x & z) | (y & z)) << 1)]
+        vectors = [*rest, total, carry]
+        level += 1
+    result = Signal(shape, name=name)
+    m.d.comb += result.eq(vectors[0] + vectors[1] if len(vectors) == 2 else vectors[0])
+    return result
+
+
 def round_up(kept: Value, guard: Value, sticky: Value) -> Value:
     """Whether round half to even adds one to `kept`, given the bit just below it (guard) and
     whether any bit below that is set (sticky)."""

@@ -15,7 +15,7 @@ from amaranth import Cat, Const, Module, Mux, Signal, Value, signed, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from hwgen.npu.arith import StallPipeline, adder_tree, leading_zeros, round_up
+from hwgen.npu.arith import StallPipeline, carry_save_sum, leading_zeros, round_up
 from hwgen.npu.config import NpuConfig, RequantMode
 from hwgen.npu.device import is_ecp5
 from hwgen.npu.dsp import mult18x18d
@@ -134,10 +134,10 @@ class SerialProduct:
     The first stage registers the operands (and 3a, for the radix-4 terms); the next R each
     register one digit's terms (digit j of b, low first, the top one signed if b is, times a:
     a multiplexer per bit, whose flip-flop shares its logic cell); the R after the first of
-    those sum them into a partial product; the R after the first of those add it to the
-    running sum shifted right by a digit, the bits shifted out final and collected below it.
-    So no stage has more than two carry chains in a row, none has logic in front of them,
-    and the loop through the running sum has one."""
+    those sum them into a partial product (carry-save, then one carry chain); the R after the
+    first of those add it to the running sum shifted right by a digit, the bits shifted out
+    final and collected below it. So no stage has more than one carry chain, with at most one
+    logic level in front of it, and the loop through the running sum has one."""
 
     STAGES_BEYOND_INTERVAL = 3
 
@@ -176,8 +176,8 @@ class SerialProduct:
             for k, term in enumerate(terms)
         ]
         shape = partial.shape()
-        partial_sum = adder_tree(
-            m, [t << s for t, s in zip(kept, shifts, strict=True)], shape, f"{name}_sum", keep=True
+        partial_sum = carry_save_sum(
+            m, [t << s for t, s in zip(kept, shifts, strict=True)], shape, f"{name}_sum"
         )
 
         with m.If(pipe.advance):
