@@ -105,7 +105,7 @@ class CommandSetup(wiring.Component):
         # was the iCEBreaker's critical path, five logic levels).
         op = Signal(len(PROGRAM))
         # The bits of b still to take after this one, and whether this one is its last: a flag
-        # set a cycle ahead, so that ending a product waits on a flip-flop, not on `op`'s width.
+        # set a cycle ahead, so that ending a product waits on a flip-flop, not on a comparison.
         left = Signal(range(max(p.b_bits for p in PROGRAM)))
         last = Signal()
         running = Signal()
@@ -124,22 +124,22 @@ class CommandSetup(wiring.Component):
         with m.If(self.start):
             m.d.sync += [running.eq(1), loading.eq(1), op.eq(1)]
 
-        def select(choices: list[tuple[int, Value]]) -> Value:
-            """The value of the product being made, from (product, value) pairs: AND-OR."""
+        def select(per_product: list[Value]) -> Value:
+            """The value for the product being made, one per product in PROGRAM: AND-OR."""
             selected: Value = Const(0, 1)
-            for k, value in choices:
+            for k, value in enumerate(per_product):
                 selected = selected | Mux(op[k], value, 0)
             return selected
 
         with m.If(running & loading):
-            a = [(k, operand(p.a, k)) for k, p in enumerate(PROGRAM)]
-            b = [(k, operand(p.b, k)) for k, p in enumerate(PROGRAM)]
+            a = [operand(p.a, k) for k, p in enumerate(PROGRAM)]
+            b = [operand(p.b, k) for k, p in enumerate(PROGRAM)]
             m.d.sync += [
-                a_shift.eq(select([(k, value) for k, (value, _) in a])),
-                b_shift.eq(select([(k, value) for k, (value, _) in b])),
-                a_over.eq(select([(k, flag) for k, (_, flag) in a])),
-                b_over.eq(select([(k, flag) for k, (_, flag) in b])),
-                left.eq(select([(k, Const(p.b_bits - 1)) for k, p in enumerate(PROGRAM)])),
+                a_shift.eq(select([value for value, _ in a])),
+                b_shift.eq(select([value for value, _ in b])),
+                a_over.eq(select([flag for _, flag in a])),
+                b_over.eq(select([flag for _, flag in b])),
+                left.eq(select([Const(p.b_bits - 1) for p in PROGRAM])),
             ]
             m.d.sync += [
                 loading.eq(0),
