@@ -178,9 +178,9 @@ def build_bitstream(
                 progress(stage)
                 run(stage, line)
                 continue
-            for attempt in range(1, seeds + 1):
-                seed = attempt if attempt > 1 else None
-                progress(f"{stage}, seed {attempt} of {seeds}" if seeds > 1 else stage)
+            for attempt in range(seeds):
+                seed = attempt_seed(attempt)
+                progress(f"{stage}, seed {attempt + 1} of {seeds}" if seeds > 1 else stage)
                 run(stage, with_seed(line, seed))
                 attempts.append(_fmax(json.loads((work / REPORT).read_text())))
                 if attempts[-1] >= constraint:
@@ -188,7 +188,7 @@ def build_bitstream(
             best = max(range(len(attempts)), key=attempts.__getitem__)
             if best != len(attempts) - 1:
                 # The last attempt's outputs are in place: the best one's are made again.
-                seed = best + 1 if best else None
+                seed = attempt_seed(best)
                 progress(f"{stage}, again with seed {best + 1}")
                 run(stage, with_seed(line, seed))
         report = json.loads((work / REPORT).read_text())
@@ -220,6 +220,11 @@ def build_bitstream(
     shutil.rmtree(destination, ignore_errors=True)
     work.rename(destination)
     return result
+
+
+def attempt_seed(attempt: int) -> int | None:
+    """The placer seed of attempt 0, 1, ...: nextpnr's own, then 2, 3, ..."""
+    return attempt + 1 if attempt else None
 
 
 def with_seed(line: str, seed: int | None) -> str:

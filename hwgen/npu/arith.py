@@ -49,17 +49,12 @@ def leading_zeros(
     return result
 
 
-def adder_tree_level(
-    m: Module, terms: list[Value], shape: Shape, name: str, keep: bool = False
-) -> list[Value]:
+def adder_tree_level(m: Module, terms: list[Value], shape: Shape, name: str) -> list[Value]:
     """One level of a balanced adder tree: pairs summed, combinational; an odd last term is
-    passed on. `keep` makes each sum a kept wire, so that yosys maps it to a carry chain of
-    its own instead of merging the tree into one multi-operand adder of logic cells (on an
-    iCE40 that took half again as many)."""
-    attrs = {"keep": 1} if keep else {}
+    passed on."""
     paired: list[Value] = []
     for k in range(0, len(terms) - 1, 2):
-        pair_sum = Signal(shape, name=f"{name}_{k // 2}", attrs=attrs)
+        pair_sum = Signal(shape, name=f"{name}_{k // 2}")
         m.d.comb += pair_sum.eq(terms[k] + terms[k + 1])
         paired.append(pair_sum)
     if len(terms) % 2:
@@ -67,11 +62,11 @@ def adder_tree_level(
     return paired
 
 
-def adder_tree(m: Module, terms: list[Value], shape: Shape, name: str, keep: bool = False) -> Value:
+def adder_tree(m: Module, terms: list[Value], shape: Shape, name: str) -> Value:
     """The sum of `terms` through levels of adder_tree_level."""
     level = 0
     while len(terms) > 1:
-        terms = adder_tree_level(m, terms, shape, f"{name}_l{level}", keep)
+        terms = adder_tree_level(m, terms, shape, f"{name}_l{level}")
         level += 1
     return terms[0]
 
@@ -90,7 +85,8 @@ def carry_save_sum(m: Module, terms: list[Value], shape: Shape, name: str) -> Va
     level = 0
     while len(vectors) > 2:
         x, y, z, *rest = vectors
-        # Kept: yosys would otherwise fold them back into a multi-operand adder.
+        # Kept: yosys would otherwise fold them into one multi-operand adder of logic cells
+        # (on an iCE40, half again as many as carry chains of their own).
         total = Signal(width, name=f"{name}_s{level}", attrs={"keep": 1})
         carry = Signal(width, name=f"{name}_c{level}", attrs={"keep": 1})
         m.d.comb += [total.eq(x ^ y ^ z), carry.eq(((x & y) | (x & z) | (y & z)) << 1)]

@@ -149,17 +149,14 @@ class SerialProduct:
         width = len(a) + digit + 1  # one partial product plus the sum shifted down
         is_signed = a.shape().signed or b.shape().signed
         x = pipe.keep(a, first, f"{name}_a")
-        # No resets, as for the pipeline's own registers (StallPipeline.register).
-        y = Signal(
-            digit * steps, name=f"{name}_b", reset_less=True
-        )  # b, its digits shifted out low first
+        # No resets, as for the pipeline's own registers (StallPipeline.register). `y` is b,
+        # its digits shifted out low first; `done` the final bits, newest at the top.
+        y = Signal(digit * steps, name=f"{name}_b", reset_less=True)
         partial = Signal(
             signed(width) if is_signed else width, name=f"{name}_partial", reset_less=True
         )
         running = Signal.like(partial, name=f"{name}_running", reset_less=True)
-        done = Signal(
-            digit * (steps - 1), name=f"{name}_low", reset_less=True
-        )  # final bits, newest at the top
+        done = Signal(digit * (steps - 1), name=f"{name}_low", reset_less=True)
 
         digits = y[:digit]
         if b.shape().signed:
