@@ -1,4 +1,4 @@
-"""Write every example network, in each quantization format: `python -m examples.build DIR`."""
+"""Every example network, in each quantization format: `python -m hwgen.examples.build DIR`."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 
 import onnx
 
-from examples import networks
-from examples.quantize import Format, quantize
+from hwgen.examples import networks
+from hwgen.examples.quantize import Format, quantize
 
 NETWORKS = {
     "mlp": (networks.mlp, networks.MLP_INPUT),

@@ -18,7 +18,7 @@ from onnxruntime.quantization import (
     quantize_static,
 )
 
-from examples import networks
+from hwgen.examples import networks
 
 
 @contextmanager

@@ -27,5 +27,9 @@ class UnsupportedError(HwgenError):
     """A node that hwgen cannot turn into an integer op."""
 
 
+class DownstreamError(UnsupportedError):
+    """A node refused only because an input comes from a node that was refused before it."""
+
+
 class ModelError(HwgenError):
     """A model that is malformed, or outside what hwgen accepts (float-only, dynamic shapes)."""

@@ -5,12 +5,11 @@ no scripts."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import jinja2
+from hwgen.resources import report_templates
+from hwgen.templating import Flavour, environment
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"
 WIDTH = 860
 BAR_AREA = 180
 
@@ -63,9 +62,7 @@ def render(report: dict[str, Any]) -> str:
     plan = report["memory"]["l2_plan"]
     steps = len(layers)
     live = [sum(a["size"] for a in plan if a["first"] <= t <= a["last"]) for t in range(steps)]
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES), undefined=jinja2.StrictUndefined, autoescape=True
-    )
+    env = environment(report_templates(), Flavour.HTML)
     return env.get_template("report.html.j2").render(
         report=report,
         width=WIDTH,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from sim_models.fp import fma_f32, rne
+from hwgen.sim_models.fp import fma_f32, rne
 
 
 def qlinear_add(

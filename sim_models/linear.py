@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import numpy.typing as npt
 
-from sim_models.quant import wrap_int32
+from hwgen.ir.geometry import Conv2dGeometry
+from hwgen.sim_models.quant import wrap_int32
 
 I64 = npt.NDArray[np.int64]
 
@@ -38,41 +37,6 @@ def matmul_acc(
     if bias is not None:
         acc = acc + np.asarray(bias, dtype=np.int64)
     return wrap_int32(acc)
-
-
-@dataclass(frozen=True)
-class Conv2dGeometry:
-    """Kernel placement of a 2-D convolution or pooling window."""
-
-    kernel: tuple[int, int]
-    strides: tuple[int, int] = (1, 1)
-    pads: tuple[int, int, int, int] = (0, 0, 0, 0)  # top, left, bottom, right
-    dilations: tuple[int, int] = (1, 1)
-    ceil_mode: bool = False
-
-    def output_size(self, height: int, width: int) -> tuple[int, int]:
-        sizes = []
-        for extent, k, s, d, before, after in (
-            (
-                height,
-                self.kernel[0],
-                self.strides[0],
-                self.dilations[0],
-                self.pads[0],
-                self.pads[2],
-            ),
-            (width, self.kernel[1], self.strides[1], self.dilations[1], self.pads[1], self.pads[3]),
-        ):
-            span = extent + before + after - d * (k - 1) - 1
-            if self.ceil_mode:
-                out = -(-span // s) + 1
-                # A window that would start inside the end padding is dropped (ONNX rule).
-                if (out - 1) * s >= extent + before:
-                    out -= 1
-            else:
-                out = span // s + 1
-            sizes.append(out)
-        return sizes[0], sizes[1]
 
 
 def windows(x: npt.NDArray[np.generic], geom: Conv2dGeometry, pad_value: object) -> np.ndarray:

@@ -18,34 +18,31 @@ the zero point itself (`pad_value`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 
 import numpy as np
 import numpy.typing as npt
 
-from sim_models.quant import wrap_int32
-from sim_models.requant import requant_ort, requant_shift
+from hwgen.npu import command_setup, core
+from hwgen.npu.config import NpuConfig, RequantMode
+from hwgen.npu.mac_array import MacArray
+from hwgen.npu.requant import ort_stages, shift_stages
+from hwgen.sim_models.quant import wrap_int32
+from hwgen.sim_models.requant import requant_ort, requant_shift
 
 ORT_FIELDS = ("mantissa", "exponent", "zero_point", "lower", "upper")
 SHIFT_FIELDS = ("mul", "add", "shift", "lower", "upper")
 
-# Pipeline depths of the RTL, used by the cycle model.
-MAC_LATENCY = 5  # operands, products, adder trees (two stages), accumulators
-FETCH_LATENCY = 3  # address generator register, memory read, operand registers
+
+def requant_latency(config: NpuConfig) -> int:
+    """Stages of the requant unit, as the RTL builds it for this configuration."""
+    stages = ort_stages if config.requant is RequantMode.ORT else shift_stages
+    return stages(config.requant_interval)
 
 
-def requant_latency(mode: str, interval: int = 1) -> int:
-    """Stages of the requant unit: its wide product takes four, or R + 3 at an interval R
-    above 1 (a narrower multiplier used over R cycles: operands, R digits' terms, their sums
-    one stage behind them, and the running sum one stage behind those)."""
-    product = 4 if interval == 1 else interval + 3
-    return {"ort": 11, "shift": 3}[mode] + product
-
-
-ISSUE_LATENCY = 3  # a channel's parameter read, the word registered, the bias added
 # Deriving a command's products (hwgen.npu.command_setup: one serial multiplier), then the
 # registered range check, before it runs; a refused command takes exactly this long.
-SETUP_CYCLES = 159
+SETUP_CYCLES = command_setup.SETUP_CYCLES + core.CHECK_LATENCY
 
 
 @dataclass(frozen=True)
@@ -101,22 +98,20 @@ class NpuMemories:
     bias: npt.NDArray[np.int64]  # (param_depth,)
     params: dict[str, npt.NDArray[np.int64]]  # requant fields, (param_depth,) each
     out: npt.NDArray[np.uint8]  # (out_depth, M) raw bytes
-    mode: str = "ort"
-    stats: dict[str, int] = field(default_factory=dict)
+    mode: RequantMode = RequantMode.ORT
 
     @staticmethod
-    def empty(
-        array: int, act_depth: int, weight_depth: int, param_depth: int, out_depth: int, mode: str
-    ) -> NpuMemories:
-        names = ORT_FIELDS if mode == "ort" else SHIFT_FIELDS
+    def empty(config: NpuConfig) -> NpuMemories:
+        names = ORT_FIELDS if config.requant is RequantMode.ORT else SHIFT_FIELDS
+        m = config.array
         return NpuMemories(
-            array,
-            np.zeros((2, act_depth, array), np.int8),
-            np.zeros((weight_depth, array, array), np.int8),
-            np.zeros(param_depth, np.int64),
-            {name: np.zeros(param_depth, np.int64) for name in names},
-            np.zeros((out_depth, array), np.uint8),
-            mode,
+            m,
+            np.zeros((2, config.act_depth, m), np.int8),
+            np.zeros((config.weight_depth, m, m), np.int8),
+            np.zeros(config.param_depth, np.int64),
+            {name: np.zeros(config.param_depth, np.int64) for name in names},
+            np.zeros((config.out_depth, m), np.uint8),
+            config.requant,
         )
 
 
@@ -148,7 +143,7 @@ def execute(mem: NpuMemories, cmd: ConvCommand) -> None:
         channels = cmd.param_base + j * m + np.arange(m)
         total = wrap_int32(acc + mem.bias[channels]).astype(np.int64)
         p = {k: v[channels] for k, v in mem.params.items()}
-        if mem.mode == "ort":
+        if mem.mode is RequantMode.ORT:
             y = requant_ort(
                 total, p["mantissa"], p["exponent"], p["zero_point"], p["lower"], p["upper"]
             )
@@ -158,7 +153,7 @@ def execute(mem: NpuMemories, cmd: ConvCommand) -> None:
         mem.out[addresses] = (y & 0xFF).astype(np.uint8)
 
 
-def cycles(cmd: ConvCommand, array: int, mode: str, interval: int = 1) -> int:
+def cycles(cmd: ConvCommand, config: NpuConfig) -> int:
     """Busy cycles of the command, start to done, as the RTL spends them.
 
     Steps issue one per cycle. A finished row of M sums is requantized one channel per slot of
@@ -166,13 +161,14 @@ def cycles(cmd: ConvCommand, array: int, mode: str, interval: int = 1) -> int:
     the one before still waits stalls the array. The last row then drains through requant and
     the output write.
     """
+    array, interval = config.array, config.requant_interval
     kb = cmd.reduction_blocks
     period = max(kb, array * interval)  # cycles between rows in steady state
-    first_row_done = SETUP_CYCLES + 1 + FETCH_LATENCY + MAC_LATENCY + kb - 1
+    first_row_done = SETUP_CYCLES + 1 + core.FETCH_LATENCY + MacArray.LATENCY + kb - 1
     last_row_done = first_row_done + (cmd.rows - 1) * period
     # The row's channels issue straight from the array's hand-off register, the first in
     # the cycle after the row is done and the last in the first cycle of the last slot; then
     # its parameters, the requant unit, the output write, done.
     last_issue = (array - 1) * interval
-    drain = last_issue + ISSUE_LATENCY - 1 + requant_latency(mode, interval) + 2
+    drain = last_issue + core.ISSUE_LATENCY - 1 + requant_latency(config) + 2
     return last_row_done + drain

@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from sim_models.fp import rne
-from sim_models.linear import Conv2dGeometry, windows
-from sim_models.quant import dequantize_linear
+from hwgen.ir.geometry import Conv2dGeometry
+from hwgen.sim_models.fp import rne
+from hwgen.sim_models.linear import windows
+from hwgen.sim_models.quant import dequantize_linear
 
 
 def maxpool2d(x: npt.ArrayLike, geom: Conv2dGeometry) -> npt.NDArray[np.integer]:

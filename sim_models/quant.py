@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from sim_models.fp import rne
+from hwgen.sim_models.fp import rne
 
 IntArray = npt.NDArray[np.integer]
 

@@ -12,8 +12,6 @@ offset (div/2) and any zero point folded into `add` by the compiler.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import numpy.typing as npt
 
@@ -22,26 +20,6 @@ I64 = npt.NDArray[np.int64]
 # |result| above this saturates whatever the bounds: outputs lie in [-128, 255] and zero points
 # in [-128, 255], so a pre-zero-point value needs at most 10 bits.
 SATURATE = 1 << 10
-
-
-@dataclass(frozen=True)
-class OrtParams:
-    """One channel's ort-mode parameters: multiplier = mantissa * 2^exponent, exactly."""
-
-    mantissa: int  # 24 bits, the leading one at bit 23 (a subnormal's shifted up to it)
-    exponent: int
-    zero_point: int
-    lower: int  # output clamp, after the zero point is added
-    upper: int
-
-
-@dataclass(frozen=True)
-class ShiftParams:
-    mul: int
-    add: int
-    shift: int
-    lower: int
-    upper: int
 
 
 def split_float32(value: float) -> tuple[int, int]:
@@ -60,11 +38,6 @@ def split_float32(value: float) -> tuple[int, int]:
         below = 24 - fraction.bit_length()
         return fraction << below, -149 - below
     return fraction | 0x800000, biased - 150
-
-
-def ort_params(multiplier: float, zero_point: int, lower: int, upper: int) -> OrtParams:
-    mantissa, exponent = split_float32(multiplier)
-    return OrtParams(mantissa, exponent, zero_point, lower, upper)
 
 
 def bit_length(values: I64) -> I64:

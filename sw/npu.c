@@ -8,7 +8,7 @@ int npu_check(void) {
     if (hal_npu_read32(NPU_REG_ID) != NPU_MAGIC) {
         return -1;
     }
-    return (hal_npu_read32(NPU_REG_HW_CONFIG) & 0xFF) == NPU_ARRAY ? 0 : -2;
+    return hal_npu_read32(NPU_REG_HW_CONFIG) == NPU_HW_CONFIG ? 0 : -2;
 }
 
 void npu_load(uint32_t target, uint32_t addr, const uint8_t *words, size_t count, size_t word_bytes) {

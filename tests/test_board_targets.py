@@ -71,7 +71,7 @@ def test_placement_is_retried_with_other_seeds_until_timing_is_met(
     calls: list[str],
 ) -> None:
     from hwgen.boards.flow import build_bitstream
-    from hwgen.boards.targets import BOARDS
+    from hwgen.boards.targets import board as find_board
     from hwgen.npu.config import NpuConfig
 
     log = tmp_path / "calls"
@@ -85,7 +85,9 @@ def test_placement_is_retried_with_other_seeds_until_timing_is_met(
     config = NpuConfig(
         array=4, max_reduction=144, act_depth=256, weight_depth=64, out_depth=64, param_depth=16
     )
-    result = build_bitstream(config, BOARDS["icebreaker"], tmp_path / "out", freq_mhz=40.0, seeds=3)
+    result = build_bitstream(
+        config, find_board("icebreaker"), tmp_path / "out", freq_mhz=40.0, seeds=3
+    )
     assert log.read_text().split() == calls
     assert result.seed == kept
     assert result.fmax_by_attempt == [fmax[c] for c in calls[: len(result.fmax_by_attempt)]]

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from hwgen.backends.board import check_board
 from hwgen.boards.bridge import _crc_step
 from hwgen.boards.protocol import Command, crc16, info_word, parse_info, request
-from hwgen.commands.run import check_board
 from hwgen.errors import HwgenError
 from hwgen.npu.config import NpuConfig, RequantMode
 
@@ -42,5 +42,8 @@ def test_a_board_with_another_npu_is_refused() -> None:
     with pytest.raises(HwgenError, match=r"board's NPU is 4x4 with ort requant.*needs 8x8"):
         check_board(4 | 4 << 16, config)
     shift = NpuConfig(array=8, max_reduction=64, param_depth=8, requant=RequantMode.SHIFT)
-    with pytest.raises(HwgenError, match="with ort requant, this network needs 8x8 with shift"):
-        check_board(8, shift)
+    with pytest.raises(HwgenError, match=r"with ort requant.*this build needs 8x8 with shift"):
+        check_board(8 | 4 << 16, shift)
+    wide = NpuConfig(array=8, max_reduction=64, param_depth=8, data_width=64)
+    with pytest.raises(HwgenError, match=r"32-bit data port, this build needs .* 64-bit"):
+        check_board(8 | 4 << 16, wide)

@@ -16,14 +16,15 @@ import numpy as np
 import onnx
 import pytest
 
-from examples import networks
-from examples.quantize import Format, quantize
 from hwgen.backends import golden
-from hwgen.backends.c import BitMismatchError, HostProgram, build_library
 from hwgen.backends.functional_npu import FunctionalNpu
-from hwgen.backends.host import BuiltNetwork, build_network
-from hwgen.compiler import CompileOptions
+from hwgen.backends.host import build_library, host_library
+from hwgen.backends.host_program import BitMismatchError, HostProgram
+from hwgen.build import Build
+from hwgen.examples import networks
+from hwgen.examples.quantize import Format, quantize
 from hwgen.frontend import lower_or_raise
+from tests.builds import build_of, functional_program
 from tests.single_node import single_node_model
 
 # L1 sizes small enough that the large host layers run in several tiles.
@@ -40,19 +41,8 @@ def model(name: str, fmt: Format, per_channel: bool) -> onnx.ModelProto:
     return quantize(build(), shape, fmt, per_channel)
 
 
-def _build(
-    tmp: Path, name: str, fmt: Format, per_channel: bool, m: int, sanitize: bool = False
-) -> BuiltNetwork:
-    graph = lower_or_raise(model(name, fmt, per_channel))
-    options = CompileOptions(array=m, l1=NETWORKS[name][2])
-    return build_network(graph, options, tmp, sanitize=sanitize)
-
-
-def _program(built: BuiltNetwork) -> HostProgram:
-    assert built.compilation.npu is not None
-    return HostProgram(
-        built.library, built.network, built.graph, FunctionalNpu(built.compilation.npu.config)
-    )
+def _build(tmp: Path, name: str, fmt: Format, per_channel: bool, m: int) -> Build:
+    return build_of(model(name, fmt, per_channel), tmp, array=m, l1=NETWORKS[name][2])[0]
 
 
 def _inputs(name: str, count: int, seed: int) -> list[np.ndarray]:
@@ -69,7 +59,7 @@ def test_c_backend_equals_golden(
     tmp_path: Path, name: str, fmt: Format, per_channel: bool, m: int
 ) -> None:
     built = _build(tmp_path, name, fmt, per_channel, m)
-    program = _program(built)
+    program = functional_program(built)
     for x in _inputs(name, 3, seed=m):
         got = program.run_checked({"input": x})  # every layer is compared as it is produced
         want = golden.run(built.graph, {"input": x})
@@ -80,7 +70,7 @@ def test_c_backend_equals_golden(
 @pytest.mark.parametrize("m", [4, 8])
 def test_resnet8_c_backend_equals_golden(tmp_path: Path, m: int) -> None:
     built = _build(tmp_path, "resnet8", Format.QOPERATOR, True, m)
-    program = _program(built)
+    program = functional_program(built)
     for x in _inputs("resnet8", 2, seed=m):
         got = program.run_checked({"input": x})
         want = golden.run(built.graph, {"input": x})
@@ -111,8 +101,7 @@ def test_large_host_layers_run_in_several_tiles(tmp_path: Path) -> None:
 
 def test_corrupted_npu_result_is_reported(tmp_path: Path) -> None:
     built = _build(tmp_path, "cnn", Format.QOPERATOR, True, 4)
-    assert built.compilation.npu is not None
-    npu = FunctionalNpu(built.compilation.npu.config)
+    npu = FunctionalNpu(built.config)
     send = npu._send_outputs
     layers_sent = []
 
@@ -123,7 +112,7 @@ def test_corrupted_npu_result_is_reported(tmp_path: Path) -> None:
             npu._outgoing[5] ^= 0x01
 
     npu._send_outputs = corrupt  # type: ignore[method-assign]
-    program = HostProgram(built.library, built.network, built.graph, npu)
+    program = HostProgram(host_library(built.network), built.network, built.graph, npu)
     with pytest.raises(BitMismatchError) as caught:
         program.run_checked({"input": _inputs("cnn", 1, seed=0)[0]})
     mismatch = caught.value.mismatch
@@ -134,17 +123,14 @@ def test_corrupted_npu_result_is_reported(tmp_path: Path) -> None:
 
 def test_corrupted_host_constant_is_reported_with_its_tile(tmp_path: Path) -> None:
     built = _build(tmp_path, "cnn", Format.QOPERATOR, True, 4)
-    source = tmp_path / "network.c"
+    source = built.network.directory / "network.c"
     text = source.read_text()
     marker = "static const int32_t layer3_bias[] = { "
     start = text.index(marker) + len(marker)
     first = text[start : text.index(",", start)]
     source.write_text(text[:start] + str(int(first) + 100000) + text[text.index(",", start) :])
     library = build_library(built.network, tmp_path / "corrupt.so")
-    assert built.compilation.npu is not None
-    program = HostProgram(
-        library, built.network, built.graph, FunctionalNpu(built.compilation.npu.config)
-    )
+    program = HostProgram(library, built.network, built.graph, FunctionalNpu(built.config))
     with pytest.raises(BitMismatchError) as caught:
         program.run_checked({"input": _inputs("cnn", 1, seed=0)[0]})
     mismatch = caught.value.mismatch
@@ -157,28 +143,17 @@ def test_corrupted_host_constant_is_reported_with_its_tile(tmp_path: Path) -> No
 def test_generated_c_runs_clean_under_sanitizers(tmp_path: Path) -> None:
     """AddressSanitizer and UndefinedBehaviorSanitizer over a whole run, in a process that
     preloads the ASan runtime (Python itself is not instrumented)."""
-    built = _build(tmp_path, "cnn", Format.QOPERATOR, True, 4, sanitize=True)
+    built = _build(tmp_path, "cnn", Format.QOPERATOR, True, 4)
     runtime = subprocess.run(
         ["cc", "-print-file-name=libasan.so"], capture_output=True, text=True, check=True
     ).stdout.strip()
     if not Path(runtime).exists():
         pytest.fail(f"the compiler has no ASan runtime ({runtime})")
     script = textwrap.dedent(f"""
-        import numpy as np
-        from pathlib import Path
-        from hwgen.backends.c import HostProgram
-        from hwgen.backends.functional_npu import FunctionalNpu
-        from hwgen.backends.host import build_network
-        from hwgen.codegen.c_network import generate_c
-        from hwgen.compiler import CompileOptions, compile_graph
-        from tests.test_c_backend import model, _inputs
-        from examples.quantize import Format
-        from hwgen.frontend import lower_or_raise
-        graph = lower_or_raise(model("cnn", Format.QOPERATOR, True))
-        comp = compile_graph(graph, CompileOptions(array=4, l1=1536))
-        network = generate_c(comp, Path({str(tmp_path / "again")!r}))
-        program = HostProgram(Path({str(built.library)!r}), network, comp.graph,
-                              FunctionalNpu(comp.npu.config))
+        from hwgen.build import Build
+        from tests.builds import functional_program
+        from tests.test_c_backend import _inputs
+        program = functional_program(Build.open({str(built.directory)!r}), sanitize=True)
         for x in _inputs("cnn", 2, seed=3):
             program.run_checked({{"input": x}})
         print("sanitized run ok")
@@ -198,9 +173,8 @@ def test_generated_c_runs_clean_under_sanitizers(tmp_path: Path) -> None:
 
 
 def _c_equals_golden(tmp: Path, onnx_model: onnx.ModelProto, feeds: dict[str, np.ndarray]) -> None:
-    graph = lower_or_raise(onnx_model)
-    built = build_network(graph, CompileOptions(array=4, l1=256), tmp)
-    got = _program(built).run_checked(feeds)
+    built, _ = build_of(onnx_model, tmp, array=4, l1=256)
+    got = functional_program(built).run_checked(feeds)
     want = golden.run(lower_or_raise(onnx_model), feeds)
     for key, value in want.items():
         np.testing.assert_array_equal(got[key], value)
@@ -247,11 +221,10 @@ def test_uint8_activations_equal_golden(tmp_path: Path, name: str) -> None:
     """onnxruntime's default: uint8 activations. They enter the NPU as x - 128."""
     build, shape, l1 = NETWORKS[name]
     onnx_model = quantize(build(), shape, Format.QOPERATOR, True, unsigned_activations=True)
-    graph = lower_or_raise(onnx_model)
-    built = build_network(graph, CompileOptions(array=4, l1=l1), tmp_path)
-    assert built.compilation.npu is not None and built.compilation.npu.layers
-    assert all(plan.layer.flip_sign for plan in built.compilation.npu.layers)
-    program = _program(built)
+    built, comp = build_of(onnx_model, tmp_path, array=4, l1=l1)
+    assert comp.npu is not None and comp.npu.layers
+    assert all(plan.layer.flip_sign for plan in comp.npu.layers)
+    program = functional_program(built)
     for x in _inputs(name, 3, seed=11):
         got = program.run_checked({"input": x})
         want = golden.run(lower_or_raise(onnx_model), {"input": x})

@@ -8,9 +8,9 @@ from pathlib import Path
 import onnx
 import pytest
 
-from examples import networks
-from examples.quantize import Format, quantize
 from hwgen.cli import main
+from hwgen.examples import networks
+from hwgen.examples.quantize import Format, quantize
 
 
 @pytest.fixture(scope="module")
@@ -48,9 +48,9 @@ def test_compile_writes_rtl_graphs_and_report(
 def test_compile_for_a_board_takes_its_array_and_requant_unit(
     cnn_path: str, tmp_path: Path
 ) -> None:
-    from hwgen.boards.targets import BOARDS
+    from hwgen.boards.targets import board as find_board
 
-    icebreaker = BOARDS["icebreaker"]
+    icebreaker = find_board("icebreaker")
     out = tmp_path / "ice"
     assert main(["compile", cnn_path, "-o", str(out), "--board", "icebreaker"]) == 0
     report = json.loads((out / "report.json").read_text())

@@ -13,9 +13,9 @@ import numpy as np
 import onnx
 import pytest
 
-from examples import networks
-from examples.quantize import Format, quantize
 from hwgen.backends import golden
+from hwgen.examples import networks
+from hwgen.examples.quantize import Format, quantize
 from hwgen.frontend import lower_or_raise
 from tests.conftest import QDQ_PROPERTY, assert_bit_exact, ort_run
 

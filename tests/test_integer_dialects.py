@@ -11,16 +11,13 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from examples import integer_networks as inet
 from hwgen.backends import golden
-from hwgen.backends.c import HostProgram
-from hwgen.backends.functional_npu import FunctionalNpu
-from hwgen.backends.host import build_network
-from hwgen.compiler import CompileOptions
 from hwgen.errors import HwgenError
+from hwgen.examples import integer_networks as inet
 from hwgen.frontend import Dialect, lower_model, lower_or_raise
 from hwgen.npu.config import RequantMode
 from hwgen.oracle import onnxruntime_outputs
+from tests.builds import build_of, functional_program
 
 BUILDERS = {"cnn": (inet.cnn, inet.CNN_INPUT), "mlp": (inet.mlp, inet.MLP_INPUT)}
 
@@ -174,13 +171,11 @@ def test_c_backend_equals_reference(tmp_path: Path, name: str, dialect: str, m: 
     """The generated C, with the NPU in its shift requant mode, on every layer."""
     build, shape = BUILDERS[name]
     model, spec = build(dialect)
-    built = build_network(lower_or_raise(model), CompileOptions(array=m, l1=512), tmp_path)
-    assert built.compilation.npu is not None
-    assert built.compilation.npu.config.requant is RequantMode.SHIFT
-    assert built.compilation.npu.layers  # the convolutions and matrix products run on the NPU
-    program = HostProgram(
-        built.library, built.network, built.graph, FunctionalNpu(built.compilation.npu.config)
-    )
+    built, comp = build_of(model, tmp_path, array=m, l1=512)
+    assert comp.npu is not None
+    assert built.config.requant is RequantMode.SHIFT
+    assert comp.npu.layers  # the convolutions and matrix products run on the NPU
+    program = functional_program(built)
     for x in _inputs(shape, 5):
         got = program.run_checked({"input": x})  # every layer against golden
         (value,) = got.values()
@@ -272,10 +267,8 @@ def test_integer_average_pooling(tmp_path: Path, dialect: str, container: int) -
     for NEMO's float32 graph)."""
     model = _global_pool_model(dialect, container)
     graph = lower_or_raise(model)
-    built = build_network(graph, CompileOptions(array=4, l1=512), tmp_path)
-    assert built.compilation.npu is not None
-    npu = FunctionalNpu(built.compilation.npu.config)
-    program = HostProgram(built.library, built.network, built.graph, npu)
+    built, _ = build_of(model, tmp_path, array=4, l1=512)
+    program = functional_program(built)
     numpy_type = np.float32 if container == TensorProto.FLOAT else np.int64
     rng = np.random.default_rng(11)
     for _ in range(10):

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
+from amaranth.hdl import Fragment
 
 from hwgen.npu.config import REQUANT_INTERVALS, ConfigError, NpuConfig, RequantMode
 
@@ -36,20 +39,16 @@ def test_shift_mode_accepts_narrow_accumulator_for_short_reductions() -> None:
     assert config.accumulation_bits == 23
 
 
-def test_cycle_model_uses_the_rtl_pipeline_depths() -> None:
-    from hwgen.npu import command_setup, core
-    from hwgen.npu.mac_array import MacArray
-    from hwgen.npu.requant import ort_stages, shift_stages
-    from sim_models import npu
+def test_cycle_model_takes_the_requant_depth_of_the_unit_built() -> None:
+    from hwgen.npu.requant import requant_unit
+    from hwgen.sim_models import npu
 
-    assert npu.SETUP_CYCLES == command_setup.SETUP_CYCLES + core.CHECK_LATENCY
-    assert npu.MAC_LATENCY == MacArray.LATENCY
-    assert npu.ISSUE_LATENCY == core.ISSUE_LATENCY
     for interval in REQUANT_INTERVALS:
-        # The functions the units take their depth from: a unit built and never elaborated
-        # warns (UnusedElaboratable) whenever the garbage collector gets to it.
-        assert npu.requant_latency("ort", interval) == ort_stages(interval)
-        assert npu.requant_latency("shift", interval) == shift_stages(interval)
+        for mode in RequantMode:
+            config = NpuConfig(requant=mode, requant_interval=interval, max_reduction=64)
+            unit = requant_unit(config)
+            assert npu.requant_latency(config) == unit.stages
+            Fragment.get(unit, None)  # elaborated: an unused unit warns when collected
 
 
 def test_depths_beyond_the_sixteen_bit_checks_are_refused() -> None:
@@ -76,7 +75,7 @@ def test_depths_beyond_the_sixteen_bit_checks_are_refused() -> None:
 )
 def test_counters_hold_the_longest_command_the_checks_let_run(config: NpuConfig) -> None:
     from hwgen.npu.core import counter_width
-    from sim_models.npu import ConvCommand, cycles
+    from hwgen.sim_models.npu import ConvCommand, cycles
 
     # Every output row (out_depth of them), each reducing the whole weight memory: a kernel
     # of weight_depth taps over one channel block of a 1x1 image, outside taps padding.
@@ -92,8 +91,8 @@ def test_counters_hold_the_longest_command_the_checks_let_run(config: NpuConfig)
         kernel_h=kernel_h,
         kernel_w=taps // kernel_h,
     )
-    for mode in ("ort", "shift"):
-        busy = cycles(longest, config.array, mode, config.requant_interval)
+    for mode in RequantMode:
+        busy = cycles(longest, dataclasses.replace(config, requant=mode))
         assert busy < 1 << counter_width(config), (busy, counter_width(config))
 
 

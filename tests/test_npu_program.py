@@ -8,11 +8,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hwgen.ir.geometry import Conv2dGeometry
 from hwgen.npu.config import NpuConfig
 from hwgen.npu.program import ConvLayer, conv_program
-from sim_models.linear import Conv2dGeometry, conv2d_acc
-from sim_models.npu import cycles, execute
-from sim_models.quant import channel_view, requantize
+from hwgen.sim_models.linear import conv2d_acc
+from hwgen.sim_models.npu import cycles, execute
+from hwgen.sim_models.quant import channel_view, requantize
 
 
 @st.composite
@@ -66,4 +67,4 @@ def test_mapped_conv_equals_golden(m: int, case: tuple[np.ndarray, ConvLayer]) -
     acc = conv2d_acc(x, layer.weights, layer.geometry, 1, layer.x_zero_point, 0, layer.bias)
     want = requantize(acc, channel_view(layer.multiplier, 4, 1), layer.y_zero_point, np.int8)
     np.testing.assert_array_equal(got, want)
-    assert cycles(program.command, m, "ort") >= program.command.steps
+    assert cycles(program.command, config) >= program.command.steps

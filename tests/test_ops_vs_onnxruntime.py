@@ -8,8 +8,9 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from sim_models.linear import Conv2dGeometry, conv2d_acc
-from sim_models.pool import MAX_GLOBAL_POOL_SCALE, MIN_GLOBAL_POOL_SCALE, global_avgpool_scale
+from hwgen.ir.geometry import Conv2dGeometry
+from hwgen.sim_models.linear import conv2d_acc
+from hwgen.sim_models.pool import MAX_GLOBAL_POOL_SCALE, MIN_GLOBAL_POOL_SCALE, global_avgpool_scale
 from tests.single_node import MS, check_against_onnxruntime, single_node_model
 
 PROPERTY = settings(max_examples=75, deadline=None, suppress_health_check=[HealthCheck.too_slow])

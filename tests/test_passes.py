@@ -10,17 +10,17 @@ import onnx
 import pytest
 from onnx import helper
 
-from examples import networks
-from examples.quantize import Format, quantize
 from hwgen.backends import golden
 from hwgen.compiler import CompileOptions, compile_graph
 from hwgen.errors import HwgenError
+from hwgen.examples import networks
+from hwgen.examples.quantize import Format, quantize
 from hwgen.frontend import lower_or_raise
 from hwgen.ir import Graph, OpKind, Target
 from hwgen.npu.config import NpuConfig
 from hwgen.npu.program import conv_program
 from hwgen.passes import fuse_activation, memory_plan, npu_plan, placement
-from sim_models.npu import execute
+from hwgen.sim_models.npu import execute
 from tests.single_node import single_node_model
 
 

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim_models.quant import requantize
-from sim_models.requant import requant_ort, requant_shift, split_float32
+from hwgen.sim_models.quant import requantize
+from hwgen.sim_models.requant import requant_ort, requant_shift, split_float32
 
 DTYPES = [np.int8, np.uint8]
 

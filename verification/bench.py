@@ -10,10 +10,10 @@ from pathlib import Path
 
 from hwgen.npu.config import NpuConfig
 from hwgen.npu.core import Core
+from hwgen.sim.runner import run_cocotb
 from verification.npu_env import encode
-from verification.runner import ROOT, run_cocotb
 
-BENCH_JSON = ROOT / "build" / "bench.json"
+BENCH_JSON = Path(__file__).resolve().parent.parent / "build" / "bench.json"
 
 # Sized for the workloads: 256 rows x 32 blocks of activations, 32 x 32 weight blocks.
 CONFIG = NpuConfig(
@@ -48,14 +48,12 @@ def resnet8_cosim() -> dict[str, float]:
     import numpy as np
     import onnx
 
-    from examples import networks
-    from examples.quantize import Format, quantize
     from hwgen.backends import golden
-    from hwgen.backends.cosim import run_cosim
-    from hwgen.codegen.c_network import generate_c
-    from hwgen.codegen.rtl import emit_npu
-    from hwgen.compiler import CompileOptions, compile_graph
-    from hwgen.frontend import load
+    from hwgen.backends.cosim import CosimBackend
+    from hwgen.builder import compile_build
+    from hwgen.compiler import CompileOptions
+    from hwgen.examples import networks
+    from hwgen.examples.quantize import Format, quantize
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "resnet8.onnx"
@@ -64,22 +62,20 @@ def resnet8_cosim() -> dict[str, float]:
         )
         options = CompileOptions(array=8, l1=8192)
         began = time.perf_counter()
-        comp = compile_graph(load(path), options)
+        build, comp = compile_build(path, options, Path(tmp) / "build")
         assert comp.npu is not None
-        emit_npu(comp.npu.config, Path(tmp) / "rtl")
-        generate_c(comp, Path(tmp) / "sw")
         compile_seconds = time.perf_counter() - began
         x = np.random.default_rng(0).uniform(-1.5, 1.5, networks.RESNET8_INPUT).astype(np.float32)
-        run_cosim(path, [{"input": x}], options)  # builds the simulator once
-        result = run_cosim(path, [{"input": x}], options)
-        want = golden.run(load(path), {"input": x})
+        CosimBackend().run(build, [{"input": x}])  # builds the simulator once
+        result = CosimBackend().run(build, [{"input": x}])
+        want = golden.run(build.graph, {"input": x})
         for key, value in want.items():
             assert np.array_equal(result.outputs[0][key].view(np.uint32), value.view(np.uint32))
     npu_cycles = sum(result.layer_cycles.values())
     return {
         "compile_resnet8_seconds": compile_seconds,
-        "cosim_resnet8_seconds": result.run_seconds,
-        "cosim_cycles_per_second": result.simulated_cycles / result.run_seconds,
+        "cosim_resnet8_seconds": result.seconds,
+        "cosim_cycles_per_second": (result.simulated_cycles or 0) / result.seconds,
         "resnet8_npu_cycles_rtl": npu_cycles,
         "resnet8_npu_utilization": sum(layer.macs for layer in comp.npu.layers) / (npu_cycles * 64),
     }

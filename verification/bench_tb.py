@@ -11,7 +11,7 @@ import cocotb
 import numpy as np
 from cocotb.handle import HierarchyObject
 
-from sim_models.npu import ConvCommand, cycles, execute
+from hwgen.sim_models.npu import ConvCommand, cycles, execute
 from verification.core_driver import CoreDriver
 from verification.npu_data import random_memories
 from verification.npu_env import decode
@@ -44,7 +44,7 @@ async def utilization(dut: HierarchyObject) -> None:
         addresses = list(range(cmd.out_base, cmd.out_base + cmd.rows))
         got = await driver.read_out(addresses)
         assert np.array_equal(got, mem.out[addresses]), f"{name}: outputs differ from the model"
-        model = cycles(cmd, M, CONFIG.requant.value, CONFIG.requant_interval)
+        model = cycles(cmd, CONFIG)
         macs = cmd.steps * M * M
         results[f"{name}_busy_cycles"] = counters["busy_cycles"]
         results[f"{name}_model_cycles"] = model

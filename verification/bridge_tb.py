@@ -15,12 +15,10 @@ from cocotb.task import bridge
 from cocotb.triggers import ClockCycles
 
 from hwgen.backends import golden
-from hwgen.backends.c import HostProgram
-from hwgen.backends.host import build_network
+from hwgen.backends.host_program import HostProgram
 from hwgen.boards.client import BridgeClient, BridgeError
 from hwgen.boards.protocol import Command, Status, request
-from hwgen.compiler import CompileOptions
-from hwgen.frontend import load
+from hwgen.build import Build
 from hwgen.npu.csr import MAGIC, Reg
 from hwgen.sim.uart_transport import UartTransport
 
@@ -95,10 +93,8 @@ async def network_through_the_uart(dut: Any) -> None:
     against golden as it is produced, with frames damaged on the way."""
     job = _job()
     line = await _start(dut)
-    graph = load(job["model"])
-    built = build_network(
-        graph, CompileOptions(array=job["array"], l1=job["l1"]), Path(job["build"])
-    )
+    built = Build.open(job["build"])
+    graph = built.graph
     rng = np.random.default_rng(3)
     shape = tuple(graph.tensors[graph.inputs[0]].shape)
     x = rng.uniform(-1.5, 1.5, size=shape).astype(np.float32)
@@ -108,7 +104,7 @@ async def network_through_the_uart(dut: Any) -> None:
         client = BridgeClient(line)
         line.damage_writes.update({3, 9})  # a weight stream and a descriptor write, say
         line.damage_reads.update({200, 400})
-        program = HostProgram(built.library, built.network, built.graph, client)
+        program = HostProgram(Path(job["library"]), built.network, graph, client)
         return program.run_checked({graph.inputs[0]: x}), client
 
     outputs, client = await run()

@@ -10,7 +10,7 @@ from cocotb.triggers import ClockCycles, FallingEdge, ReadOnly, RisingEdge
 
 from hwgen.npu.config import NpuConfig
 from hwgen.npu.descriptor import CONV_DESCRIPTOR
-from sim_models.npu import ConvCommand, NpuMemories
+from hwgen.sim_models.npu import ConvCommand, NpuMemories
 from verification.npu_data import param_word, vector_word, word_bytes
 from verification.packing import pack
 

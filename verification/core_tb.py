@@ -10,7 +10,7 @@ import numpy as np
 from cocotb.handle import HierarchyObject
 
 from hwgen.npu.errors import NpuError
-from sim_models.npu import SETUP_CYCLES, ConvCommand, cycles, execute
+from hwgen.sim_models.npu import SETUP_CYCLES, ConvCommand, cycles, execute
 from verification.core_driver import CoreDriver
 from verification.npu_data import preloaded_weights, random_command, random_memories
 from verification.npu_env import decode
@@ -42,7 +42,7 @@ async def random_commands_match_model(dut: HierarchyObject) -> None:
                 f"command #{n} {cmd}: output word {addresses[row]} lane {lane}: "
                 f"expected {want[row, lane]}, got {got[row, lane]}"
             )
-        model = cycles(cmd, CONFIG.array, CONFIG.requant.value, CONFIG.requant_interval)
+        model = cycles(cmd, CONFIG)
         assert counters["busy_cycles"] == model, f"#{n}: RTL {counters} vs model {model} cycles"
         assert counters["mac_cycles"] == cmd.steps
 

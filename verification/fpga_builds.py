@@ -11,7 +11,7 @@ from pathlib import Path
 
 import onnx
 
-from examples.quantize import demo_cnn
+from hwgen.examples.quantize import demo_cnn
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "build" / "fpga"

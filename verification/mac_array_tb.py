@@ -13,7 +13,7 @@ from cocotb.clock import Clock
 from cocotb.handle import HierarchyObject
 from cocotb.triggers import ClockCycles, ReadOnly, RisingEdge
 
-from sim_models.linear import matmul_acc
+from hwgen.sim_models.linear import matmul_acc
 
 M = int(os.environ["NPU_ARRAY"])
 SUM_WIDTH = int(os.environ["NPU_SUM_WIDTH"])  # NpuConfig.sum_width: bits per lane of `sums`

@@ -8,8 +8,8 @@ import numpy as np
 from hwgen.npu.config import NpuConfig, RequantMode
 from hwgen.npu.core import param_layout
 from hwgen.npu.words import lanes_word, word_lanes
-from sim_models.npu import ConvCommand, NpuMemories
-from sim_models.requant import split_float32
+from hwgen.sim_models.npu import ConvCommand, NpuMemories
+from hwgen.sim_models.requant import split_float32
 from verification.packing import pack
 
 vector_word = lanes_word
@@ -22,11 +22,7 @@ def param_word(config: NpuConfig, mem: NpuMemories, channel: int) -> int:
 
 
 def random_memories(config: NpuConfig, rng: np.random.Generator) -> NpuMemories:
-    m = config.array
-    mode = config.requant.value
-    mem = NpuMemories.empty(
-        m, config.act_depth, config.weight_depth, config.param_depth, config.out_depth, mode
-    )
+    mem = NpuMemories.empty(config)
     mem.act[:] = rng.integers(-128, 128, size=mem.act.shape)
     mem.weights[:] = rng.integers(-128, 128, size=mem.weights.shape)
     n = config.param_depth

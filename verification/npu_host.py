@@ -13,7 +13,7 @@ from hwgen.npu.core import param_layout
 from hwgen.npu.csr import DmaTarget, Reg
 from hwgen.npu.dma import beats
 from hwgen.sim.axi_port import AxiNpuBus
-from sim_models.npu import ConvCommand, NpuMemories
+from hwgen.sim_models.npu import ConvCommand, NpuMemories
 from verification.npu_data import param_word, vector_word, word_bytes
 
 

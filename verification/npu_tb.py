@@ -14,7 +14,7 @@ from hwgen.npu import csr
 from hwgen.npu.csr import Reg
 from hwgen.npu.descriptor import register_widths
 from hwgen.npu.errors import NpuError
-from sim_models.npu import SETUP_CYCLES, ConvCommand, cycles, execute
+from hwgen.sim_models.npu import SETUP_CYCLES, ConvCommand, cycles, execute
 from verification.npu_data import random_command, random_memories
 from verification.npu_env import decode
 from verification.npu_host import NpuHost
@@ -37,7 +37,7 @@ async def start(dut: HierarchyObject, stall: float, seed: int) -> NpuHost:
 async def commands_through_the_bus(dut: HierarchyObject, stall: float) -> None:
     host = await start(dut, stall, seed=int(stall * 10))
     assert await host.regs.read_dword(Reg.ID) == csr.MAGIC
-    assert (await host.regs.read_dword(Reg.HW_CONFIG)) & 0xFF == CONFIG.array
+    assert (await host.regs.read_dword(Reg.HW_CONFIG)) == csr.HwConfig.of(CONFIG).word
     rng = np.random.default_rng(CONFIG.array + int(stall * 10))
     mem = random_memories(CONFIG, rng)
     await host.load(mem)
@@ -45,9 +45,7 @@ async def commands_through_the_bus(dut: HierarchyObject, stall: float) -> None:
         cmd = random_command(CONFIG, rng)
         counters = await host.run(cmd)
         assert counters["error"] == NpuError.NONE, counters
-        assert counters["busy_cycles"] == cycles(
-            cmd, CONFIG.array, CONFIG.requant.value, CONFIG.requant_interval
-        )
+        assert counters["busy_cycles"] == cycles(cmd, CONFIG)
         execute(mem, cmd)
         got = await host.read_out(cmd.out_base, cmd.rows)
         want = mem.out[cmd.out_base : cmd.out_base + cmd.rows]

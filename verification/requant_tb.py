@@ -13,7 +13,7 @@ from cocotb.handle import HierarchyObject
 from cocotb.triggers import ClockCycles, ReadOnly, RisingEdge
 
 from hwgen.npu.requant import ORT_REQUEST, SHIFT_REQUEST, ort_stages, shift_stages
-from sim_models.requant import requant_ort, requant_shift, split_float32
+from hwgen.sim_models.requant import requant_ort, requant_shift, split_float32
 from verification.packing import pack
 from verification.streams import stream_through
 

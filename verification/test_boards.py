@@ -7,16 +7,17 @@ from __future__ import annotations
 import pytest
 
 from hwgen.boards.flow import UNDEFINED_COLLISIONS, plan_options
-from hwgen.boards.targets import BOARDS
+from hwgen.boards.targets import board as find_board
+from hwgen.boards.targets import boards
 from hwgen.boards.top import BoardTop, uart_divisor
 from hwgen.errors import HwgenError
 from hwgen.npu.config import NpuConfig, RequantMode
 
 
 @pytest.mark.parametrize("requant", list(RequantMode))
-@pytest.mark.parametrize("name", sorted(BOARDS))
+@pytest.mark.parametrize("name", sorted(boards()))
 def test_board_top_elaborates(name: str, requant: RequantMode) -> None:
-    board = BOARDS[name]
+    board = find_board(name)
     config = NpuConfig(
         array=board.array,
         max_reduction=64,
@@ -39,7 +40,7 @@ def test_board_top_elaborates(name: str, requant: RequantMode) -> None:
     script = str(files["top.ys"])
     assert UNDEFINED_COLLISIONS in script
     assert board.synth_opts in script
-    constraints = files["top.pcf" if board.family == "ice40" else "top.lpf"]
+    constraints = files["top.pcf" if board.family.name == "ice40" else "top.lpf"]
     text = constraints if isinstance(constraints, str) else constraints.decode()
     assert "uart_0__rx" in text and "uart_0__tx" in text
 

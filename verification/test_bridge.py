@@ -7,13 +7,12 @@ import hashlib
 import json
 from pathlib import Path
 
-import onnx
-
-from examples import networks
-from examples.quantize import Format, quantize
+from hwgen.backends.host import host_library
 from hwgen.boards.top import BridgedNpu
-from hwgen.compiler import CompileOptions, compile_graph
-from hwgen.frontend import load
+from hwgen.builder import compile_build
+from hwgen.compiler import CompileOptions
+from hwgen.examples import networks
+from hwgen.examples.quantize import Format, quantize
 from hwgen.sim.runner import run_cocotb
 
 DIVISOR = 8  # clocks per bit: a fast line keeps the simulation short
@@ -22,17 +21,12 @@ STREAM_TIMEOUT = 4096
 
 
 def test_bridge_runs_a_network_through_the_uart(tmp_path: Path) -> None:
-    path = tmp_path / "model.onnx"
-    onnx.save(quantize(networks.mlp(), networks.MLP_INPUT, Format.QOPERATOR, False), str(path))
-    options = CompileOptions(array=4, l1=96)
-    comp = compile_graph(load(path), options)
-    assert comp.npu is not None
-    config = comp.npu.config
+    model = quantize(networks.mlp(), networks.MLP_INPUT, Format.QOPERATOR, False)
+    build, _ = compile_build(model, CompileOptions(array=4, l1=96), tmp_path / "build")
+    config = build.config
     job = {
-        "model": str(path),
-        "array": options.array,
-        "l1": options.l1,
-        "build": str(tmp_path / "sw"),
+        "build": str(build.directory),
+        "library": str(host_library(build.network)),
         "result": str(tmp_path / "result.json"),
         "divisor": DIVISOR,
         "byte_timeout": BYTE_TIMEOUT,

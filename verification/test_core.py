@@ -9,10 +9,10 @@ import pytest
 
 from hwgen.npu.config import NpuConfig, RequantMode
 from hwgen.npu.core import Core
+from hwgen.sim.runner import run_cocotb, run_cocotb_sources
 from verification.dsp_models import yosys_ice40_model
 from verification.npu_data import preloaded_weight_words
 from verification.npu_env import encode
-from verification.runner import run_cocotb, run_cocotb_sources
 
 # Memories small enough for quick builds, large enough for every random command.
 SMALL_MEMORIES = {
@@ -66,10 +66,10 @@ def test_core_as_elaborated_for_the_icebreaker() -> None:
     """The iCEBreaker's core (M = 4, a channel every 4 cycles): products in SB_MAC16 blocks and
     the output buffer in SB_SPRAM256KA blocks, simulated with yosys's models of both cells,
     through the same random commands, outputs and cycle counts."""
-    from hwgen.boards.targets import BOARDS
+    from hwgen.boards.targets import board as find_board
     from hwgen.codegen.verilog import emit_systemverilog
 
-    board = BOARDS["icebreaker"]
+    board = find_board("icebreaker")
     config = NpuConfig(
         array=board.array,
         requant_interval=board.requant_interval,

@@ -9,8 +9,8 @@ import pytest
 
 from hwgen.npu.config import NpuConfig
 from hwgen.npu.mac_array import MacArray
+from hwgen.sim.runner import run_cocotb, run_cocotb_sources
 from verification.dsp_models import mult18x18d_model, yosys_ice40_model
-from verification.runner import run_cocotb, run_cocotb_sources
 
 
 def tb_env(m: int) -> dict[str, str]:

@@ -8,8 +8,8 @@ import pytest
 
 from hwgen.codegen.rtl import emit_npu
 from hwgen.npu.config import NpuConfig, RequantMode
+from hwgen.sim.runner import build_dir, run_cocotb_sources
 from verification.npu_env import encode
-from verification.runner import build_dir, run_cocotb_sources
 
 
 @pytest.mark.parametrize("mode", list(RequantMode), ids=lambda m: m.value)

@@ -10,8 +10,8 @@ import pytest
 
 from hwgen.npu.config import NpuConfig, RequantMode
 from hwgen.npu.requant import requant_unit
+from hwgen.sim.runner import run_cocotb, run_cocotb_sources
 from verification.dsp_models import mult18x18d_model
-from verification.runner import run_cocotb, run_cocotb_sources
 
 
 @pytest.mark.parametrize(

@@ -1,91 +1,101 @@
-"""The `cosim` backend: the generated host C against the generated RTL under Verilator, through
-cocotb (hwgen/sim/cosim_tb.py). One simulator build per NpuConfig is kept and reused."""
+"""The `cosim` backend: the build's host C against the build's RTL under Verilator, through
+cocotb (hwgen/sim/cosim_tb.py), every layer checked against golden. The simulator is built once
+per RTL source text and kept in the per-user cache; the testbench reads the build and never
+compiles anything."""
 
 from __future__ import annotations
 
-import hashlib
 import json
+import shutil
 import tempfile
-import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
-from hwgen.codegen.rtl import emit_npu
-from hwgen.compiler import CompileOptions, compile_graph
+from hwgen import extras
+from hwgen.backends.base import Backend, Inputs, RunResult
+from hwgen.backends.golden import check_inputs
+from hwgen.backends.host import host_library
+from hwgen.build import Build
+from hwgen.cache import files_key
 from hwgen.errors import HwgenError
-from hwgen.frontend import load
+from hwgen.progress import Status, quiet
+
+JOB_VARIABLE = "HWGEN_COSIM_JOB"
 
 
-@dataclass
-class CosimResult:
-    outputs: list[dict[str, npt.NDArray[np.generic]]]
-    layer_cycles: dict[str, int] = field(default_factory=dict)
-    simulated_cycles: int = 0
-    run_seconds: float = 0.0  # the co-simulated run, after the simulator build
-    total_seconds: float = 0.0
+class CosimBackend(Backend):
+    name = "cosim"
+    extra = "sim"
+    summary = "the generated host C against the generated RTL under Verilator (cocotb)"
+
+    def __init__(self, *, stall: float = 0.0) -> None:
+        """`stall`: the chance that each bus channel pauses in a cycle (idle and
+        backpressure), for testing."""
+        self.stall = stall
+
+    def run(self, build: Build, inputs: Sequence[Inputs], status: Status = quiet) -> RunResult:
+        extras.require("sim", "co-simulation")
+        from hwgen.sim.runner import CocotbFailure, run_cocotb_sources
+
+        feeds = [check_inputs(build.graph, feed) for feed in inputs]
+        rtl = build.rtl_sources()
+        with status("building the host C"):
+            library = host_library(build.network)
+        with tempfile.TemporaryDirectory(prefix="hwgen-cosim-") as tmp:
+            work = Path(tmp)
+            savez: Any = np.savez  # numpy's stub types **kwds as its own flags
+            savez(work / "inputs.npz", **{k: np.stack([f[k] for f in feeds]) for k in feeds[0]})
+            job = {
+                "build": str(build.directory.resolve()),
+                "library": str(library),
+                "inputs": str(work / "inputs.npz"),
+                "outputs": str(work / "outputs.npz"),
+                "result": str(work / "result.json"),
+                "stall": self.stall,
+            }
+            (work / "job.json").write_text(json.dumps(job))
+
+            def emit(directory: Path) -> list[Path]:
+                copies = []
+                for source in rtl:
+                    copy = directory / source.name
+                    if not copy.exists() or copy.read_bytes() != source.read_bytes():
+                        shutil.copyfile(source, copy)
+                    copies.append(copy)
+                return copies
+
+            with status(
+                "co-simulating the host C with the NPU RTL under Verilator "
+                "(a new RTL builds its simulator first)"
+            ):
+                try:
+                    run_cocotb_sources(
+                        emit,
+                        "npu_top",
+                        "hwgen.sim.cosim_tb",
+                        f"cosim-{files_key(rtl)}",
+                        {JOB_VARIABLE: str(work / "job.json")},
+                    )
+                except CocotbFailure as exc:
+                    raise _failure(work / "result.json", exc) from None
+            result = json.loads((work / "result.json").read_text())
+            with np.load(work / "outputs.npz") as data:
+                stacked = {k: data[k] for k in data.files}
+        return RunResult(
+            outputs=[{k: v[i] for k, v in stacked.items()} for i in range(len(feeds))],
+            layer_cycles=result["layer_cycles"],
+            simulated_cycles=result["simulated_cycles"],
+            seconds=result["wall_seconds"],
+        )
 
 
-def run_cosim(
-    model: Path,
-    inputs: Sequence[dict[str, npt.NDArray[np.generic]]],
-    options: CompileOptions,
-    *,
-    stall: float = 0.0,
-) -> CosimResult:
-    from hwgen.sim.runner import run_cocotb_sources  # needs the dev extra (cocotb, verilator)
-
-    began = time.perf_counter()
-    comp = compile_graph(load(model), options)
-    assert comp.npu is not None
-    config = comp.npu.config
-    key = hashlib.sha256(repr(config).encode()).hexdigest()[:12]
-    with tempfile.TemporaryDirectory(prefix="hwgen-cosim-") as tmp:
-        work = Path(tmp)
-        savez: Any = np.savez  # numpy's stub types **kwds as its own flags
-        savez(work / "inputs.npz", **{k: np.stack([i[k] for i in inputs]) for k in inputs[0]})
-        job = {
-            "model": str(Path(model).resolve()),
-            "array": options.array,
-            "l1": options.l1,
-            "build": str(work / "sw"),
-            "inputs": str(work / "inputs.npz"),
-            "outputs": str(work / "outputs.npz"),
-            "result": str(work / "result.json"),
-            "stall": stall,
-        }
-        (work / "job.json").write_text(json.dumps(job))
-
-        def emit(directory: Path) -> list[Path]:
-            return emit_npu(config, directory / "rtl").sources
-
-        try:
-            run_cocotb_sources(
-                emit,
-                "npu_top",
-                "hwgen.sim.cosim_tb",
-                f"cosim-{key}",
-                {"HWGEN_COSIM_JOB": str(work / "job.json")},
-            )
-        except AssertionError as exc:
-            result_file = work / "result.json"
-            if result_file.exists():
-                mismatch = json.loads(result_file.read_text()).get("mismatch")
-                if mismatch:
-                    raise HwgenError(f"cosim differs from golden: {mismatch}") from None
-            raise HwgenError(f"co-simulation failed: {exc}") from None
-        result = json.loads((work / "result.json").read_text())
-        with np.load(work / "outputs.npz") as data:
-            stacked = {k: data[k] for k in data.files}
-    count = len(inputs)
-    return CosimResult(
-        outputs=[{k: v[i] for k, v in stacked.items()} for i in range(count)],
-        layer_cycles=result["layer_cycles"],
-        simulated_cycles=result["simulated_cycles"],
-        run_seconds=result["wall_seconds"],
-        total_seconds=time.perf_counter() - began,
-    )
+def _failure(result_file: Path, exc: Exception) -> HwgenError:
+    """What a failed co-simulation says: the testbench's own error, where it wrote one."""
+    if result_file.exists():
+        error = json.loads(result_file.read_text()).get("error")
+        if error:
+            return HwgenError(error)
+    return HwgenError(f"the co-simulation failed: {exc}")

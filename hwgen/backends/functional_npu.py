@@ -6,26 +6,19 @@ from __future__ import annotations
 import numpy as np
 
 from hwgen.npu import csr
-from hwgen.npu.config import NpuConfig, RequantMode
+from hwgen.npu.config import NpuConfig
 from hwgen.npu.core import param_layout
 from hwgen.npu.csr import DmaTarget, Reg
 from hwgen.npu.dma import beats
 from hwgen.npu.errors import NpuError
 from hwgen.npu.words import unpack
-from sim_models.npu import ConvCommand, NpuMemories, cycles, execute
+from hwgen.sim_models.npu import ConvCommand, NpuMemories, cycles, execute
 
 
 class FunctionalNpu:
     def __init__(self, config: NpuConfig) -> None:
         self.config = config
-        self.mem = NpuMemories.empty(
-            config.array,
-            config.act_depth,
-            config.weight_depth,
-            config.param_depth,
-            config.out_depth,
-            config.requant.value,
-        )
+        self.mem = NpuMemories.empty(config)
         self.descriptor = [0] * len(csr.DESCRIPTOR_FIELDS)
         self.regs = {Reg.DMA_TARGET: 0, Reg.DMA_ADDR: 0, Reg.DMA_COUNT: 0}
         self.irq_enable = False
@@ -51,10 +44,7 @@ class FunctionalNpu:
         if offset == Reg.ID:
             return csr.MAGIC
         if offset == Reg.HW_CONFIG:
-            c = self.config
-            return (
-                c.array | (int(c.requant is RequantMode.SHIFT) << 8) | ((c.data_width // 8) << 16)
-            )
+            return csr.HwConfig.of(self.config).word
         if offset == Reg.STATUS:
             return (int(self.done) << 1) | (int(self.error) << csr.STATUS_ERROR_SHIFT)
         if offset == Reg.CTRL:
@@ -152,9 +142,7 @@ class FunctionalNpu:
         if self.error is not NpuError.NONE:
             return
         execute(self.mem, cmd)
-        busy = cycles(
-            cmd, self.config.array, self.config.requant.value, self.config.requant_interval
-        )
+        busy = cycles(cmd, self.config)
         self.counters = {"busy": busy, "stall": busy - cmd.steps, "mac": cmd.steps}
         self.total_cycles += busy
 

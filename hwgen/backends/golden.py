@@ -1,13 +1,17 @@
-"""The golden backend: the IR run node by node on the bit-exact numpy models of sim_models."""
+"""The golden backend: the compiled graph run node by node on the bit-exact numpy models of
+sim_models. It is also the reference every other backend is checked against, layer by layer."""
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+import time
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import numpy.typing as npt
 
+from hwgen.backends.base import Backend, Inputs, RunResult
+from hwgen.build import Build
 from hwgen.errors import HwgenError
 from hwgen.ir import (
     ClampAttrs,
@@ -29,7 +33,8 @@ from hwgen.ir import (
     TransposeAttrs,
 )
 from hwgen.ir.types import DType
-from sim_models import elementwise, linear, movement, pool, quant, requant
+from hwgen.progress import Status, quiet
+from hwgen.sim_models import elementwise, linear, movement, pool, quant, requant
 
 Array = npt.NDArray[np.generic]
 Kernel = Callable[[Node, list[Array], list[QType], QType], Array]
@@ -245,3 +250,14 @@ def run(
         if observe is not None:
             observe(node, result)
     return {name: values[name] for name in graph.outputs}
+
+
+class GoldenBackend(Backend):
+    name = "golden"
+    summary = "the bit-exact numpy model of the compiled graph"
+
+    def run(self, build: Build, inputs: Sequence[Inputs], status: Status = quiet) -> RunResult:
+        began = time.perf_counter()
+        with status("running the golden model"):
+            outputs = [run(build.graph, feed) for feed in inputs]
+        return RunResult(outputs, seconds=time.perf_counter() - began)

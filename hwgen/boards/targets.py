@@ -1,15 +1,20 @@
-"""The boards hwgen builds for: amaranth-boards platforms, with what the report needs to know."""
+"""The boards hwgen builds for: an amaranth-boards platform, and what hwgen adds to it, read from
+the board catalogue (boards/<name>/board.toml). A board on a platform amaranth-boards already
+has is a new folder there, and no Python."""
 
 from __future__ import annotations
 
 import shutil
 import sys
+import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from hwgen.errors import HwgenError
+from hwgen.resources import board_catalog
 
 # The YoWASP (WebAssembly, from PyPI) builds of the open tools, by the names amaranth's build
 # scripts look up. openFPGALoader is only for programming, which hwgen leaves to the user, but
@@ -36,20 +41,70 @@ def tool_env() -> dict[str, str]:
 
 
 @dataclass(frozen=True)
+class Family:
+    """What the flow knows of a device family: nextpnr's names for the resources the report
+    shows (logic, ff, dsp, bram, spram)."""
+
+    name: str
+    resources: tuple[tuple[str, str], ...]
+
+
+FAMILIES = {
+    f.name: f
+    for f in (
+        Family(
+            "ice40",
+            (
+                ("logic", "ICESTORM_LC"),
+                ("dsp", "ICESTORM_DSP"),
+                ("bram", "ICESTORM_RAM"),
+                ("spram", "ICESTORM_SPRAM"),
+            ),
+        ),
+        Family(
+            "ecp5",
+            (
+                ("logic", "TRELLIS_COMB"),
+                ("ff", "TRELLIS_FF"),
+                ("dsp", "MULT18X18D"),
+                ("bram", "DP16KD"),
+            ),
+        ),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Budget:
+    """The device's resources as nextpnr counts them, shared by the bridge and the NPU."""
+
+    logic: int
+    dsp: int
+    bram_bytes: int
+    spram_bytes: int
+
+
+@dataclass(frozen=True)
 class Board:
     name: str
+    description: str
     platform_name: str  # module:class in amaranth_boards
-    family: str  # ice40 | ecp5
+    family: Family
     device: str
     clock_mhz: float
+    bitstream: str
+    program: str  # the usual command that loads `{bitstream}` onto the board
     array: int  # the array size that fits (hwgen compile --board, and the hint otherwise)
     # The requant unit's cycles per channel (NpuConfig.requant_interval) for the board: above
     # 1 where the logic is short (an iCE40's multipliers all go to the array).
     requant_interval: int
-    # nextpnr's names for the resources the report shows: logic, ff, dsp, bram, spram
-    resources: tuple[tuple[str, str], ...]
-    bitstream: str
+    data_width: int
+    budget: Budget
     synth_opts: str = ""  # for yosys's synth_<family>
+
+    @property
+    def resources(self) -> tuple[tuple[str, str], ...]:
+        return self.family.resources
 
     def platform(self) -> Any:
         module, cls = self.platform_name.split(":")
@@ -63,56 +118,61 @@ class Board:
         return factory()
 
 
-_ICE40 = (
-    ("logic", "ICESTORM_LC"),
-    ("dsp", "ICESTORM_DSP"),
-    ("bram", "ICESTORM_RAM"),
-    ("spram", "ICESTORM_SPRAM"),
-)
-_ECP5 = (
-    ("logic", "TRELLIS_COMB"),
-    ("ff", "TRELLIS_FF"),
-    ("dsp", "MULT18X18D"),
-    ("bram", "DP16KD"),
-)
+def _field(table: dict[str, Any], key: str, kind: type, where: str) -> Any:
+    value = table.get(key)
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise HwgenError(f"{where}: '{key}' must be a {kind.__name__}, got {value!r}")
+    return value
 
-BOARDS = {
-    b.name: b
-    for b in (
-        Board(
-            name="icebreaker",
-            platform_name="icebreaker:ICEBreakerPlatform",
-            family="ice40",
-            device="iCE40UP5K",
-            clock_mhz=12.0,
-            array=4,
-            requant_interval=4,
-            resources=_ICE40,
-            bitstream="top.bin",
-            # abc9 maps with the UltraPlus's LUT and carry delays, not the HX's it assumes.
-            synth_opts="-device u",
+
+def read_board(path: Path) -> Board:
+    """One board.toml, checked field by field."""
+    where = str(path)
+    try:
+        data = tomllib.loads(path.read_text())
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise HwgenError(f"{where}: {exc}") from None
+    family_name = _field(data, "family", str, where)
+    if family_name not in FAMILIES:
+        raise HwgenError(f"{where}: family '{family_name}' is not one of {sorted(FAMILIES)}")
+    npu = data.get("npu", {})
+    budget = data.get("budget", {})
+    return Board(
+        name=path.parent.name,
+        description=_field(data, "description", str, where),
+        platform_name=_field(data, "platform", str, where),
+        family=FAMILIES[family_name],
+        device=_field(data, "device", str, where),
+        clock_mhz=_field(data, "clock_mhz", float, where),
+        bitstream=_field(data, "bitstream", str, where),
+        program=_field(data, "program", str, where),
+        array=_field(npu, "array", int, f"{where} [npu]"),
+        requant_interval=_field(npu, "requant_interval", int, f"{where} [npu]"),
+        data_width=_field(npu, "data_width", int, f"{where} [npu]"),
+        budget=Budget(
+            **{
+                key: _field(budget, key, int, f"{where} [budget]")
+                for key in ("logic", "dsp", "bram_bytes", "spram_bytes")
+            }
         ),
-        Board(
-            name="ulx3s",
-            platform_name="ulx3s:ULX3S_85F_Platform",
-            family="ecp5",
-            device="LFE5U-85F",
-            clock_mhz=25.0,
-            array=8,
-            requant_interval=1,
-            resources=_ECP5,
-            bitstream="top.bit",
-        ),
-        Board(
-            name="ulx3s-25f",
-            platform_name="ulx3s:ULX3S_25F_Platform",
-            family="ecp5",
-            device="LFE5U-25F",
-            clock_mhz=25.0,
-            array=4,
-            requant_interval=1,
-            resources=_ECP5,
-            bitstream="top.bit",
-        ),
+        synth_opts=data.get("synth_opts", ""),
     )
-}
+
+
+@cache
+def boards() -> dict[str, Board]:
+    """Every board of the catalogue, by folder name."""
+    return {
+        folder.name: read_board(folder / "board.toml")
+        for folder in sorted(board_catalog().iterdir())
+        if (folder / "board.toml").is_file()
+    }
+
+
+def board(name: str) -> Board:
+    found = boards()
+    if name not in found:
+        raise HwgenError(f"no board '{name}': the boards are {', '.join(sorted(found))}")
+    return found[name]

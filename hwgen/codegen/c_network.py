@@ -5,22 +5,20 @@ beside them so that the output directory builds on its own."""
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import jinja2
 import numpy as np
 import numpy.typing as npt
 
 from hwgen import __version__
+from hwgen.codegen.c_abi import CNetwork, LayerC, TensorLayout
 from hwgen.compiler import Compilation
 from hwgen.errors import HwgenError
 from hwgen.ir import (
     ClampAttrs,
     ConcatAttrs,
     ConvAttrs,
-    DType,
     GlobalPoolAttrs,
     Graph,
     IntPoolAttrs,
@@ -31,21 +29,21 @@ from hwgen.ir import (
     PadAttrs,
     PoolAttrs,
     PoolRounding,
-    QType,
     Requant,
     ShiftRequantAttrs,
     Target,
     TransposeAttrs,
 )
+from hwgen.ir.geometry import Conv2dGeometry
 from hwgen.npu import csr
 from hwgen.npu.config import NpuConfig
 from hwgen.npu.core import param_layout
 from hwgen.npu.dma import beats
 from hwgen.npu.words import pack
 from hwgen.passes.npu_plan import NpuLayerPlan
-from sim_models.linear import Conv2dGeometry
+from hwgen.resources import c_runtime, c_templates
+from hwgen.templating import Flavour, environment
 
-SW = Path(__file__).resolve().parent.parent.parent / "sw"
 RUNTIME = [
     "hal.h",
     "hal_callbacks.c",
@@ -58,13 +56,6 @@ RUNTIME = [
     "tiling.c",
     "tiling.h",
 ]
-C_DTYPE = {
-    DType.INT8: "DT_INT8",
-    DType.UINT8: "DT_UINT8",
-    DType.FLOAT32: "DT_FLOAT32",
-    DType.INT32: "DT_INT32",
-    DType.INT64: "DT_INT64",
-}
 ELEMENTWISE = (
     OpKind.QUANTIZE,
     OpKind.DEQUANTIZE,
@@ -90,72 +81,6 @@ def _pool_fields(geom: Conv2dGeometry, count_include_pad: bool) -> dict[str, Any
 def c_float(value: float) -> str:
     """An exact float32 literal (C99 hexadecimal)."""
     return float(np.float32(value)).hex() + "f"
-
-
-@dataclass(frozen=True)
-class TensorLayout:
-    """A tensor as the host C stores it: NHWC, a matrix rows x features as H x 1 x C."""
-
-    h: int
-    w: int
-    c: int
-    dtype: DType
-
-    @staticmethod
-    def of(qtype: QType, where: str) -> TensorLayout:
-        shape = qtype.shape
-        if qtype.dtype not in C_DTYPE:
-            raise HwgenError(f"{where}: {qtype.dtype.value} tensors have no host kernels")
-        if len(shape) == 4 and shape[0] == 1:
-            return TensorLayout(shape[2], shape[3], shape[1], qtype.dtype)
-        if len(shape) == 2:
-            return TensorLayout(shape[0], 1, shape[1], qtype.dtype)
-        raise HwgenError(f"{where}: tensors of shape {list(shape)} (batch 1, 2-D or 4-D only)")
-
-    @property
-    def row_bytes(self) -> int:
-        return self.w * self.c * self.dtype.numpy.itemsize
-
-    @property
-    def bytes(self) -> int:
-        return self.h * self.row_bytes
-
-    def c_struct(self) -> dict[str, Any]:
-        return {"h": self.h, "w": self.w, "c": self.c, "dtype": C_DTYPE[self.dtype]}
-
-    def rows_of(self, per_row: int, dtype: DType | None = None) -> TensorLayout:
-        """The same elements seen as rows of `per_row`: element-wise layers tile any way."""
-        total = self.h * self.w * self.c
-        return TensorLayout(total // per_row, 1, per_row, dtype or self.dtype)
-
-
-@dataclass
-class LayerC:
-    """What the schedule knows of one layer, for tracing and mismatch reports."""
-
-    index: int
-    node: str
-    output: str
-    layout: TensorLayout
-    rows_per_tile: int  # 0: the layer is not tiled
-    row_elements: int  # elements in one tiling row (NHWC order)
-
-    def tile_of(self, nhwc_index: int) -> int:
-        if not self.rows_per_tile:
-            return 0
-        return nhwc_index // (self.row_elements * self.rows_per_tile)
-
-
-@dataclass
-class CNetwork:
-    directory: Path
-    layers: list[LayerC] = field(default_factory=list)
-    inputs: list[tuple[str, TensorLayout]] = field(default_factory=list)
-    outputs: list[tuple[str, TensorLayout]] = field(default_factory=list)
-
-    @property
-    def sources(self) -> list[Path]:
-        return sorted(self.directory.glob("*.c"))
 
 
 def _rows_per_tile(
@@ -584,11 +509,10 @@ def npu_config_values(config: NpuConfig) -> dict[str, Any]:
         "block_bytes": beats(8 * config.array**2, dw) * dw // 8,
         "param_bytes": beats(param_layout(config).size, dw) * dw // 8,
         "registers": [(reg.name, int(reg)) for reg in csr.Reg],
+        "hw_config": csr.HwConfig.of(config).word,
+        "hw_config_text": csr.HwConfig.of(config).describe(),
         "constants": [
-            ("DMA_ACT_BANK0", 0),
-            ("DMA_ACT_BANK1", 1),
-            ("DMA_WEIGHTS", 2),
-            ("DMA_PARAMS", 3),
+            *((f"DMA_{target.name}", int(target)) for target in csr.DmaTarget),
             ("CTRL_START", csr.CTRL_START),
             ("CTRL_IRQ_ENABLE", csr.CTRL_IRQ_ENABLE),
             ("STATUS_BUSY", csr.STATUS_BUSY),
@@ -603,7 +527,7 @@ def generate_c(comp: Compilation, directory: Path) -> CNetwork:
     assert comp.npu is not None and comp.memory is not None
     directory.mkdir(parents=True, exist_ok=True)
     for name in RUNTIME:
-        shutil.copyfile(SW / name, directory / name)
+        shutil.copyfile(c_runtime() / name, directory / name)
     l2 = {a.tensor: a.offset for a in comp.memory.allocations}
     emitter = _Emitter(comp, l2)
     network = CNetwork(directory)
@@ -627,13 +551,7 @@ def generate_c(comp: Compilation, directory: Path) -> CNetwork:
             target.append((name, TensorLayout.of(graph.type_of(name), f"graph tensor '{name}'")))
     weights, params, weight_words, param_words = _npu_words(comp)
     banner = f"Generated by hwgen {__version__}; do not edit."
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(SW / "templates"),
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    env = environment(c_templates(), Flavour.C)
     values = {
         "banner": banner,
         "layers": layers,
@@ -656,4 +574,5 @@ def generate_c(comp: Compilation, directory: Path) -> CNetwork:
             banner=banner, **npu_config_values(comp.npu.config)
         )
     )
+    network.save()
     return network

@@ -14,8 +14,8 @@ from hwgen import __version__
 from hwgen.codegen.verilog import emit_systemverilog
 from hwgen.npu.config import NpuConfig
 from hwgen.npu.top import Npu
-
-TEMPLATES = Path(__file__).resolve().parent.parent.parent / "rtl_templates"
+from hwgen.resources import rtl_templates
+from hwgen.templating import Flavour, environment
 
 
 @dataclass(frozen=True)
@@ -40,11 +40,7 @@ def ports_of(component: wiring.Component) -> list[Port]:
 
 
 def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-    )
+    return environment(rtl_templates(), Flavour.VERILOG)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ every layer checked against the golden model — then a summary and the report."
 from __future__ import annotations
 
 import argparse
-import json
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -14,22 +14,20 @@ import onnx
 from rich.console import Console
 from rich.table import Table
 
-from examples import networks
-from examples.quantize import demo_cnn
+from hwgen import extras
 from hwgen.backends import golden
-from hwgen.backends.cosim import run_cosim
-from hwgen.codegen.c_network import generate_c
-from hwgen.codegen.rtl import emit_npu
-from hwgen.compiler import CompileOptions, compile_graph
+from hwgen.backends.cosim import CosimBackend
+from hwgen.build import Build
+from hwgen.builder import write_build, write_report
+from hwgen.compiler import CompileOptions
 from hwgen.errors import HwgenError
-from hwgen.frontend import lower_or_raise
+from hwgen.examples import networks
+from hwgen.examples.quantize import demo_cnn
 from hwgen.ir import Graph
-from hwgen.ir.to_onnx import to_onnx
 from hwgen.npz import save_npz
 from hwgen.oracle import onnxruntime_outputs
 from hwgen.outdir import atomic_directory
-from hwgen.report import report, with_rtl_cycles
-from hwgen.report_html import render
+from hwgen.report import with_rtl_cycles
 
 
 def add_parser(sub: Any) -> None:
@@ -47,11 +45,11 @@ def add_parser(sub: Any) -> None:
 
 
 def _check_against_onnxruntime(
-    model: onnx.ModelProto, graph: Graph, batches: list[np.ndarray]
+    model: onnx.ModelProto, graph: Graph, batches: list[dict[str, np.ndarray]]
 ) -> int:
-    for x in batches:
-        got = golden.run(graph, {"input": x})
-        want = onnxruntime_outputs(model, {"input": x})
+    for feed in batches:
+        got = golden.run(graph, feed)
+        want = onnxruntime_outputs(model, feed)
         for name in graph.outputs:
             if not np.array_equal(got[name].view(np.uint32), want[name].view(np.uint32)):
                 raise HwgenError("the golden model differs from onnxruntime on the example")
@@ -62,42 +60,27 @@ def handle(args: argparse.Namespace) -> int:
     console = Console(highlight=False)
     if args.inputs < 1:
         raise HwgenError("--inputs must be at least 1")
+    extras.require("sim", "hwgen demo (it co-simulates the example)")
     options = CompileOptions(array=args.array, l1=args.l1)
-    with console.status("building the example CNN and quantizing it with onnxruntime"):
-        model = demo_cnn()
-        graph = lower_or_raise(model)
     rng = np.random.default_rng(0)
     batches = [
-        rng.uniform(-1.5, 1.5, size=networks.CNN_INPUT).astype(np.float32)
+        {"input": rng.uniform(-1.5, 1.5, size=networks.CNN_INPUT).astype(np.float32)}
         for _ in range(args.inputs)
     ]
-    checked = _check_against_onnxruntime(model, graph, batches)
-    console.print(f"golden model == onnxruntime on {checked} random inputs, bit for bit")
-
     out = Path(args.output)
-    with atomic_directory(out, force=True) as staging:
-        onnx.save(model, str(staging / "model.onnx"))
-        save_npz(staging / "inputs.npz", {"input": batches[0]})
-        (staging / "graph").mkdir()
-        with console.status(f"compiling for a {args.array}x{args.array} NPU"):
-            comp = compile_graph(
-                lower_or_raise(model),
-                options,
-                lambda i, name, g: onnx.save(
-                    to_onnx(g), str(staging / "graph" / f"{i:02d}_{name}.onnx")
-                ),
-            )
-            assert comp.npu is not None
-            emit_npu(comp.npu.config, staging / "rtl")
-            generate_c(comp, staging / "sw")
-        with console.status(
-            "co-simulating the host C with the NPU RTL under Verilator "
-            "(the first run builds the simulator)"
-        ):
-            result = run_cosim(staging / "model.onnx", [{"input": x} for x in batches], options)
-        summary = with_rtl_cycles(report(comp), result.layer_cycles)
-        (staging / "report.json").write_text(json.dumps(summary, indent=2) + "\n")
-        (staging / "report.html").write_text(render(summary))
+    with tempfile.TemporaryDirectory() as tmp, atomic_directory(out, force=True) as staging:
+        with console.status("building the example CNN and quantizing it with onnxruntime"):
+            model = demo_cnn()
+            source = Path(tmp) / "model.onnx"
+            onnx.save(model, str(source))
+        write_build(source, options, staging, status=console.status)
+        build = Build.open(staging)
+        checked = _check_against_onnxruntime(model, build.graph, batches)
+        console.print(f"golden model == onnxruntime on {checked} random inputs, bit for bit")
+        save_npz(staging / "inputs.npz", batches[0])
+        result = CosimBackend().run(build, batches, console.status)
+        summary = with_rtl_cycles(build.report(), result.layer_cycles)
+        write_report(staging, summary)
         save_npz(staging / "outputs.npz", result.outputs[0])
 
     table = Table(title=f"example CNN on a {args.array}x{args.array} NPU")
@@ -117,7 +100,7 @@ def handle(args: argparse.Namespace) -> int:
     console.print(
         f"[bold green]bit-exact[/]: host C + RTL == golden on every layer of {len(batches)} "
         f"inputs; NPU {totals['npu_cycles_rtl']:,} cycles per inference, utilization "
-        f"{totals['npu_utilization_rtl']:.1%}; co-simulation {result.run_seconds:.1f} s"
+        f"{totals['npu_utilization_rtl']:.1%}; co-simulation {result.seconds:.1f} s"
     )
     console.print(f"report: {out / 'report.html'}  (try: hwgen check {out}/model.onnx)")
     return 0

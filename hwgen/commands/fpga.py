@@ -4,23 +4,23 @@ bitstream for an iCEBreaker or ULX3S; resources and Fmax go into OUT's report.""
 from __future__ import annotations
 
 import argparse
-import json
-from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 
+from hwgen import extras
 from hwgen.boards.flow import build_bitstream
-from hwgen.boards.targets import BOARDS
+from hwgen.boards.targets import board as find_board
+from hwgen.boards.targets import boards
+from hwgen.build import Build
+from hwgen.builder import write_report
 from hwgen.errors import HwgenError
-from hwgen.npu.config import NpuConfig
-from hwgen.report_html import render
 
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("fpga", help="build a compiled network's NPU into a bitstream")
     p.add_argument("output", help="a directory written by hwgen compile")
-    p.add_argument("--board", required=True, choices=sorted(BOARDS))
+    p.add_argument("--board", required=True, choices=sorted(boards()))
     p.add_argument(
         "--freq",
         type=float,
@@ -38,17 +38,16 @@ def add_parser(sub: Any) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    out = Path(args.output)
-    report_file = out / "report.json"
-    if not report_file.is_file():
-        raise HwgenError(f"'{out}' is not a directory written by hwgen compile")
+    build = Build.open(args.output)
+    out = build.directory
     if args.freq is not None and args.freq <= 0:
         raise HwgenError(f"--freq {args.freq}: a clock in MHz must be positive")
     if args.seeds < 1:
         raise HwgenError(f"--seeds {args.seeds}: at least one place and route")
-    summary = json.loads(report_file.read_text())
-    board = BOARDS[args.board]
-    config = NpuConfig.from_dict(summary["config"])
+    extras.require("fpga", "hwgen fpga")
+    summary = build.report()
+    board = find_board(args.board)
+    config = build.config
     console = Console(highlight=False)
     with console.status("") as status:
 
@@ -65,8 +64,7 @@ def handle(args: argparse.Namespace) -> int:
             progress=progress,
         )
     summary.setdefault("fpga", {})[board.name] = result.as_dict()
-    report_file.write_text(json.dumps(summary, indent=2) + "\n")
-    (out / "report.html").write_text(render(summary))
+    write_report(out, summary)
     used = ", ".join(
         f"{name} {r['used']:,}/{r['available']:,}" for name, r in result.resources.items()
     )

@@ -1,10 +1,20 @@
-"""Options several commands share."""
+"""Options several commands share: the compile options (hwgen compile, hwgen run) and the
+dialect (hwgen check too)."""
 
 from __future__ import annotations
 
 import argparse
 
+from hwgen.boards.targets import board as find_board
+from hwgen.boards.targets import boards
+from hwgen.compiler import DEFAULT_ARRAY, DEFAULT_L1, CompileOptions
+from hwgen.errors import HwgenError
 from hwgen.frontend import Dialect
+from hwgen.ir import Target
+from hwgen.npu.config import RequantMode
+
+# Every compile option defaults to None here, so that a command can tell which were given.
+COMPILE_OPTIONS = ("array", "board", "l1", "requant", "place", "dialect")
 
 
 def add_dialect_option(parser: argparse.ArgumentParser) -> None:
@@ -17,3 +27,60 @@ def add_dialect_option(parser: argparse.ArgumentParser) -> None:
 
 def dialect_of(args: argparse.Namespace) -> Dialect | None:
     return Dialect(args.dialect) if args.dialect else None
+
+
+def add_compile_options(parser: argparse.ArgumentParser) -> None:
+    add_dialect_option(parser)
+    parser.add_argument(
+        "--array",
+        type=int,
+        help=f"array size M (2, 4, 8, 16; default {DEFAULT_ARRAY}, or the board's)",
+    )
+    parser.add_argument(
+        "--board",
+        choices=sorted(boards()),
+        help="size the NPU for this board (hwgen fpga): its array size unless --array is "
+        "given, and its requant unit",
+    )
+    parser.add_argument("--l1", type=int, help=f"host L1 bytes (default {DEFAULT_L1})")
+    parser.add_argument(
+        "--requant",
+        choices=[m.value for m in RequantMode],
+        help="the NPU's requant rule (default: the network's own)",
+    )
+    parser.add_argument(
+        "--place",
+        action="append",
+        metavar="NODE=host|npu",
+        help="force a node onto the host or the NPU (repeatable)",
+    )
+
+
+def parse_place(items: list[str]) -> dict[str, Target]:
+    found: dict[str, Target] = {}
+    for item in items:
+        name, _, where = item.rpartition("=")
+        if not name or where not in ("host", "npu"):
+            raise HwgenError(f"--place {item!r}: expected NODE=host or NODE=npu")
+        found[name] = Target(where)
+    return found
+
+
+def given_compile_options(args: argparse.Namespace) -> list[str]:
+    return [f"--{name}" for name in COMPILE_OPTIONS if getattr(args, name, None) is not None]
+
+
+def compile_options(
+    args: argparse.Namespace, *, array: int = DEFAULT_ARRAY, l1: int = DEFAULT_L1
+) -> CompileOptions:
+    """The options given, over the board's (with --board) and then `array` and `l1`."""
+    board = find_board(args.board) if args.board else None
+    return CompileOptions(
+        array=args.array if args.array is not None else (board.array if board else array),
+        l1=args.l1 if args.l1 is not None else l1,
+        requant=RequantMode(args.requant) if args.requant else None,
+        requant_interval=board.requant_interval if board else 1,
+        place=parse_place(args.place or []),
+        dialect=dialect_of(args),
+        board=board.name if board else None,
+    )

@@ -9,7 +9,7 @@ import numpy.typing as npt
 import onnx
 from onnx import helper
 
-from hwgen.errors import UnsupportedError
+from hwgen.errors import DownstreamError, UnsupportedError
 from hwgen.frontend.model import OnnxView
 from hwgen.ir import Graph, Node, OpAttrs, OpKind, QType, Quant
 from hwgen.ir.types import DType
@@ -83,7 +83,11 @@ class LoweringContext:
                 self.graph.constants[name] = value
                 self.graph.tensors[name] = QType(dtype, tuple(value.shape))
             else:
-                raise self.unsupported(f"{what} '{name}' comes from a node that was not lowered")
+                raise DownstreamError(
+                    f"{what} '{name}' comes from a node that was not lowered",
+                    node=self.node.name,
+                    op=self.node.op_type,
+                )
         return name, self.graph.tensors[name]
 
     def _dtype_of(self, value: npt.NDArray[np.generic], name: str) -> DType:

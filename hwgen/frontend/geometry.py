@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hwgen.frontend.context import LoweringContext
-from sim_models.linear import Conv2dGeometry
+from hwgen.ir.geometry import Conv2dGeometry
 
 
 def geometry_2d(

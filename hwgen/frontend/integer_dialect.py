@@ -34,7 +34,7 @@ from hwgen.ir import (
     Requant,
     ShiftRequantAttrs,
 )
-from sim_models.linear import Conv2dGeometry
+from hwgen.ir.geometry import Conv2dGeometry
 
 NEMO_DOMAIN = "hwgen.nemo"
 POOLS = ("AveragePool", "GlobalAveragePool")

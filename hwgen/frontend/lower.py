@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import onnx
 
-from hwgen.errors import HwgenError, ModelError, UnsupportedError
+from hwgen.errors import DownstreamError, HwgenError, ModelError, UnsupportedError
 from hwgen.frontend import lower_elementwise, lower_linear, lower_movement, lower_pool, lower_quant
 from hwgen.frontend.context import LoweringContext
 from hwgen.frontend.dialect import ONNXRUNTIME_OPS, Dialect, detect
@@ -39,6 +39,8 @@ class NodeReport:
     ir_op: OpKind | None = None
     into: str | None = None  # the IR node that stands for it
     reason: str = ""
+    # Unsupported only because an input comes from an unsupported node: not a root cause.
+    downstream: bool = False
 
 
 @dataclass
@@ -86,13 +88,20 @@ def lower_model(model: onnx.ModelProto, dialect: Dialect | None = None) -> Lower
             fn(ctx)
         except UnsupportedError as exc:
             error = exc
-            if node.name in folding.reasons:  # a QDQ group that did not fold says why
+            downstream = isinstance(exc, DownstreamError)
+            if node.name in folding.reasons and not downstream:  # a QDQ group says why
                 error = UnsupportedError(
                     folding.reasons[node.name], node=node.name, op=node.op_type
                 )
             result.errors.append(error)
             result.reports.append(
-                NodeReport(node.name, node.op_type, Status.UNSUPPORTED, reason=error.reason)
+                NodeReport(
+                    node.name,
+                    node.op_type,
+                    Status.UNSUPPORTED,
+                    reason=error.reason,
+                    downstream=downstream,
+                )
             )
             continue
         emitted = ctx.graph.nodes[before:]

@@ -9,7 +9,7 @@ from hwgen.frontend.context import LoweringContext
 from hwgen.frontend.geometry import geometry_2d
 from hwgen.frontend.registry import MS_DOMAIN, lowers
 from hwgen.ir import ConvAttrs, DType, MatMulAttrs, OpKind, OutputMode, QType, Quant, Requant
-from sim_models.quant import requant_multiplier
+from hwgen.sim_models.quant import requant_multiplier
 
 _QUANTIZED = (DType.INT8, DType.UINT8)
 

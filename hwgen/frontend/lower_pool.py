@@ -8,7 +8,7 @@ from hwgen.frontend.context import LoweringContext
 from hwgen.frontend.geometry import geometry_2d
 from hwgen.frontend.registry import MS_DOMAIN, lowers
 from hwgen.ir import DType, GlobalPoolAttrs, OpKind, PoolAttrs, QType
-from sim_models.pool import MAX_GLOBAL_POOL_SCALE, MIN_GLOBAL_POOL_SCALE, global_avgpool_scale
+from hwgen.sim_models.pool import MAX_GLOBAL_POOL_SCALE, MIN_GLOBAL_POOL_SCALE, global_avgpool_scale
 
 _QUANTIZED = (DType.INT8, DType.UINT8)
 

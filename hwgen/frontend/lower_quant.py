@@ -8,7 +8,7 @@ from hwgen.frontend.context import LoweringContext
 from hwgen.frontend.registry import lowers
 from hwgen.ir import DType, NoAttrs, OpKind, QType
 from hwgen.ir.types import Quant
-from sim_models.quant import dequantize_linear, quantize_linear
+from hwgen.sim_models.quant import dequantize_linear, quantize_linear
 
 _QUANTIZED = (DType.INT8, DType.UINT8)
 

@@ -15,7 +15,7 @@ from onnx import helper, numpy_helper
 
 from hwgen.frontend.model import OnnxView
 from hwgen.frontend.registry import MS_DOMAIN
-from sim_models.quant import quantize_linear
+from hwgen.sim_models.quant import quantize_linear
 
 # Which inputs of each foldable op are quantized data (the rest are constants such as shapes).
 _DATA_INPUTS: dict[str, tuple[int, ...]] = {

@@ -20,7 +20,3 @@ def macs(graph: Graph, node: Node) -> int:
         reduction = a[0] if node.attrs.trans_a else a[-1]
         return outputs * reduction
     return 0
-
-
-def total_macs(graph: Graph) -> int:
-    return sum(macs(graph, node) for node in graph.nodes)

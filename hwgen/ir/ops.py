@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from hwgen.ir.geometry import Conv2dGeometry
 from hwgen.ir.types import DType
-from sim_models.linear import Conv2dGeometry
 
 
 class OpKind(enum.Enum):

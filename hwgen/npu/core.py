@@ -30,6 +30,7 @@ from hwgen.npu.spram import SinglePortBuffer
 
 # What the fetch carries beside the memory words.
 FETCHED = data.StructLayout({"valid": 1, "pad": 1, "last": 1})
+FETCH_LATENCY = 3  # the address generator's register, the memory read, the operand registers
 ISSUE_LATENCY = 3  # a channel's parameter read, the word registered, the bias added
 CHECK_LATENCY = 1  # the range check's verdict, registered
 

@@ -4,7 +4,9 @@ and the host driver all read."""
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 
+from hwgen.npu.config import NpuConfig, RequantMode
 from hwgen.npu.descriptor import CONV_DESCRIPTOR
 
 MAGIC = 0x4E505531  # "NPU1"
@@ -48,3 +50,30 @@ ADDR_WIDTH = 8  # byte address bits: 64 words
 
 def descriptor_offset(field: str) -> int:
     return int(Reg.DESCRIPTOR) + 4 * DESCRIPTOR_FIELDS.index(field)
+
+
+@dataclass(frozen=True)
+class HwConfig:
+    """What the HW_CONFIG register tells of an NPU: array M [7:0], requant mode [8] (1 = shift),
+    data-port beat bytes [23:16]."""
+
+    array: int
+    shift: bool
+    beat_bytes: int
+
+    @staticmethod
+    def of(config: NpuConfig) -> HwConfig:
+        return HwConfig(config.array, config.requant is RequantMode.SHIFT, config.data_width // 8)
+
+    @staticmethod
+    def decode(word: int) -> HwConfig:
+        return HwConfig(word & 0xFF, bool(word >> 8 & 1), word >> 16 & 0xFF)
+
+    @property
+    def word(self) -> int:
+        return self.array | (int(self.shift) << 8) | (self.beat_bytes << 16)
+
+    def describe(self) -> str:
+        mode = "shift" if self.shift else "ort"
+        bits = 8 * self.beat_bytes
+        return f"{self.array}x{self.array} with {mode} requant and a {bits}-bit data port"

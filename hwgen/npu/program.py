@@ -16,11 +16,11 @@ import numpy.typing as npt
 
 from hwgen.errors import HwgenError
 from hwgen.ir import ShiftRequantAttrs
+from hwgen.ir.geometry import Conv2dGeometry
 from hwgen.npu.config import NpuConfig, RequantMode
-from sim_models.linear import Conv2dGeometry
-from sim_models.npu import ORT_FIELDS, SHIFT_FIELDS, ConvCommand, NpuMemories
-from sim_models.quant import wrap_int32
-from sim_models.requant import split_float32
+from hwgen.sim_models.npu import ORT_FIELDS, SHIFT_FIELDS, ConvCommand, NpuMemories
+from hwgen.sim_models.quant import wrap_int32
+from hwgen.sim_models.requant import split_float32
 
 
 @dataclass(frozen=True, eq=False)
@@ -152,9 +152,7 @@ def conv_program(config: NpuConfig, x: npt.NDArray[np.int8], layer: ConvLayer) -
     if cx != layer.weights.shape[1]:
         raise HwgenError(f"input has {cx} channels, weights expect {layer.weights.shape[1]}")
     cb, _ = layer.blocks(m)
-    mem = NpuMemories.empty(
-        m, config.act_depth, config.weight_depth, config.param_depth, config.out_depth, "ort"
-    )
+    mem = NpuMemories.empty(config)
     # Activations: NHWC, channels padded (their weights are zero, any value will do).
     nhwc = np.full((h, w, cb * m), layer.x_zero_point, np.int8)
     staged = (x.astype(np.int16) - 128).astype(np.int8) if layer.flip_sign else x

@@ -19,7 +19,7 @@ from hwgen.npu.arith import StallPipeline, carry_save_sum, leading_zeros, round_
 from hwgen.npu.config import NpuConfig, RequantMode
 from hwgen.npu.device import is_ecp5
 from hwgen.npu.dsp import mult18x18d
-from sim_models.requant import SATURATE
+from hwgen.sim_models.requant import SATURATE
 
 # Output values and bounds lie in [-128, 255] (int8 or uint8 after the zero point).
 BOUND = signed(10)

@@ -10,7 +10,7 @@ from amaranth.lib.wiring import In, Out
 
 from hwgen.npu import csr
 from hwgen.npu.axi import AxiLiteSlave, axi_lite_slave, axi_stream
-from hwgen.npu.config import NpuConfig, RequantMode
+from hwgen.npu.config import NpuConfig
 from hwgen.npu.core import Core
 from hwgen.npu.csr import DmaTarget, Reg
 from hwgen.npu.descriptor import CONV_DESCRIPTOR, register_widths
@@ -167,12 +167,9 @@ class Npu(wiring.Component):
                 m.d.comb += port.en[k].eq(writer.write_en & selected & (writer.write_lane == k))
 
         # Reads.
-        hw_config = (
-            cfg.array | (int(cfg.requant is RequantMode.SHIFT) << 8) | ((cfg.data_width // 8) << 16)
-        )
         read_values = {
             Reg.ID: csr.MAGIC,
-            Reg.HW_CONFIG: hw_config,
+            Reg.HW_CONFIG: csr.HwConfig.of(cfg).word,
             Reg.CTRL: irq_enable << 1,
             Reg.STATUS: core.busy | (done << 1) | (core.error << csr.STATUS_ERROR_SHIFT),
             Reg.CYCLES: cycles,

@@ -6,16 +6,14 @@ from __future__ import annotations
 import dataclasses
 
 from hwgen.ir import Graph, LinearAttrs, OpKind, OutputMode, Requant, ShiftRequantAttrs
-from hwgen.passes.rewrite import absorb, sole_reader
+from hwgen.passes.rewrite import absorb, rewrite, sole_reader
 
 NAME = "fuse_requant_shift"
 
 
-def apply(graph: Graph) -> Graph:
-    readers = graph.consumers()
-    producers = graph.producers()
-    removed: set[str] = set()
-    for rq in list(graph.nodes):
+def fuse_one(graph: Graph) -> bool:
+    producers, readers = graph.producers(), graph.consumers()
+    for rq in graph.nodes:
         if rq.op is not OpKind.REQUANT_SHIFT:
             continue
         attrs = rq.attrs
@@ -33,6 +31,9 @@ def apply(graph: Graph) -> Graph:
         stage = Requant(OutputMode.SHIFT, linear.output.multiplier, 0, out_type.dtype, shift=attrs)
         source.attrs = dataclasses.replace(linear, output=stage)
         absorb(graph, source, rq)
-        removed.add(rq.name)
-    graph.nodes = [n for n in graph.nodes if n.name not in removed]
-    return graph
+        return True
+    return False
+
+
+def apply(graph: Graph) -> Graph:
+    return rewrite(graph, fuse_one)

@@ -9,11 +9,11 @@ import numpy as np
 
 from hwgen.ir import ConvAttrs, DType, Graph, MatMulAttrs, Node, OpKind, OutputMode, Target
 from hwgen.ir.analysis import macs
+from hwgen.ir.geometry import Conv2dGeometry
 from hwgen.npu.config import NpuConfig, RequantMode
 from hwgen.npu.program import ConvLayer, conv_command, weight_blocks
 from hwgen.passes.placement import network_mode
-from sim_models.linear import Conv2dGeometry
-from sim_models.npu import ConvCommand, cycles
+from hwgen.sim_models.npu import ConvCommand, cycles
 
 NAME = "plan_npu"
 
@@ -111,7 +111,7 @@ def apply(graph: Graph, array: int, requant_interval: int = 1) -> NpuPlan:
                 in_hw,
                 cmd,
                 macs(graph, node),
-                cycles(cmd, array, mode.value, requant_interval),
+                cycles(cmd, config),
                 array,
             )
         )

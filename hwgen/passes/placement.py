@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 from hwgen.errors import HwgenError
 from hwgen.ir import ConvAttrs, DType, Graph, MatMulAttrs, Node, OpKind, OutputMode, Target
+from hwgen.passes.rewrite import copy_graph
 
 NAME = "place"
 
@@ -55,6 +56,8 @@ def npu_refusal(graph: Graph, node: Node, mode: OutputMode = OutputMode.REQUANT)
 
 
 def apply(graph: Graph, overrides: Mapping[str, Target] | None = None) -> Graph:
+    """A copy of the graph with every node placed, and the reason recorded."""
+    graph = copy_graph(graph)
     overrides = dict(overrides or {})
     mode = network_mode(graph)
     unknown = sorted(set(overrides) - {n.name for n in graph.nodes})

@@ -1,4 +1,7 @@
-"""Build an Amaranth component once per parameter set and run cocotb tests on it (Verilator)."""
+"""Build RTL once per source text under Verilator and run cocotb tests on it.
+
+Simulator builds live in the per-user cache (hwgen.cache), one directory per top level and
+parameter set; a build is redone only when a source changed."""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ import fcntl
 import logging
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -14,18 +18,24 @@ from amaranth.lib import wiring
 from cocotb_tools.check_results import get_results
 from cocotb_tools.runner import get_runner
 
+from hwgen.cache import cache_dir
 from hwgen.codegen.verilog import emit_systemverilog
 from hwgen.toolchain import use_verilator
-
-ROOT = Path(__file__).resolve().parent.parent.parent
-BUILD = Path(os.environ.get("HWGEN_SIM_BUILD", ROOT / "build" / "sim"))
 
 # Amaranth's arithmetic widens and truncates on assignment, which Verilator reports as WIDTH
 # warnings on correct code; they are not fatal for the generated RTL.
 VERILATOR_ARGS = ["-Wno-WIDTH", "-Wno-fatal"]
 
 
-def _write_if_changed(path: Path, text: str) -> None:
+class CocotbFailure(AssertionError):
+    """A cocotb test failed; `log` keeps what it printed."""
+
+    def __init__(self, message: str, log: Path) -> None:
+        self.log = log
+        super().__init__(message)
+
+
+def write_if_changed(path: Path, text: str) -> None:
     # Rewriting an unchanged source would make the simulator build run again.
     if not path.exists() or path.read_text() != text:
         path.write_text(text)
@@ -33,7 +43,7 @@ def _write_if_changed(path: Path, text: str) -> None:
 
 def build_dir(toplevel: str, params: str) -> Path:
     """Where the simulator of `toplevel` for one parameter set is built and kept."""
-    return BUILD / f"{toplevel}-{params}"
+    return cache_dir("sim") / f"{toplevel}-{params}"
 
 
 def run_cocotb(
@@ -47,10 +57,18 @@ def run_cocotb(
 
     def emit(directory: Path) -> list[Path]:
         source = directory / f"{toplevel}.sv"
-        _write_if_changed(source, emit_systemverilog(make(), toplevel))
+        write_if_changed(source, emit_systemverilog(make(), toplevel))
         return [source]
 
     run_cocotb_sources(emit, toplevel, test_module, params, extra_env)
+
+
+def _python_path() -> str:
+    """What this process imports from, for the simulator's Python: the test modules are
+    found the same way here and there (an installed hwgen, or a checkout under pytest)."""
+    entries = [p for p in sys.path if p and Path(p).is_dir()]
+    inherited = os.environ.get("PYTHONPATH", "")
+    return os.pathsep.join([*entries, inherited] if inherited else entries)
 
 
 def run_cocotb_sources(
@@ -59,10 +77,11 @@ def run_cocotb_sources(
     test_module: str,
     params: str,
     extra_env: dict[str, str] | None = None,
+    build_args: list[str] | None = None,
 ) -> None:
     """Write the RTL with `emit(directory)`, build it under Verilator (once per parameter
-    set, again only when a source changed), run `test_module`'s cocotb tests, fail on any
-    failure."""
+    set, again only when a source changed), run `test_module`'s cocotb tests, and raise
+    CocotbFailure if any failed."""
     use_verilator()
     directory = build_dir(toplevel, params)
     directory.mkdir(parents=True, exist_ok=True)
@@ -78,12 +97,11 @@ def run_cocotb_sources(
             sources=sources,
             hdl_toplevel=toplevel,
             build_dir=directory,
-            build_args=VERILATOR_ARGS,
+            build_args=[*VERILATOR_ARGS, *(build_args or [])],
             log_file=directory / "build.log",
         )
     test_dir = Path(tempfile.mkdtemp(dir=directory, prefix="run-"))
-    env = {"PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
-    env.update(extra_env or {})
+    env = {"PYTHONPATH": _python_path(), **(extra_env or {})}
     results = runner.test(
         test_module=test_module,
         hdl_toplevel=toplevel,
@@ -93,6 +111,9 @@ def run_cocotb_sources(
         log_file=test_dir / "test.log",
     )
     total, failed = get_results(results)
-    assert total > 0, f"no cocotb test ran; see {test_dir / 'test.log'}"
-    assert failed == 0, f"{failed} of {total} cocotb tests failed; see {test_dir / 'test.log'}"
+    log = test_dir / "test.log"
+    if total == 0:
+        raise CocotbFailure(f"no cocotb test ran; see {log}", log)
+    if failed:
+        raise CocotbFailure(f"{failed} of {total} cocotb tests failed; see {log}", log)
     shutil.rmtree(test_dir)  # a failed run's directory stays, with its log

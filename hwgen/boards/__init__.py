@@ -1,0 +1,1 @@
+"""FPGA boards: the UART bridge, the board tops, the build flow and the host side of the bridge."""
