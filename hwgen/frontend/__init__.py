@@ -1,4 +1,5 @@
-"""ONNX frontend: QOperator, QDQ and integer (MatMulInteger / ConvInteger) graphs -> IR."""
+"""ONNX -> integer IR, one module per dialect and op family: onnxruntime's QOperator and QDQ
+graphs (and MatMulInteger / ConvInteger), and the integer-only graphs of Deeploy and NEMO/DORY."""
 
 from __future__ import annotations
 

@@ -1,1 +1,1 @@
-"""Simulation of the generated RTL under Verilator with cocotb (needs the dev extra)."""
+"""Simulation of the generated RTL under Verilator with cocotb (hwgen[sim])."""
