@@ -24,7 +24,8 @@ import numpy as np
 import numpy.typing as npt
 
 from hwgen.npu import command_setup, core
-from hwgen.npu.config import NpuConfig, RequantMode
+from hwgen.npu.config import BANKS, NpuConfig, RequantMode
+from hwgen.npu.errors import NpuError
 from hwgen.npu.mac_array import MacArray
 from hwgen.npu.requant import ort_stages, shift_stages
 from hwgen.sim_models.quant import wrap_int32
@@ -93,11 +94,12 @@ class ConvCommand:
 @dataclass
 class NpuMemories:
     array: int
+    # Two banks of each, the second above the first (but the activations', kept apart).
     act: npt.NDArray[np.int8]  # (2, act_depth, M)
-    weights: npt.NDArray[np.int8]  # (weight_depth, M, M): [block, input lane, output lane]
-    bias: npt.NDArray[np.int64]  # (param_depth,)
-    params: dict[str, npt.NDArray[np.int64]]  # requant fields, (param_depth,) each
-    out: npt.NDArray[np.uint8]  # (out_depth, M) raw bytes
+    weights: npt.NDArray[np.int8]  # (weight_words, M, M): [block, input lane, output lane]
+    bias: npt.NDArray[np.int64]  # (param_words,)
+    params: dict[str, npt.NDArray[np.int64]]  # requant fields, (param_words,) each
+    out: npt.NDArray[np.uint8]  # (out_words, M) raw bytes
     mode: RequantMode = RequantMode.ORT
 
     @staticmethod
@@ -106,11 +108,11 @@ class NpuMemories:
         m = config.array
         return NpuMemories(
             m,
-            np.zeros((2, config.act_depth, m), np.int8),
-            np.zeros((config.weight_depth, m, m), np.int8),
-            np.zeros(config.param_depth, np.int64),
-            {name: np.zeros(config.param_depth, np.int64) for name in names},
-            np.zeros((config.out_depth, m), np.uint8),
+            np.zeros((BANKS, config.act_depth, m), np.int8),
+            np.zeros((config.weight_words, m, m), np.int8),
+            np.zeros(config.param_words, np.int64),
+            {name: np.zeros(config.param_words, np.int64) for name in names},
+            np.zeros((config.out_words, m), np.uint8),
             config.requant,
         )
 
@@ -172,3 +174,33 @@ def cycles(cmd: ConvCommand, config: NpuConfig) -> int:
     last_issue = (array - 1) * interval
     drain = last_issue + core.ISSUE_LATENCY - 1 + requant_latency(config) + 2
     return last_row_done + drain
+
+
+def check(cmd: ConvCommand, config: NpuConfig) -> NpuError:
+    """The first thing wrong with a command, as the core's checks find it at start
+    (hwgen.npu.core.Core._check, in the same order)."""
+    sizes = (
+        cmd.in_h,
+        cmd.in_w,
+        cmd.cin_blocks,
+        cmd.out_h,
+        cmd.out_w,
+        cmd.cout_blocks,
+        cmd.kernel_h,
+        cmd.kernel_w,
+        cmd.stride_h,
+        cmd.stride_w,
+        cmd.dilation_h,
+        cmd.dilation_w,
+    )
+    if 0 in sizes:
+        return NpuError.ZERO_DIMENSION
+    if cmd.act_base + cmd.in_h * cmd.in_w * cmd.cin_blocks > config.act_depth:
+        return NpuError.ACT_RANGE
+    if cmd.weight_base + cmd.cout_blocks * cmd.reduction_blocks > config.weight_words:
+        return NpuError.WEIGHT_RANGE
+    if cmd.param_base + cmd.cout_blocks * config.array > config.param_words:
+        return NpuError.PARAM_RANGE
+    if cmd.out_base + cmd.rows > config.out_words:
+        return NpuError.OUT_RANGE
+    return NpuError.NONE

@@ -25,7 +25,7 @@ def random_memories(config: NpuConfig, rng: np.random.Generator) -> NpuMemories:
     mem = NpuMemories.empty(config)
     mem.act[:] = rng.integers(-128, 128, size=mem.act.shape)
     mem.weights[:] = rng.integers(-128, 128, size=mem.weights.shape)
-    n = config.param_depth
+    n = config.param_words
     mem.bias[:] = rng.integers(-(2**20), 2**20, size=n)
     signed = rng.integers(0, 2, size=n).astype(bool)
     lower = np.where(signed, -128, 0)

@@ -1,6 +1,8 @@
-"""cocotb testbench of the whole NPU through its AMBA ports, driven by cocotbext-axi: memories
-loaded over AXI4-Stream, commands over AXI4-Lite, results read back over AXI4-Stream, with and
-without random idle cycles and backpressure on every channel."""
+"""cocotb testbench of the whole NPU with its system memory (the co-simulation's top): random
+layers' programs run from system memory, which the testbench writes and reads in place (no
+bulk data through Python), registers through cocotbext-axi. Every byte the NPU writes equals
+the functional model's, and every cycle counter the cycle model's; programs that fail report
+the functional model's error at the failing command."""
 
 from __future__ import annotations
 
@@ -8,128 +10,116 @@ import cocotb
 import numpy as np
 from cocotb.clock import Clock
 from cocotb.handle import HierarchyObject
-from cocotb.triggers import ClockCycles
+from cocotb.triggers import ClockCycles, RisingEdge
+from cocotbext.axi import AxiLiteBus, AxiLiteMaster
 
 from hwgen.npu import csr
+from hwgen.npu.commands import RECORD_BYTES, Compute, Load, Pattern, encode_program
 from hwgen.npu.csr import Reg
-from hwgen.npu.descriptor import register_widths
 from hwgen.npu.errors import NpuError
-from hwgen.sim_models.npu import SETUP_CYCLES, ConvCommand, cycles, execute
-from verification.npu_data import random_command, random_memories
+from hwgen.sim import sysmem
+from hwgen.sim_models.npu import NpuMemories
+from hwgen.sim_models.npu_program import run_program
 from verification.npu_env import decode
-from verification.npu_host import NpuHost
+from verification.npu_programs import expected, layer_case
 
 CONFIG = decode()
 
 
-async def start(dut: HierarchyObject, stall: float, seed: int) -> NpuHost:
+async def start(dut: HierarchyObject) -> AxiLiteMaster:
     Clock(dut.aclk, 10, unit="ns").start()
-    host = NpuHost(dut, CONFIG, stall, seed)
+    regs = AxiLiteMaster(
+        AxiLiteBus.from_prefix(dut, "s_axil"), dut.aclk, dut.aresetn, reset_active_level=False
+    )
     dut.aresetn.value = 0
     await ClockCycles(dut.aclk, 4)
     dut.aresetn.value = 1
     await ClockCycles(dut.aclk, 2)
-    return host
+    return regs
 
 
-@cocotb.test(timeout_time=200, timeout_unit="ms")
-@cocotb.parametrize(stall=[0.0, 0.4])
-async def commands_through_the_bus(dut: HierarchyObject, stall: float) -> None:
-    host = await start(dut, stall, seed=int(stall * 10))
-    assert await host.regs.read_dword(Reg.ID) == csr.MAGIC
-    assert (await host.regs.read_dword(Reg.HW_CONFIG)) == csr.HwConfig.of(CONFIG).word
-    rng = np.random.default_rng(CONFIG.array + int(stall * 10))
-    mem = random_memories(CONFIG, rng)
-    await host.load(mem)
-    for n in range(6):
-        cmd = random_command(CONFIG, rng)
-        counters = await host.run(cmd)
-        assert counters["error"] == NpuError.NONE, counters
-        assert counters["busy_cycles"] == cycles(cmd, CONFIG)
-        execute(mem, cmd)
-        got = await host.read_out(cmd.out_base, cmd.rows)
-        want = mem.out[cmd.out_base : cmd.out_base + cmd.rows]
-        if not np.array_equal(got, want):
-            row, lane = (int(v) for v in np.argwhere(got != want)[0])
-            raise AssertionError(
-                f"#{n} {cmd}: word {cmd.out_base + row} lane {lane}: "
-                f"expected {want[row, lane]}, got {got[row, lane]}"
-            )
+def attach(dut: HierarchyObject, memory: np.ndarray) -> None:
+    sysmem.attach(memory.ctypes.data, memory.size)
+    dut.sysmem_bytes.value = memory.size
 
 
-@cocotb.test(timeout_time=10, timeout_unit="ms")
-async def refused_command_raises_done_with_error_and_irq(dut: HierarchyObject) -> None:
-    host = await start(dut, 0.0, seed=0)
-    await host.regs.write_dword(Reg.CTRL, csr.CTRL_IRQ_ENABLE)
-    bad = ConvCommand(**{**ConvCommand.gemm(2, 1, 1).as_dict(), "kernel_w": 0})
-    for name, value in bad.as_dict().items():
-        await host.regs.write_dword(csr.descriptor_offset(name), value)
-    await host.regs.write_dword(Reg.CTRL, csr.CTRL_START | csr.CTRL_IRQ_ENABLE)
-    # Refused once the command's sizes are known: after the setup, not a cycle later.
-    await ClockCycles(dut.aclk, SETUP_CYCLES + 2)
-    status = await host.regs.read_dword(Reg.STATUS)
-    assert status & csr.STATUS_DONE and not status & csr.STATUS_BUSY
-    assert (status >> csr.STATUS_ERROR_SHIFT) & 0xF == NpuError.ZERO_DIMENSION
-    assert int(dut.irq.value) == 1
-    await host.regs.write_dword(Reg.STATUS, csr.STATUS_DONE)
-    await ClockCycles(dut.aclk, 2)
-    assert int(dut.irq.value) == 0
-    # An unmapped register answers SLVERR.
-    response = await host.regs.read(0xFC, 4)
-    assert response.resp != 0
+async def run(dut: HierarchyObject, regs: AxiLiteMaster, address: int, count: int) -> dict:
+    await regs.write_dword(Reg.PROG_ADDR, address)
+    await regs.write_dword(Reg.PROG_COUNT, count)
+    await regs.write_dword(Reg.CTRL, csr.CTRL_START | csr.CTRL_IRQ_ENABLE)
+    await RisingEdge(dut.irq)
+    status = await regs.read_dword(Reg.STATUS)
+    assert status & csr.STATUS_DONE, hex(status)
+    await regs.write_dword(Reg.STATUS, csr.STATUS_DONE)
+    names = ("BUSY_CYCLES", "LOAD_CYCLES", "CORE_CYCLES", "STORE_CYCLES", "MAC_CYCLES")
+    found = {name: await regs.read_dword(Reg[name]) for name in names}
+    found["error"] = NpuError((status >> csr.STATUS_ERROR_SHIFT) & 0xF)
+    found["command"] = await regs.read_dword(Reg.ERROR_COMMAND)
+    return found
 
 
-@cocotb.test(timeout_time=10, timeout_unit="ms")
-async def a_field_beyond_its_register_is_refused_as_written(dut: HierarchyObject) -> None:
-    """A narrowed descriptor register keeps all ones for a value it cannot hold, which the
-    checks refuse with the error the written value deserves, not a wrapped one that runs (the
-    descriptor is write-only: the error code is what shows it)."""
-    host = await start(dut, 0.0, seed=0)
-    widths = register_widths(CONFIG)
-    good = ConvCommand.gemm(2, 1, 1).as_dict()
-    # Wrapped to its register width, each of these would be a command that runs.
-    cases = [
-        ("in_h", NpuError.ACT_RANGE),
-        ("out_w", NpuError.OUT_RANGE),
-        ("weight_base", NpuError.WEIGHT_RANGE),
-    ]
-    for name, code in cases:
-        width = widths[name]
-        assert width < 16, f"{name} is not narrowed at this config"
-        for field, value in {**good, name: (1 << width) + good[name]}.items():
-            await host.regs.write_dword(csr.descriptor_offset(field), value)
-        await host.regs.write_dword(Reg.CTRL, csr.CTRL_START)
-        await ClockCycles(dut.aclk, SETUP_CYCLES + 2)
-        status = await host.regs.read_dword(Reg.STATUS)
-        assert status & csr.STATUS_DONE, name
-        assert (status >> csr.STATUS_ERROR_SHIFT) & 0xF == code, f"{name}: status {status:#x}"
-        await host.regs.write_dword(Reg.STATUS, csr.STATUS_DONE)
+@cocotb.test(timeout_time=500, timeout_unit="ms")
+async def layers_run_as_the_models_say(dut: HierarchyObject) -> None:
+    regs = await start(dut)
+    assert await regs.read_dword(Reg.ID) == csr.MAGIC
+    assert await regs.read_dword(Reg.HW_CONFIG) == csr.HwConfig.of(CONFIG).word
+    assert await regs.read_dword(Reg.CONFIG_ID) == csr.config_id(CONFIG)
+    rng = np.random.default_rng(CONFIG.array)
+    for n in range(8):
+        case = layer_case(CONFIG, rng)
+        memory = case.sysmem.copy()
+        attach(dut, memory)
+        want, outcome, timing = expected(case, CONFIG)
+        got = await run(dut, regs, case.program_addr, len(case.commands))
+        assert sysmem.fault() is None, hex(sysmem.fault() or 0)
+        assert got["error"] is NpuError.NONE and outcome.error is NpuError.NONE, got
+        differ = np.flatnonzero(memory != want)
+        assert differ.size == 0, (
+            f"layer {n} ({case.shape}, {case.tiling.describe()}): {differ.size} bytes differ, "
+            f"the first at {differ[0]} (output at {case.output[0]}): "
+            f"got {memory[differ[0]]}, expected {want[differ[0]]}"
+        )
+        model = {
+            "BUSY_CYCLES": timing.busy,
+            "LOAD_CYCLES": timing.engines["load"],
+            "CORE_CYCLES": timing.engines["core"],
+            "STORE_CYCLES": timing.engines["store"],
+            "MAC_CYCLES": timing.mac,
+        }
+        assert {k: got[k] for k in model} == model, (n, case.tiling.describe(), got, model)
 
 
-@cocotb.test(timeout_time=50, timeout_unit="ms")
-async def descriptor_is_read_only_while_a_command_runs(dut: HierarchyObject) -> None:
-    """The core reads the command from the descriptor registers for as long as it runs: a
-    write in that time answers SLVERR and the running command's results are still right."""
-    host = await start(dut, 0.0, seed=3)
-    rng = np.random.default_rng(CONFIG.array + 99)
-    mem = random_memories(CONFIG, rng)
-    await host.load(mem)
-    cmd = random_command(CONFIG, rng)
-    for name, value in cmd.as_dict().items():
-        await host.regs.write_dword(csr.descriptor_offset(name), value & 0xFFFFFFFF)
-    await host.regs.write_dword(Reg.CTRL, csr.CTRL_START)
-    assert (await host.regs.read_dword(Reg.STATUS)) & csr.STATUS_BUSY
-    for name in ("out_base", "cout_blocks", "kernel_w"):
-        response = await host.regs.write(csr.descriptor_offset(name), (1).to_bytes(4, "little"))
-        assert response.resp != 0, f"a write to {name} while busy was accepted"
-        # Write-only: a read answers 0, and the results below show the write changed nothing.
-        assert await host.regs.read_dword(csr.descriptor_offset(name)) == 0
-    while not (await host.regs.read_dword(Reg.STATUS)) & csr.STATUS_DONE:
-        pass
-    await host.regs.write_dword(Reg.STATUS, csr.STATUS_DONE)
-    execute(mem, cmd)
-    got = await host.read_out(cmd.out_base, cmd.rows)
-    assert np.array_equal(got, mem.out[cmd.out_base : cmd.out_base + cmd.rows])
-    # Idle again, the descriptor takes writes.
-    response = await host.regs.write(csr.descriptor_offset("out_base"), (1).to_bytes(4, "little"))
-    assert response.resp == 0
+@cocotb.test(timeout_time=100, timeout_unit="ms")
+async def failing_programs_report_the_command(dut: HierarchyObject) -> None:
+    regs = await start(dut)
+    rng = np.random.default_rng(99)
+    case = layer_case(CONFIG, rng)
+    size = case.sysmem.size
+    load = next(c for c in case.commands if isinstance(c, Load))
+    compute = next(c for c in case.commands if isinstance(c, Compute))
+    bad_conv = {**compute.conv, "out_base": 2 * CONFIG.out_depth - 1, "out_w": 2}
+    programs = {
+        "misaligned": [load, Load(load.buffer, 0, 0, 1, Pattern(1))],
+        "past the bank": [
+            Load(load.buffer, 1, CONFIG.act_depth - 1, 0, Pattern(8 * CONFIG.array // 8))
+        ],
+        "out of range": [load, Compute(bad_conv, 0, 0, 1)],
+        "outside memory": [Load(load.buffer, 0, 0, size + 3 * 4096, Pattern(4))],
+    }
+    for name, commands in programs.items():
+        memory = np.zeros(size + 2 * 4096, np.uint8)
+        memory[: len(commands) * RECORD_BYTES] = np.frombuffer(encode_program(commands), np.uint8)
+        memory[: case.sysmem.size][len(commands) * RECORD_BYTES :] = case.sysmem[
+            len(commands) * RECORD_BYTES :
+        ]
+        attach(dut, memory)
+        outcome = run_program(NpuMemories.empty(CONFIG), CONFIG, memory.copy(), commands)
+        got = await run(dut, regs, 0, len(commands))
+        assert outcome.error is not NpuError.NONE, name
+        assert (got["error"], got["command"]) == (outcome.error, outcome.command), (
+            name,
+            got,
+            outcome,
+        )
+    got = await run(dut, regs, 0, CONFIG.cmd_depth + 1)
+    assert got["error"] is NpuError.PROGRAM_SIZE

@@ -36,9 +36,9 @@ class AddressGenerator(wiring.Component):
         steps' width), and those are all a memory port takes."""
         self.config = config
         self.act_addr = unsigned(bits_for(2 * config.act_depth - 1))
-        self.weight_addr = unsigned(bits_for(config.weight_depth - 1))
-        self.out_addr = unsigned(bits_for(config.out_depth - 1))
-        self.param_addr = unsigned(bits_for(config.param_depth - 1))
+        self.weight_addr = unsigned(bits_for(config.weight_words - 1))
+        self.out_addr = unsigned(bits_for(config.out_words - 1))
+        self.param_addr = unsigned(bits_for(config.param_words - 1))
         step = data.StructLayout(
             {
                 "act_addr": self.act_addr,
@@ -69,9 +69,9 @@ class AddressGenerator(wiring.Component):
             "cin_blocks": cfg.act_depth,  # in_h * in_w * cin_blocks words fit a bank
             "kernel_w": kernel_max,  # the descriptor's field
             "kernel_h": kernel_max,
-            "out_w": cfg.out_depth,  # out_h * out_w * cout_blocks words fit the outputs
-            "out_h": cfg.out_depth,
-            "cout_blocks": min(cfg.out_depth, cfg.param_depth // cfg.array),
+            "out_w": cfg.out_words,  # out_h * out_w * cout_blocks words fit the outputs
+            "out_h": cfg.out_words,
+            "cout_blocks": min(cfg.out_words, cfg.param_words // cfg.array),
         }
 
     def elaborate(self, platform: object) -> Module:

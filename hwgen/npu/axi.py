@@ -38,6 +38,43 @@ def axi_lite_slave(addr_width: int, data_width: int = 32) -> wiring.Signature:
     )
 
 
+def axi4(addr_width: int, data_width: int) -> wiring.Signature:
+    """AXI4 from the master's side (what it drives is Out): one ID, INCR bursts. A slave
+    takes In(...)."""
+    return wiring.Signature(
+        {
+            "araddr": Out(addr_width),
+            "arlen": Out(8),
+            "arsize": Out(3),
+            "arburst": Out(2),
+            "arvalid": Out(1),
+            "arready": In(1),
+            "rdata": In(data_width),
+            "rresp": In(2),
+            "rlast": In(1),
+            "rvalid": In(1),
+            "rready": Out(1),
+            "awaddr": Out(addr_width),
+            "awlen": Out(8),
+            "awsize": Out(3),
+            "awburst": Out(2),
+            "awvalid": Out(1),
+            "awready": In(1),
+            "wdata": Out(data_width),
+            "wstrb": Out(data_width // 8),
+            "wlast": Out(1),
+            "wvalid": Out(1),
+            "wready": In(1),
+            "bresp": In(2),
+            "bvalid": In(1),
+            "bready": Out(1),
+        }
+    )
+
+
+INCR = 0b01
+
+
 def axi_stream(data_width: int) -> wiring.Signature:
     """A stream source's view (flip it for a sink)."""
     return wiring.Signature(

@@ -9,8 +9,6 @@ before the requant lane has taken the one before.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from amaranth import Cat, Module, Mux, Signal, Value, signed, unsigned
 from amaranth.lib import data, fifo, wiring
 from amaranth.lib.memory import Memory
@@ -20,13 +18,12 @@ from amaranth.utils import bits_for
 from hwgen.npu.address_gen import AddressGenerator
 from hwgen.npu.arith import StallPipeline
 from hwgen.npu.command_setup import PROGRAM, CommandSetup
-from hwgen.npu.config import ConfigError, NpuConfig, RequantMode
+from hwgen.npu.config import NpuConfig, RequantMode
 from hwgen.npu.descriptor import ADDR, CONV_DESCRIPTOR
 from hwgen.npu.device import ice40_mac16_blocks
 from hwgen.npu.errors import NpuError
 from hwgen.npu.mac_array import MacArray
 from hwgen.npu.requant import ORT_PARAMS, SHIFT_PARAMS, requant_unit
-from hwgen.npu.spram import SinglePortBuffer
 
 # What the fetch carries beside the memory words.
 FETCHED = data.StructLayout({"valid": 1, "pad": 1, "last": 1})
@@ -37,12 +34,12 @@ CHECK_LATENCY = 1  # the range check's verdict, registered
 
 def counter_width(config: NpuConfig) -> int:
     """Bits of the per-command performance counters: enough for the longest command the checks
-    let run. It finishes at most out_depth rows (its outputs fit), each at most
-    max(weight_depth, M * R) cycles after the one before (its weight blocks fit; the requant
+    let run. It finishes at most out_words rows (its outputs fit), each at most
+    max(weight_words, M * R) cycles after the one before (its weight blocks fit; the requant
     lane takes a row's channels R cycles apart); its first row and the drain after the last
     take at most two such periods more, and setup and pipeline latencies under 256 cycles."""
-    period = max(config.weight_depth, config.array * config.requant_interval)
-    return int(bits_for((config.out_depth + 2) * period + 256))
+    period = max(config.weight_words, config.array * config.requant_interval)
+    return int(bits_for((config.out_words + 2) * period + 256))
 
 
 def param_layout(config: NpuConfig) -> data.StructLayout:
@@ -60,32 +57,35 @@ def lane_count(width: int, data_width: int) -> int:
     return -(-width // lane_width(width, data_width))
 
 
-def write_port(width: int, depth: int, data_width: int, banked: bool = False) -> wiring.Signature:
-    """A memory's write port with one enable per lane (`lane_count`); `data` is the whole
-    word, padded to whole lanes."""
+def write_port(width: int, depth: int, data_width: int) -> wiring.Signature:
+    """A banked memory's write port with one enable per lane (`lane_count`): `addr` within
+    `bank`, whose `depth` words lie above the other's; `data` is the whole word, padded to
+    whole lanes."""
     count = lane_count(width, data_width)
-    members = {
-        "en": Out(count),
-        "addr": Out(range(depth)),
-        "data": Out(count * lane_width(width, data_width)),
-    }
-    if banked:
-        members["bank"] = Out(1)
-    return wiring.Signature(members)
+    return wiring.Signature(
+        {
+            "en": Out(count),
+            "bank": Out(1),
+            "addr": Out(range(depth)),
+            "data": Out(count * lane_width(width, data_width)),
+        }
+    )
+
+
+def read_port(width: int, depth: int) -> wiring.Signature:
+    """A banked memory's synchronous read port: `data` is the word at (`bank`, `addr`) of the
+    last cycle `en` was high, held since."""
+    return wiring.Signature(
+        {"en": Out(1), "bank": Out(1), "addr": Out(range(depth)), "data": In(width)}
+    )
 
 
 class Core(wiring.Component):
-    def __init__(self, config: NpuConfig, weight_init: Sequence[int] = ()) -> None:
-        """`weight_init`: initial weight blocks (packed words), e.g. a network's constant
-        weights, so that they need not be loaded over the bus. `cmd` is read where it is, not
-        copied: its owner holds it still from `start` until `done`."""
-        if len(weight_init) > config.weight_depth:
-            raise ConfigError(
-                f"NpuConfig: {len(weight_init)} weight blocks do not fit weight_depth="
-                f"{config.weight_depth}"
-            )
+    def __init__(self, config: NpuConfig) -> None:
+        """The local buffers, two banks each, are written by the loader through the write
+        ports and the outputs read by the storer, while a command runs on other banks. `cmd` is
+        read where it is, not copied: its owner holds it still from `start` until `done`."""
         self.config = config
-        self.weight_init = list(weight_init)
         m = config.array
         self.vector_width = 8 * m
         self.block_width = 8 * m * m
@@ -97,20 +97,14 @@ class Core(wiring.Component):
                 "busy": Out(1),
                 "done": Out(1),
                 "error": Out(4),
-                "act_write": In(
-                    write_port(self.vector_width, config.act_depth, config.data_width, banked=True)
-                ),
+                "act_write": In(write_port(self.vector_width, config.act_depth, config.data_width)),
                 "weight_write": In(
                     write_port(self.block_width, config.weight_depth, config.data_width)
                 ),
                 "param_write": In(
                     write_port(self.params.size, config.param_depth, config.data_width)
                 ),
-                "out_read_addr": In(range(config.out_depth)),
-                "out_read_data": Out(self.vector_width),
-                # The output buffer is single-port: a read asked for while the core writes
-                # does not happen (hwgen.npu.spram).
-                "out_read_taken": Out(1),
+                "out_read": In(read_port(self.vector_width, config.out_depth)),
                 "busy_cycles": Out(counter_width(config)),
                 "stall_cycles": Out(counter_width(config)),
                 "mac_cycles": Out(counter_width(config)),
@@ -134,33 +128,36 @@ class Core(wiring.Component):
             shape=unsigned(len(self.act_write.data)), depth=2 * cfg.act_depth, init=[]
         )
         m.submodules.weights = weights = Memory(
-            shape=unsigned(len(self.weight_write.data)),
-            depth=cfg.weight_depth,
-            init=self.weight_init,
+            shape=unsigned(len(self.weight_write.data)), depth=cfg.weight_words, init=[]
         )
         m.submodules.param_mem = param_mem = Memory(
-            shape=unsigned(len(self.param_write.data)), depth=cfg.param_depth, init=[]
+            shape=unsigned(len(self.param_write.data)), depth=cfg.param_words, init=[]
         )
-        m.submodules.out_mem = out_mem = SinglePortBuffer(self.vector_width, cfg.out_depth)
-        act_write = act_mem.write_port(granularity=lane_width(self.vector_width, dw))
-        m.d.comb += [
-            act_write.en.eq(self.act_write.en),
-            act_write.addr.eq(
-                Mux(self.act_write.bank, self.act_write.addr + cfg.act_depth, self.act_write.addr)
-            ),
-            act_write.data.eq(self.act_write.data),
-        ]
-        for mem, src, width in (
-            (weights, self.weight_write, self.block_width),
-            (param_mem, self.param_write, self.params.size),
+        # Simple dual-port: the storer reads one bank while the core writes the other, and a
+        # read never waits on a write (the store's timing is the cycle model's).
+        m.submodules.out_mem = out_mem = Memory(
+            shape=unsigned(self.vector_width), depth=cfg.out_words, init=[]
+        )
+        for mem, src, width, depth in (
+            (act_mem, self.act_write, self.vector_width, cfg.act_depth),
+            (weights, self.weight_write, self.block_width, cfg.weight_depth),
+            (param_mem, self.param_write, self.params.size, cfg.param_depth),
         ):
             port = mem.write_port(granularity=lane_width(width, dw))
-            m.d.comb += [port.en.eq(src.en), port.addr.eq(src.addr), port.data.eq(src.data)]
+            m.d.comb += [
+                port.en.eq(src.en),
+                port.addr.eq(Mux(src.bank, src.addr + depth, src.addr)),
+                port.data.eq(src.data),
+            ]
+        out_read = out_mem.read_port()
         m.d.comb += [
-            out_mem.read_addr.eq(self.out_read_addr),
-            self.out_read_data.eq(out_mem.read_data),
-            self.out_read_taken.eq(out_mem.read_taken),
+            out_read.en.eq(self.out_read.en),
+            out_read.addr.eq(
+                Mux(self.out_read.bank, self.out_read.addr + cfg.out_depth, self.out_read.addr)
+            ),
+            self.out_read.data.eq(out_read.data),
         ]
+        out_write = out_mem.write_port()
 
         # Command state: at start the descriptor is taken and its products derived
         # (CommandSetup); then it is checked, and refused with an error code or run.
@@ -342,8 +339,8 @@ class Core(wiring.Component):
         lane = Signal(range(lanes))
         m.d.comb += [
             requant.result.ready.eq(1),  # the lane never stalls (above)
-            out_mem.write_addr.eq(out_addrs.r_data),
-            out_mem.write_data.eq(collected | (requant.result.payload << (8 * (lanes - 1)))),
+            out_write.addr.eq(out_addrs.r_data),
+            out_write.data.eq(collected | (requant.result.payload << (8 * (lanes - 1)))),
         ]
         with m.If(requant.result.valid):
             m.d.sync += [
@@ -351,7 +348,7 @@ class Core(wiring.Component):
                 lane.eq(lane + 1),
             ]
             with m.If(lane == lanes - 1):
-                m.d.comb += [out_mem.write_en.eq(1), out_addrs.r_en.eq(1)]
+                m.d.comb += [out_write.en.eq(1), out_addrs.r_en.eq(1)]
                 m.d.sync += [
                     lane.eq(0),
                     collected.eq(0),
@@ -423,9 +420,9 @@ class Core(wiring.Component):
             "zero_dimension",
         )
         act = runs_past(c.act_base, derived.act_size, cfg.act_depth, "act_past")
-        weight = runs_past(c.weight_base, derived.weight_size, cfg.weight_depth, "weight_past")
-        param = past(c.param_base, c.cout_blocks * cfg.array, cfg.param_depth, "param_past")
-        out = runs_past(c.out_base, derived.rows, cfg.out_depth, "out_past")
+        weight = runs_past(c.weight_base, derived.weight_size, cfg.weight_words, "weight_past")
+        param = past(c.param_base, c.cout_blocks * cfg.array, cfg.param_words, "param_past")
+        out = runs_past(c.out_base, derived.rows, cfg.out_words, "out_past")
         with m.If(zero):
             m.d.comb += code.eq(NpuError.ZERO_DIMENSION)
         with m.Elif(act):

@@ -47,9 +47,9 @@ def register_widths(config: NpuConfig) -> dict[str, int]:
     positive fields is at least each of them; a base, at least its size of one)."""
     act, weight, out, params = (
         config.act_depth,
-        config.weight_depth,
-        config.out_depth,
-        config.param_depth,
+        config.weight_words,
+        config.out_words,
+        config.param_words,
     )
     limits = {
         "in_h": act,

@@ -1,133 +1,115 @@
-"""The data port: AXI4-Stream in to the memories, output buffer out to AXI4-Stream.
-
-A memory word wider than the stream takes several beats, least significant first; the word
-address advances by one per word from DMA_ADDR.
-"""
+"""The DMA's address side: a LOAD's or STORE's access pattern (hwgen.npu.commands.Pattern) as
+AXI4 bursts, one per cycle: each chunk split where it would cross a 4 KiB page (AXI forbids a
+burst to) or exceed 256 beats. Addresses are beat-aligned (the dispatcher refuses others)."""
 
 from __future__ import annotations
 
-from amaranth import Module, Signal
+from amaranth import Module, Mux, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
+from amaranth.utils import exact_log2
 
-from hwgen.npu.axi import axi_stream
-from hwgen.npu.csr import DmaTarget
-from hwgen.npu.descriptor import ADDR
+from hwgen.npu.commands import PATTERN
+
+PAGE = 4096
+MAX_BURST = 256
 
 
 def beats(word_bits: int, data_width: int) -> int:
+    """Beats that one memory word takes on the bus."""
     return -(-word_bits // data_width)
 
 
-class StreamWriter(wiring.Component):
-    """Writes each beat into its lane of the selected memory's word at once (the memories
-    take a lane at a time: hwgen.npu.core.write_port); the word address advances after the
-    word's last beat."""
+def burst_signature(addr_width: int) -> wiring.Signature:
+    """A burst, as the walker hands it on: byte address and beats (1 to 256)."""
+    return wiring.Signature(
+        {
+            "valid": Out(1),
+            "ready": In(1),
+            "addr": Out(addr_width),
+            "beats": Out(range(MAX_BURST + 1)),
+        }
+    )
 
-    def __init__(self, data_width: int, widths: dict[DmaTarget, int]) -> None:
-        self.data_width = data_width
-        self.widths = widths
-        most = max(beats(w, data_width) for w in widths.values())
+
+class BurstWalker(wiring.Component):
+    """`start` (a pulse) with `base` and the pattern fields valid; bursts then leave one per
+    cycle while `burst.ready`; `idle` once the last has left (and before the first start)."""
+
+    def __init__(self, addr_width: int, data_width: int) -> None:
+        self.addr_width = addr_width
+        self.shift = exact_log2(data_width // 8)
         super().__init__(
             {
-                "stream": In(axi_stream(data_width)),
-                "target": In(2),
-                "start_addr": In(ADDR),
-                "restart": In(1),  # DMA_TARGET or DMA_ADDR written: begin a new transfer
-                "write_target": Out(2),
-                "write_en": Out(1),
-                "write_lane": Out(range(max(most, 2))),
-                "write_addr": Out(ADDR),
-                "write_data": Out(data_width),
-            }
-        )
-
-    def elaborate(self, platform: object) -> Module:
-        m = Module()
-        dw = self.data_width
-        most = max(beats(w, dw) for w in self.widths.values())
-        beat = Signal(range(max(most, 2)))  # never zero bits wide, even for one beat
-        addr = Signal(ADDR)
-        last_beat = Signal()
-        for target, width in self.widths.items():
-            with m.If(self.target == target):
-                m.d.comb += last_beat.eq(beat == beats(width, dw) - 1)
-        m.d.comb += self.stream.tready.eq(1)
-        m.d.sync += self.write_en.eq(0)
-        with m.If(self.restart):
-            m.d.sync += [addr.eq(self.start_addr), beat.eq(0)]
-        with m.Elif(self.stream.tvalid):
-            m.d.sync += [
-                self.write_en.eq(1),
-                self.write_target.eq(self.target),
-                self.write_lane.eq(beat),
-                self.write_addr.eq(addr),
-                self.write_data.eq(self.stream.tdata),
-                beat.eq(beat + 1),
-            ]
-            with m.If(last_beat):
-                m.d.sync += [addr.eq(addr + 1), beat.eq(0)]
-        return m
-
-
-class StreamReader(wiring.Component):
-    """Sends `count` words of the output buffer from `addr`, TLAST on the very last beat."""
-
-    def __init__(self, data_width: int, word_bits: int, depth: int) -> None:
-        self.data_width = data_width
-        self.word_bits = word_bits
-        super().__init__(
-            {
-                "stream": Out(axi_stream(data_width)),
                 "start": In(1),
-                "addr": In(ADDR),
-                "count": In(range(depth + 1)),
-                "busy": Out(1),
-                "read_addr": Out(range(depth)),
-                "read_data": In(word_bits),
-                "read_taken": In(1),  # the buffer read `read_addr` this cycle
+                "base": In(addr_width),
+                **{name: In(shape) for name, shape in PATTERN.items()},
+                "burst": Out(burst_signature(addr_width)),
+                "idle": Out(1),
             }
         )
 
     def elaborate(self, platform: object) -> Module:
         m = Module()
-        dw = self.data_width
-        n_beats = beats(self.word_bits, dw)
-        addr = Signal(ADDR)
-        left = Signal.like(self.count)
-        beat = Signal(range(max(n_beats, 2)))  # never zero bits wide, even for one beat
-        word = Signal(n_beats * dw)
-        # The output buffer is single-port (hwgen.npu.spram): a read may not be taken, and
-        # what it gives holds for one cycle only. So the word is read until the read is
-        # taken, then kept here while it is sent.
-        m.d.comb += [
-            self.read_addr.eq(addr),
-            self.stream.tdata.eq(word.word_select(beat, dw)),
-        ]
-        with m.FSM():
-            with m.State("IDLE"):
-                with m.If(self.start & (self.count != 0)):
-                    m.d.sync += [addr.eq(self.addr), left.eq(self.count), beat.eq(0)]
-                    m.next = "FETCH"
-            with m.State("FETCH"):  # the synchronous read port takes the address
-                m.d.comb += self.busy.eq(1)
-                with m.If(self.read_taken):
-                    m.next = "KEEP"
-            with m.State("KEEP"):
-                m.d.comb += self.busy.eq(1)
-                m.d.sync += word.eq(self.read_data)
-                m.next = "SEND"
-            with m.State("SEND"):
-                m.d.comb += [
-                    self.busy.eq(1),
-                    self.stream.tvalid.eq(1),
-                    self.stream.tlast.eq((left == 1) & (beat == n_beats - 1)),
+        out = self.burst
+        running = Signal()
+        addr = Signal(self.addr_width)  # where the next burst starts
+        row = Signal(self.addr_width)  # the current row's first chunk (i1)
+        chunk = Signal(self.addr_width)  # the current chunk (i0)
+        left = Signal.like(self.chunk_beats)  # beats of the chunk not yet in a burst
+        i0 = Signal.like(self.n0)
+        i1 = Signal.like(self.n1)
+        n0, n1, beats_per_chunk = Signal.like(self.n0), Signal.like(self.n1), Signal.like(left)
+        stride0, stride1 = Signal.like(self.stride0), Signal.like(self.stride1)
+
+        # The next burst: what is left of the chunk, cut at the page's end and at 256 beats.
+        page_beats = PAGE >> self.shift
+        to_page = Signal(range(page_beats + 1))
+        m.d.comb += to_page.eq(page_beats - addr[self.shift : 12])
+        size = Signal(range(MAX_BURST + 1))
+        capped = Mux(left > MAX_BURST, MAX_BURST, left)
+        m.d.comb += size.eq(Mux(to_page < capped, to_page, capped))
+        chunk_done = size == left
+
+        advance = running & (~out.valid | out.ready)
+        with m.If(out.ready):
+            m.d.sync += out.valid.eq(0)
+        with m.If(advance):
+            m.d.sync += [out.valid.eq(1), out.addr.eq(addr), out.beats.eq(size)]
+            with m.If(~chunk_done):
+                m.d.sync += [addr.eq(addr + (size << self.shift)), left.eq(left - size)]
+            with m.Elif(i0 + 1 != n0):  # the next chunk of the row
+                m.d.sync += [
+                    i0.eq(i0 + 1),
+                    chunk.eq(chunk + stride0),
+                    addr.eq(chunk + stride0),
+                    left.eq(beats_per_chunk),
                 ]
-                with m.If(self.stream.tready):
-                    m.d.sync += beat.eq(beat + 1)
-                    with m.If(beat == n_beats - 1):
-                        m.d.sync += [addr.eq(addr + 1), left.eq(left - 1), beat.eq(0)]
-                        m.next = "IDLE"
-                        with m.If(left != 1):
-                            m.next = "FETCH"
+            with m.Elif(i1 + 1 != n1):  # the first chunk of the next row
+                m.d.sync += [
+                    i0.eq(0),
+                    i1.eq(i1 + 1),
+                    row.eq(row + stride1),
+                    chunk.eq(row + stride1),
+                    addr.eq(row + stride1),
+                    left.eq(beats_per_chunk),
+                ]
+            with m.Else():
+                m.d.sync += running.eq(0)
+        with m.If(self.start):
+            m.d.sync += [
+                running.eq((self.n0 != 0) & (self.n1 != 0) & (self.chunk_beats != 0)),
+                addr.eq(self.base),
+                row.eq(self.base),
+                chunk.eq(self.base),
+                left.eq(self.chunk_beats),
+                i0.eq(0),
+                i1.eq(0),
+                n0.eq(self.n0),
+                n1.eq(self.n1),
+                beats_per_chunk.eq(self.chunk_beats),
+                stride0.eq(self.stride0),
+                stride1.eq(self.stride1),
+            ]
+        m.d.comb += self.idle.eq(~running & ~out.valid)
         return m

@@ -102,16 +102,19 @@ def run_cocotb_sources(
         )
     test_dir = Path(tempfile.mkdtemp(dir=directory, prefix="run-"))
     env = {"PYTHONPATH": _python_path(), **(extra_env or {})}
-    results = runner.test(
-        test_module=test_module,
-        hdl_toplevel=toplevel,
-        build_dir=directory,
-        test_dir=test_dir,
-        extra_env=env,
-        log_file=test_dir / "test.log",
-    )
-    total, failed = get_results(results)
     log = test_dir / "test.log"
+    try:
+        results = runner.test(
+            test_module=test_module,
+            hdl_toplevel=toplevel,
+            build_dir=directory,
+            test_dir=test_dir,
+            extra_env=env,
+            log_file=log,
+        )
+    except SystemExit:  # the runner's way of saying that a test failed
+        raise CocotbFailure(f"a cocotb test failed; see {log}", log) from None
+    total, failed = get_results(results)
     if total == 0:
         raise CocotbFailure(f"no cocotb test ran; see {log}", log)
     if failed:

@@ -1,0 +1,383 @@
+"""The sequencer: runs a program (hwgen.npu.commands) on the loader, the core and the storer.
+
+On `start` it fetches the program into its command memory (the loader copies it from system
+memory), then starts the commands in order. A command starts once its engine is idle and no
+running command of another engine touches a bank it uses in a way that conflicts:
+
+- a LOAD into a bank a running COMPUTE reads;
+- a COMPUTE reading a bank a running LOAD writes, or writing the output bank a running STORE
+  reads;
+- a STORE of the output bank a running COMPUTE writes.
+
+Commands before it have all started, so these are the only orders to keep: loads of tile k + 1
+and stores of tile k - 1 overlap the computation of tile k. The cycle model
+(hwgen.sim_models.npu_timing) follows the same rules cycle for cycle:
+
+- a command is looked at from the cycle after the one before it started (the command memory is
+  read when a command starts), and starts in the first cycle its conditions hold;
+- its engine sees `start` the cycle after, and an engine's `done` frees it (and its banks) for
+  the cycle after that.
+
+A command that fails (an engine's error, a bad opcode, an unaligned address) stops the program:
+nothing after it starts, the running commands finish, and `done` reports the error with the
+failing command's index.
+"""
+
+from __future__ import annotations
+
+from amaranth import Cat, Module, Signal, Value
+from amaranth.lib import data, wiring
+from amaranth.lib.memory import Memory
+from amaranth.lib.wiring import In, Out
+
+from hwgen.npu.commands import (
+    COMPUTE_LAYOUT,
+    LOAD_LAYOUT,
+    PATTERN,
+    RECORD_BITS,
+    STORE_LAYOUT,
+    Buffer,
+    Opcode,
+)
+from hwgen.npu.config import NpuConfig
+from hwgen.npu.core import Core, lane_count
+from hwgen.npu.errors import NpuError
+from hwgen.npu.loader import Loader, Target
+from hwgen.npu.storer import Storer
+
+# The program fetch is a load into the command memory; its first command is looked at this
+# many cycles after the fetch's `done`.
+RUN_LATENCY = 2
+
+
+COUNTERS = data.StructLayout(
+    {
+        "busy": 32,  # start to done
+        "load": 32,  # the loader busy (the fetch included)
+        "core": 32,  # the core busy
+        "store": 32,  # the storer busy
+        "mac": 32,  # the array taking a step: M^2 MACs each
+        "stall": 32,  # the array waiting for the requant lane
+    }
+)
+
+
+class Sequencer(wiring.Component):
+    def __init__(self, config: NpuConfig, addr_width: int = 32) -> None:
+        self.config = config
+        self.addr_width = addr_width
+        dw = config.data_width
+        super().__init__(
+            {
+                "start": In(1),
+                "prog_addr": In(addr_width),
+                "prog_count": In(16),
+                "busy": Out(1),
+                "done": Out(1),  # a pulse, with `error` and `error_command` valid
+                "error": Out(4),
+                "error_command": Out(16),
+                "counters": Out(COUNTERS),
+                # The AXI4 master: reads by the loader, writes by the storer.
+                "araddr": Out(addr_width),
+                "arlen": Out(8),
+                "arsize": Out(3),
+                "arburst": Out(2),
+                "arvalid": Out(1),
+                "arready": In(1),
+                "rdata": In(dw),
+                "rresp": In(2),
+                "rlast": In(1),
+                "rvalid": In(1),
+                "rready": Out(1),
+                "awaddr": Out(addr_width),
+                "awlen": Out(8),
+                "awsize": Out(3),
+                "awburst": Out(2),
+                "awvalid": Out(1),
+                "awready": In(1),
+                "wdata": Out(dw),
+                "wstrb": Out(dw // 8),
+                "wlast": Out(1),
+                "wvalid": Out(1),
+                "wready": In(1),
+                "bresp": In(2),
+                "bvalid": In(1),
+                "bready": Out(1),
+            }
+        )
+
+    def elaborate(self, platform: object) -> Module:
+        m = Module()
+        cfg = self.config
+        dw = cfg.data_width
+        m.submodules.core = core = Core(cfg)
+        lanes = {
+            Target.ACT: lane_count(core.vector_width, dw),
+            Target.WEIGHT: lane_count(core.block_width, dw),
+            Target.PARAM: lane_count(core.params.size, dw),
+            Target.PROGRAM: RECORD_BITS // dw,
+        }
+        depths = {
+            Target.ACT: cfg.act_depth,
+            Target.WEIGHT: cfg.weight_depth,
+            Target.PARAM: cfg.param_depth,
+            Target.PROGRAM: cfg.cmd_depth,
+        }
+        m.submodules.loader = loader = Loader(self.addr_width, dw, lanes, depths)
+        m.submodules.storer = storer = Storer(self.addr_width, dw, core.vector_width, cfg.out_depth)
+        self._bus(m, loader, storer)
+        self._writes(m, core, loader)
+        m.d.comb += [
+            core.out_read.en.eq(storer.read_en),
+            core.out_read.bank.eq(storer.read_bank),
+            core.out_read.addr.eq(storer.read_addr),
+            storer.read_data.eq(core.out_read.data),
+        ]
+        m.submodules.program = program = Memory(shape=RECORD_BITS, depth=cfg.cmd_depth, init=[])
+        program_write = program.write_port(granularity=dw)
+        m.d.comb += [
+            program_write.addr.eq(loader.write_addr),
+            program_write.data.eq(loader.write_data.replicate(RECORD_BITS // dw)),
+        ]
+        for k in range(RECORD_BITS // dw):
+            m.d.comb += program_write.en[k].eq(
+                loader.write_en & (loader.write_target == Target.PROGRAM) & (loader.write_lane == k)
+            )
+        self._engines = (loader, core, storer)  # for tests that trace them
+        self._run(m, core, loader, storer, program.read_port())
+        self._count(m, core, loader, storer)
+        return m
+
+    def _bus(self, m: Module, loader: Loader, storer: Storer) -> None:
+        for name in ("araddr", "arlen", "arsize", "arburst", "arvalid", "rready"):
+            m.d.comb += getattr(self, name).eq(getattr(loader, name))
+        for name in ("arready", "rdata", "rresp", "rvalid"):
+            m.d.comb += getattr(loader, name).eq(getattr(self, name))
+        for name in ("awaddr", "awlen", "awsize", "awburst", "awvalid", "wdata", "wstrb"):
+            m.d.comb += getattr(self, name).eq(getattr(storer, name))
+        for name in ("wlast", "wvalid", "bready"):
+            m.d.comb += getattr(self, name).eq(getattr(storer, name))
+        for name in ("awready", "wready", "bresp", "bvalid"):
+            m.d.comb += getattr(storer, name).eq(getattr(self, name))
+
+    def _writes(self, m: Module, core: Core, loader: Loader) -> None:
+        """The loader's beat into its lane of the buffer it names (every lane sees the beat)."""
+        for target, port in (
+            (Target.ACT, core.act_write),
+            (Target.WEIGHT, core.weight_write),
+            (Target.PARAM, core.param_write),
+        ):
+            lane_bits = len(port.data) // len(port.en)
+            m.d.comb += [
+                port.bank.eq(loader.write_bank),
+                port.addr.eq(loader.write_addr),
+                port.data.eq(loader.write_data[:lane_bits].replicate(len(port.en))),
+            ]
+            selected = loader.write_en & (loader.write_target == target)
+            for k in range(len(port.en)):
+                m.d.comb += port.en[k].eq(selected & (loader.write_lane == k))
+
+    def _run(self, m: Module, core: Core, loader: Loader, storer: Storer, program: object) -> None:
+        cfg = self.config
+        shift = (cfg.data_width // 8).bit_length() - 1
+        count = Signal(16)
+        pc = Signal(16)  # the command being looked at
+        self._pc = pc
+        record = program.data  # type: ignore[attr-defined]
+        head_load = LOAD_LAYOUT(record[: LOAD_LAYOUT.size])
+        head_store = STORE_LAYOUT(record[: STORE_LAYOUT.size])
+        head_compute = COMPUTE_LAYOUT(record[: COMPUTE_LAYOUT.size])
+        opcode = head_load.opcode
+
+        # What each engine runs (held still while it runs), and whether it runs it.
+        load_cmd = Signal(LOAD_LAYOUT)
+        store_cmd = Signal(STORE_LAYOUT)
+        compute_cmd = Signal(COMPUTE_LAYOUT)
+        loading, computing, storing = Signal(), Signal(), Signal()
+        fetching = Signal()  # the loader runs the program fetch
+        for busy, engine in ((loading, loader), (computing, core), (storing, storer)):
+            with m.If(engine.done):
+                m.d.sync += busy.eq(0)
+
+        # Conflicts with what runs, and whether the head's engine is free.
+        def reads(buffer: Buffer, bank: object) -> object:
+            field = {
+                Buffer.ACT: compute_cmd.conv.act_bank,
+                Buffer.WEIGHT: compute_cmd.weight_bank,
+                Buffer.PARAM: compute_cmd.param_bank,
+            }[buffer]
+            return computing & (field == bank)
+
+        def loads(buffer: Buffer, bank: object) -> object:
+            return loading & (load_cmd.buffer == buffer) & (load_cmd.bank == bank)
+
+        load_ok = ~loading & ~(
+            ((head_load.buffer == Buffer.ACT) & reads(Buffer.ACT, head_load.bank))
+            | ((head_load.buffer == Buffer.WEIGHT) & reads(Buffer.WEIGHT, head_load.bank))
+            | ((head_load.buffer == Buffer.PARAM) & reads(Buffer.PARAM, head_load.bank))
+        )
+        compute_ok = ~computing & ~(
+            loads(Buffer.ACT, head_compute.conv.act_bank)
+            | loads(Buffer.WEIGHT, head_compute.weight_bank)
+            | loads(Buffer.PARAM, head_compute.param_bank)
+            | (storing & (store_cmd.bank == head_compute.out_bank))
+        )
+        store_ok = ~storing & ~(computing & (compute_cmd.out_bank == head_store.bank))
+
+        def misaligned(*fields: data.View) -> Value:
+            """Any address bit below a beat set."""
+            return Cat(*(Value.cast(f)[:shift] for f in fields)).any()
+
+        load_misaligned = misaligned(head_load.src, head_load.stride0, head_load.stride1)
+        store_misaligned = misaligned(head_store.dst, head_store.stride0, head_store.stride1)
+
+        failed = Signal()  # an error stopped the program: start nothing more
+        error = self.error
+        error_command = self.error_command
+
+        def fail(code: NpuError, index: object) -> None:
+            with m.If(~failed):
+                m.d.sync += [failed.eq(1), error.eq(code), error_command.eq(index)]
+
+        # The index of the command each engine runs, for its error.
+        load_pc, compute_pc, store_pc = Signal(16), Signal(16), Signal(16)
+        with m.If(loader.done & ~fetching):
+            with m.If(loader.bus_error):
+                fail(NpuError.BUS_ERROR, load_pc)
+            with m.Elif(loader.out_of_bank):
+                fail(NpuError.OUT_OF_BANK, load_pc)
+        with m.If(core.done & (core.error != NpuError.NONE)):
+            fail(core.error, compute_pc)
+        with m.If(storer.done):
+            with m.If(storer.bus_error):
+                fail(NpuError.BUS_ERROR, store_pc)
+            with m.Elif(storer.out_of_bank):
+                fail(NpuError.OUT_OF_BANK, store_pc)
+
+        program_port = program  # the command memory's read port: the head is its output
+        m.d.comb += [
+            program_port.addr.eq(pc),  # type: ignore[attr-defined]
+            core.cmd.eq(compute_cmd.conv),
+        ]
+        m.d.sync += [loader.start.eq(0), core.start.eq(0), storer.start.eq(0), self.done.eq(0)]
+        with m.FSM():
+            with m.State("IDLE"):
+                with m.If(self.start):
+                    m.d.sync += [
+                        self.busy.eq(1),
+                        failed.eq(0),
+                        error.eq(NpuError.NONE),
+                        error_command.eq(0),
+                        count.eq(self.prog_count),
+                        pc.eq(0),
+                    ]
+                    with m.If((self.prog_count == 0) | (self.prog_count > cfg.cmd_depth)):
+                        m.d.sync += [error.eq(NpuError.PROGRAM_SIZE), failed.eq(1)]
+                        m.next = "FINISH"
+                    with m.Else():
+                        beats = RECORD_BITS // cfg.data_width
+                        m.d.sync += [
+                            loader.start.eq(1),
+                            loading.eq(1),
+                            fetching.eq(1),
+                            loader.target.eq(Target.PROGRAM),
+                            loader.bank.eq(0),
+                            loader.flip.eq(0),
+                            loader.local_addr.eq(0),
+                            loader.src.eq(self.prog_addr),
+                            loader.chunk_beats.eq(self.prog_count * beats),
+                            loader.n0.eq(1),
+                            loader.n1.eq(1),
+                            loader.stride0.eq(0),
+                            loader.stride1.eq(0),
+                        ]
+                        m.next = "FETCH"
+            with m.State("FETCH"):
+                with m.If(loader.done):
+                    m.d.sync += fetching.eq(0)
+                    with m.If(loader.bus_error):
+                        m.d.sync += [failed.eq(1), error.eq(NpuError.BUS_ERROR)]
+                        m.next = "FINISH"
+                    with m.Else():
+                        m.next = "READ"
+            with m.State("READ"):  # the command memory gives the first command next cycle
+                m.d.comb += program_port.en.eq(1)  # type: ignore[attr-defined]
+                m.next = "RUN"
+            with m.State("RUN"):
+                issue = Signal()
+                with m.If(failed):
+                    m.next = "FINISH"
+                with m.Elif(opcode == Opcode.LOAD):
+                    with m.If(head_load.buffer > Buffer.PARAM):
+                        fail(NpuError.BAD_COMMAND, pc)
+                    with m.Elif(load_misaligned):
+                        fail(NpuError.ALIGNMENT, pc)
+                    with m.Elif(load_ok):
+                        m.d.comb += issue.eq(1)
+                        m.d.sync += [
+                            loading.eq(1),
+                            load_cmd.eq(head_load),
+                            load_pc.eq(pc),
+                            loader.start.eq(1),
+                            loader.target.eq(head_load.buffer),
+                            loader.bank.eq(head_load.bank),
+                            loader.flip.eq(head_load.flip),
+                            loader.local_addr.eq(head_load.local_addr),
+                            loader.src.eq(head_load.src),
+                            *(getattr(loader, f).eq(getattr(head_load, f)) for f in PATTERN),
+                        ]
+                with m.Elif(opcode == Opcode.COMPUTE):
+                    with m.If(compute_ok):
+                        m.d.comb += issue.eq(1)
+                        m.d.sync += [
+                            computing.eq(1),
+                            compute_cmd.eq(head_compute),
+                            compute_pc.eq(pc),
+                            core.start.eq(1),
+                        ]
+                with m.Elif(opcode == Opcode.STORE):
+                    with m.If(store_misaligned):
+                        fail(NpuError.ALIGNMENT, pc)
+                    with m.Elif(store_ok):
+                        m.d.comb += issue.eq(1)
+                        m.d.sync += [
+                            storing.eq(1),
+                            store_cmd.eq(head_store),
+                            store_pc.eq(pc),
+                            storer.start.eq(1),
+                            storer.bank.eq(head_store.bank),
+                            storer.local_addr.eq(head_store.local_addr),
+                            storer.dst.eq(head_store.dst),
+                            *(getattr(storer, f).eq(getattr(head_store, f)) for f in PATTERN),
+                        ]
+                with m.Else():
+                    fail(NpuError.BAD_COMMAND, pc)
+                with m.If(issue):
+                    m.d.comb += program_port.en.eq(1)  # type: ignore[attr-defined]
+                    m.d.comb += program_port.addr.eq(pc + 1)  # type: ignore[attr-defined]
+                    m.d.sync += pc.eq(pc + 1)
+                    with m.If(pc + 1 == count):
+                        m.next = "FINISH"
+            with m.State("FINISH"):  # every engine idle, then done
+                with m.If(~loading & ~computing & ~storing):
+                    m.d.sync += [self.done.eq(1), self.busy.eq(0)]
+                    m.next = "IDLE"
+
+    def _count(self, m: Module, core: Core, loader: Loader, storer: Storer) -> None:
+        c = self.counters
+        with m.If(self.start & ~self.busy):
+            m.d.sync += [c.eq(0)]
+        with m.Elif(self.busy):
+            m.d.sync += c.busy.eq(c.busy + 1)
+            with m.If(loader.busy):
+                m.d.sync += c.load.eq(c.load + 1)
+            with m.If(core.busy):
+                m.d.sync += c.core.eq(c.core + 1)
+            with m.If(storer.busy):
+                m.d.sync += c.store.eq(c.store + 1)
+        # The core counts each command's MAC and stall cycles; they add up per program.
+        with m.If(core.done):
+            m.d.sync += [
+                c.mac.eq(c.mac + core.mac_cycles),
+                c.stall.eq(c.stall + core.stall_cycles),
+            ]

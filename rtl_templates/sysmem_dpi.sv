@@ -1,0 +1,38 @@
+// System memory for co-simulation: the word port of hwgen.npu.axi_memory.AxiMemory answered
+// from the host's own memory through DPI (sysmem_dpi.cpp), which the testbench attaches. Only
+// for simulation; a board has block RAM in its place.
+`default_nettype none
+
+module hwgen_sysmem_dpi #(
+    parameter int ADDR_WIDTH = 30,  // word address bits
+    parameter int DATA_WIDTH = 32
+) (
+    input  wire                    clk,
+    input  wire                    rd_en,
+    input  wire [ADDR_WIDTH-1:0]   rd_addr,
+    output reg  [DATA_WIDTH-1:0]   rd_data,
+    input  wire                    wr_en,
+    input  wire [ADDR_WIDTH-1:0]   wr_addr,
+    input  wire [DATA_WIDTH-1:0]   wr_data,
+    input  wire [DATA_WIDTH/8-1:0] wr_strb
+);
+
+    import "DPI-C" function longint unsigned hwgen_sysmem_read(
+        input longint unsigned byte_addr, input int unsigned bytes);
+    import "DPI-C" function void hwgen_sysmem_write(
+        input longint unsigned byte_addr, input int unsigned bytes,
+        input longint unsigned data, input int unsigned strobes);
+
+    localparam int BYTES = DATA_WIDTH / 8;
+
+    // A read holds its word until the next read, as block RAM does.
+    always @(posedge clk) begin
+        if (rd_en)
+            rd_data <= DATA_WIDTH'(hwgen_sysmem_read(64'(rd_addr) * BYTES, BYTES));
+        if (wr_en)
+            hwgen_sysmem_write(64'(wr_addr) * BYTES, BYTES, 64'(wr_data), 32'(wr_strb));
+    end
+
+endmodule
+
+`default_nettype wire
