@@ -10,13 +10,25 @@ from typing import Any
 from hwgen.errors import HwgenError
 from hwgen.frontend import Dialect, load
 from hwgen.ir import Graph, Target
-from hwgen.npu.config import ARRAY_SIZES, REQUANT_INTERVALS, RequantMode
-from hwgen.passes import fuse_activation, fuse_requant_shift, memory_plan, npu_plan, placement
+from hwgen.npu.budget import Budget
+from hwgen.npu.config import ARRAY_SIZES, DATA_WIDTHS, REQUANT_INTERVALS, RequantMode
+from hwgen.passes import (
+    fuse_activation,
+    fuse_requant_shift,
+    memory_plan,
+    npu_image,
+    npu_plan,
+    placement,
+    storage,
+)
 from hwgen.passes.memory_plan import MemoryPlan
+from hwgen.passes.npu_image import NpuImage
 from hwgen.passes.npu_plan import NpuPlan
+from hwgen.passes.storage import Storage
 
-DEFAULT_ARRAY = 8
-DEFAULT_L1 = 64 * 1024
+DEFAULT_BUDGET = Budget()
+DEFAULT_ARRAY = DEFAULT_BUDGET.array
+DEFAULT_L1 = 128 * 1024
 
 
 @dataclass(frozen=True)
@@ -24,6 +36,13 @@ class CompileOptions:
     """Every choice that shapes a build: the manifest records them all."""
 
     array: int = DEFAULT_ARRAY
+    # The NPU's buffers (KiB, both banks), command memory and bus: hwgen.npu.budget.
+    act_kib: float = DEFAULT_BUDGET.act_kib
+    weight_kib: float = DEFAULT_BUDGET.weight_kib
+    out_kib: float = DEFAULT_BUDGET.out_kib
+    param_kib: float = DEFAULT_BUDGET.param_kib
+    commands: int = DEFAULT_BUDGET.commands
+    data_width: int = DEFAULT_BUDGET.data_width
     l1: int = DEFAULT_L1
     requant: RequantMode | None = None  # None: the network's own rule
     requant_interval: int = 1  # cycles per channel in the requant unit (NpuConfig)
@@ -40,10 +59,34 @@ class CompileOptions:
             )
         if self.l1 < 64:
             raise HwgenError(f"--l1 {self.l1}: at least 64 bytes")
+        if self.data_width not in DATA_WIDTHS:
+            raise HwgenError(f"--bus {self.data_width}: the data bus is one of {DATA_WIDTHS} bits")
+        for flag, value in (
+            ("--act-kib", self.act_kib),
+            ("--weight-kib", self.weight_kib),
+            ("--out-kib", self.out_kib),
+            ("--param-kib", self.param_kib),
+            ("--commands", self.commands),
+        ):
+            if not value > 0:
+                raise HwgenError(f"{flag} {value}: must be positive")
+
+    @property
+    def budget(self) -> Budget:
+        return Budget(
+            self.array,
+            self.act_kib,
+            self.weight_kib,
+            self.out_kib,
+            self.param_kib,
+            self.commands,
+            self.data_width,
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "array": self.array,
+            **{k: v for k, v in self.budget.as_dict().items() if k != "array"},
             "l1": self.l1,
             "requant": self.requant.value if self.requant else None,
             "requant_interval": self.requant_interval,
@@ -54,8 +97,17 @@ class CompileOptions:
 
     @staticmethod
     def from_dict(values: Mapping[str, Any]) -> CompileOptions:
+        budget = Budget.from_dict(
+            {k: values[k] for k in Budget.__dataclass_fields__ if k in values}
+        )
         return CompileOptions(
-            array=int(values["array"]),
+            array=budget.array,
+            act_kib=budget.act_kib,
+            weight_kib=budget.weight_kib,
+            out_kib=budget.out_kib,
+            param_kib=budget.param_kib,
+            commands=budget.commands,
+            data_width=budget.data_width,
             l1=int(values["l1"]),
             requant=RequantMode(values["requant"]) if values.get("requant") else None,
             requant_interval=int(values["requant_interval"]),
@@ -70,7 +122,9 @@ class Compilation:
     graph: Graph
     options: CompileOptions
     npu: NpuPlan | None = None
+    storage: dict[str, Storage] = field(default_factory=dict)
     memory: MemoryPlan | None = None
+    image: NpuImage | None = None
     steps: list[str] = field(default_factory=list)
 
 
@@ -97,7 +151,7 @@ def compile_graph(
         result.steps.append(name)
         if dump is not None:
             dump(index, name, result.graph)
-    result.npu = npu_plan.apply(result.graph, options.array, options.requant_interval)
+    result.npu = npu_plan.apply(result.graph, options.budget, options.requant_interval)
     if options.requant is not None and options.requant is not result.npu.config.requant:
         raise HwgenError(
             f"--requant {options.requant.value}: this network's requantization is the "
@@ -105,8 +159,16 @@ def compile_graph(
             "Deeploy / NEMO graphs)"
         )
     result.steps.append(npu_plan.NAME)
-    result.memory = memory_plan.apply(result.graph)
+    result.storage, buffers = storage.plan(result.graph, options.array)
+    result.memory = memory_plan.apply(buffers)
     result.steps.append(memory_plan.NAME)
+    npu_io = {
+        node.name: (node.inputs[0], node.outputs[0])
+        for node in result.graph.nodes
+        if node.target is Target.NPU
+    }
+    result.image = npu_image.apply(result.npu, result.memory, result.storage, npu_io)
+    result.steps.append(npu_image.NAME)
     return result
 
 

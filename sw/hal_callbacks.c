@@ -1,5 +1,5 @@
-/* A HAL whose NPU side forwards to callbacks installed at run time: the functional model and
- * the RTL co-simulation install theirs (from Python). DMA is a memory copy. */
+/* A HAL whose calls forward to callbacks installed at run time (hal_callbacks.h). L2 <-> L1
+ * DMA is a memory copy. */
 #include <string.h>
 
 #include "hal.h"
@@ -13,9 +13,15 @@ uint32_t hal_npu_read32(uint32_t offset) { return callbacks.read32(offset); }
 
 void hal_npu_write32(uint32_t offset, uint32_t value) { callbacks.write32(offset, value); }
 
-void hal_npu_stream_write(const void *data, size_t bytes) { callbacks.stream_write(data, bytes); }
+void hal_npu_wait(void) { callbacks.wait(); }
 
-void hal_npu_stream_read(void *data, size_t bytes) { callbacks.stream_read(data, bytes); }
+void hal_sysmem_attach(void *base, size_t bytes) { callbacks.sysmem_attach(base, bytes); }
+
+void hal_sysmem_flush(size_t offset, size_t bytes) { callbacks.sysmem_flush(offset, bytes); }
+
+void hal_sysmem_invalidate(size_t offset, size_t bytes) {
+    callbacks.sysmem_invalidate(offset, bytes);
+}
 
 void hal_dma_start(int channel, void *dst, const void *src, size_t bytes) {
     (void)channel;

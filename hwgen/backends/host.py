@@ -40,11 +40,14 @@ def build_library(network: CNetwork, output: Path, *, sanitize: bool = False) ->
         *CFLAGS,
         *(SANITIZE if sanitize else []),
         "-o",
-        str(output),
+        str(output.resolve()),
         *(str(s) for s in network.sources),
         "-lm",
     ]
-    proc = subprocess.run(command, capture_output=True, text=True, check=False)
+    # The NPU image is linked in with .incbin, found beside the C: built in its directory.
+    proc = subprocess.run(
+        command, capture_output=True, text=True, check=False, cwd=network.directory
+    )
     if proc.returncode != 0:
         raise RuntimeError(f"the generated C did not build:\n{proc.stderr[-4000:]}")
     return output
@@ -52,7 +55,7 @@ def build_library(network: CNetwork, output: Path, *, sanitize: bool = False) ->
 
 def host_library(network: CNetwork, *, sanitize: bool = False) -> Path:
     """The network's C as a shared library, built once per source text and compiler."""
-    sources = sorted(p for p in network.directory.iterdir() if p.suffix in (".c", ".h"))
+    sources = sorted(p for p in network.directory.iterdir() if p.suffix in (".c", ".h", ".bin"))
     compiler = _compiler()
     key = files_key(sources, compiler, *CFLAGS, *(SANITIZE if sanitize else []))
     library = cache_dir("host") / key / LIBRARY

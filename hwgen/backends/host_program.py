@@ -17,15 +17,20 @@ from hwgen.backends import golden
 from hwgen.codegen.c_abi import CNetwork, LayerC, TensorLayout
 from hwgen.errors import HwgenError
 from hwgen.ir import Graph
+from hwgen.npu.errors import NpuError
 
 
 class NpuPort(Protocol):
-    """What the HAL's NPU calls reach: a functional model or the RTL."""
+    """What the HAL's NPU calls reach: the functional model, the RTL or a board. System memory
+    is the generated C's own array, attached by address: shared as it is with the functional
+    model and the co-simulation (flush and invalidate do nothing), mirrored on a board."""
 
     def read32(self, offset: int) -> int: ...
     def write32(self, offset: int, value: int) -> None: ...
-    def stream_write(self, data: bytes) -> None: ...
-    def stream_read(self, size: int) -> bytes: ...
+    def wait(self) -> None: ...  # until the NPU's interrupt is raised
+    def attach(self, address: int, size: int) -> None: ...
+    def flush(self, offset: int, size: int) -> None: ...
+    def invalidate(self, offset: int, size: int) -> None: ...
 
 
 def to_nhwc(value: npt.NDArray[np.generic]) -> npt.NDArray[np.generic]:
@@ -33,7 +38,10 @@ def to_nhwc(value: npt.NDArray[np.generic]) -> npt.NDArray[np.generic]:
 
 
 def from_nhwc(data: bytes, layout: TensorLayout, shape: tuple[int, ...]) -> npt.NDArray[np.generic]:
+    """The tensor of `shape` from its stored bytes (channels `layout.stride` apart)."""
     flat = np.frombuffer(data, dtype=layout.dtype.numpy).copy()
+    if layout.channel_stride != layout.c:
+        flat = flat.reshape(-1, layout.channel_stride)[:, : layout.c].reshape(-1)
     if len(shape) == 4:
         return np.ascontiguousarray(
             flat.reshape(1, layout.h, layout.w, layout.c).transpose(0, 3, 1, 2)
@@ -65,7 +73,9 @@ class BitMismatchError(AssertionError):
 
 _READ32 = ctypes.CFUNCTYPE(ctypes.c_uint32, ctypes.c_uint32)
 _WRITE32 = ctypes.CFUNCTYPE(None, ctypes.c_uint32, ctypes.c_uint32)
-_STREAM = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_size_t)
+_WAIT = ctypes.CFUNCTYPE(None)
+_ATTACH = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_size_t)
+_RANGE = ctypes.CFUNCTYPE(None, ctypes.c_size_t, ctypes.c_size_t)
 _TRACE = ctypes.CFUNCTYPE(None, ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t)
 
 
@@ -73,8 +83,10 @@ class _Callbacks(ctypes.Structure):
     _fields_ = [
         ("read32", _READ32),
         ("write32", _WRITE32),
-        ("stream_write", _STREAM),
-        ("stream_read", _STREAM),
+        ("wait", _WAIT),
+        ("sysmem_attach", _ATTACH),
+        ("sysmem_flush", _RANGE),
+        ("sysmem_invalidate", _RANGE),
         ("trace_layer", _TRACE),
     ]
 
@@ -103,12 +115,6 @@ class HostProgram:
 
             return call
 
-        def stream_write(ptr: int, size: int) -> None:
-            npu.stream_write(ctypes.string_at(ptr, size))
-
-        def stream_read(ptr: int, size: int) -> None:
-            ctypes.memmove(ptr, npu.stream_read(size), size)
-
         def trace(layer: int, ptr: int, size: int) -> None:
             if self.trace is not None:
                 self.trace(layer, ctypes.string_at(ptr, size))
@@ -118,8 +124,10 @@ class HostProgram:
         self._callbacks = _Callbacks(
             _READ32(guarded(npu.read32, 0xFFFFFFFF)),
             _WRITE32(guarded(npu.write32)),
-            _STREAM(guarded(stream_write)),
-            _STREAM(guarded(stream_read)),
+            _WAIT(guarded(npu.wait)),
+            _ATTACH(guarded(lambda ptr, size: npu.attach(int(ptr), int(size)))),
+            _RANGE(guarded(npu.flush)),
+            _RANGE(guarded(npu.invalidate)),
             _TRACE(guarded(trace)),
         )
         self.lib.hal_install(ctypes.byref(self._callbacks))
@@ -142,7 +150,13 @@ class HostProgram:
         self._raise_failure()
         if status != 0:
             layer = self.network.layers[status - 1]
-            raise HwgenError(f"the NPU refused layer '{layer.node}'", node=layer.node)
+            code, command = ctypes.c_int(), ctypes.c_uint32()
+            self.lib.network_npu_error(ctypes.byref(code), ctypes.byref(command))
+            raise HwgenError(
+                f"the NPU stopped with {NpuError(code.value).name} at command {command.value} "
+                "of its program",
+                node=layer.node,
+            )
         return {
             name: from_nhwc(buffer.raw, layout, self.graph.type_of(name).shape)
             for (name, layout), buffer in zip(self.network.outputs, out_buffers, strict=True)

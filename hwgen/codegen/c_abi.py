@@ -24,12 +24,18 @@ C_DTYPE = {
 
 @dataclass(frozen=True)
 class TensorLayout:
-    """A tensor as the host C stores it: NHWC, a matrix rows x features as H x 1 x C."""
+    """A tensor as the host C stores it: NHWC, a matrix rows x features as H x 1 x C; the NPU's
+    copy of a tensor keeps each pixel's channels `stride` apart (padded to blocks of M)."""
 
     h: int
     w: int
     c: int
     dtype: DType
+    stride: int = 0  # channels apart per pixel: c if 0
+
+    @property
+    def channel_stride(self) -> int:
+        return self.stride or self.c
 
     @staticmethod
     def of(qtype: QType, where: str) -> TensorLayout:
@@ -44,7 +50,7 @@ class TensorLayout:
 
     @property
     def row_bytes(self) -> int:
-        return self.w * self.c * self.dtype.numpy.itemsize
+        return self.w * self.channel_stride * self.dtype.numpy.itemsize
 
     @property
     def bytes(self) -> int:
@@ -54,11 +60,19 @@ class TensorLayout:
         return {"h": self.h, "w": self.w, "c": self.c, "dtype": C_DTYPE[self.dtype]}
 
     def as_dict(self) -> dict[str, Any]:
-        return {"h": self.h, "w": self.w, "c": self.c, "dtype": self.dtype.value}
+        return {
+            "h": self.h,
+            "w": self.w,
+            "c": self.c,
+            "dtype": self.dtype.value,
+            "stride": self.channel_stride,
+        }
 
     @staticmethod
     def from_dict(values: dict[str, Any]) -> TensorLayout:
-        return TensorLayout(values["h"], values["w"], values["c"], DType(values["dtype"]))
+        return TensorLayout(
+            values["h"], values["w"], values["c"], DType(values["dtype"]), values["stride"]
+        )
 
     def rows_of(self, per_row: int, dtype: DType | None = None) -> TensorLayout:
         """The same elements seen as rows of `per_row`: element-wise layers tile any way."""

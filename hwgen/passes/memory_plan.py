@@ -1,14 +1,15 @@
-"""Static L2 memory plan: every runtime tensor gets an offset for its lifetime, known at compile
-time; tensors whose lifetimes do not overlap share space."""
+"""Static L2 memory plan: every buffer of the storage plan (hwgen.passes.storage) gets an
+offset for its lifetime, known at compile time; buffers whose lifetimes do not overlap share
+space."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from hwgen.ir import Graph
+from hwgen.passes.storage import Buffer
 
 NAME = "plan_memory"
-ALIGN = 16  # bytes: keeps every tensor aligned for word-wide DMA
+ALIGN = 64  # bytes: every buffer starts on a whole number of DMA beats and cache lines
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,13 @@ class Allocation:
 @dataclass
 class MemoryPlan:
     allocations: list[Allocation] = field(default_factory=list)
+
+    def offset(self, buffer: str) -> int:
+        return self._offsets[buffer]
+
+    @property
+    def _offsets(self) -> dict[str, int]:
+        return {a.tensor: a.offset for a in self.allocations}
 
     @property
     def peak(self) -> int:
@@ -39,41 +47,22 @@ def _aligned(size: int) -> int:
     return -(-size // ALIGN) * ALIGN
 
 
-def apply(graph: Graph) -> MemoryPlan:
-    end = len(graph.nodes)
-    first: dict[str, int] = {name: -1 for name in graph.inputs}
-    last: dict[str, int] = {}
-    for index, node in enumerate(graph.nodes):
-        for name in node.inputs:
-            if not graph.is_constant(name):
-                last[name] = index
-        for name in node.outputs:
-            first[name] = index
-    for name in graph.outputs:
-        last[name] = end
-    lifetimes = [
-        (
-            name,
-            first[name],
-            last.get(name, first[name]),
-            _aligned(graph.type_of(name).size * graph.type_of(name).dtype.numpy.itemsize),
-        )
-        for name in first
-    ]
-    # Largest first, each at the lowest offset free for its whole lifetime.
-    lifetimes.sort(key=lambda t: (-t[3], t[1], t[0]))
+def apply(buffers: list[Buffer]) -> MemoryPlan:
+    """Largest first, each at the lowest offset free for its whole lifetime."""
+    ordered = sorted(buffers, key=lambda b: (-_aligned(b.size), b.first, b.name))
     plan = MemoryPlan()
-    for name, start, stop, size in lifetimes:
+    for buffer in ordered:
+        size = _aligned(buffer.size)
         overlapping = sorted(
             (a.offset, a.offset + a.size)
             for a in plan.allocations
-            if not (a.last < start or stop < a.first)
+            if not (a.last < buffer.first or buffer.last < a.first)
         )
         offset = 0
         for lo, hi in overlapping:
             if offset + size <= lo:
                 break
             offset = max(offset, hi)
-        plan.allocations.append(Allocation(name, offset, size, start, stop))
+        plan.allocations.append(Allocation(buffer.name, offset, size, buffer.first, buffer.last))
     plan.allocations.sort(key=lambda a: (a.first, a.tensor))
     return plan

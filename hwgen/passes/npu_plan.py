@@ -1,5 +1,7 @@
-"""The NPU's share of a placed graph: each NPU node as a ConvLayer with its command, and the
-NpuConfig derived from them (the single source for RTL, C header, cycle model and report)."""
+"""The NPU's share of a placed graph: each NPU node as a layer shape and a ConvLayer (weights,
+parameters), the NpuConfig the budget gives for them (the single source for the RTL, the C
+header, the cycle model and the report), and each layer's tiling, chosen by an exact search to
+take the fewest cycles, transfers included."""
 
 from __future__ import annotations
 
@@ -7,13 +9,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from hwgen.errors import HwgenError
 from hwgen.ir import ConvAttrs, DType, Graph, MatMulAttrs, Node, OpKind, OutputMode, Target
 from hwgen.ir.analysis import macs
 from hwgen.ir.geometry import Conv2dGeometry
+from hwgen.npu.budget import BUFFERS, Budget, config_for, kib_for, word_bytes
 from hwgen.npu.config import NpuConfig, RequantMode
-from hwgen.npu.program import ConvLayer, conv_command, weight_blocks
+from hwgen.npu.program import ConvLayer
+from hwgen.npu.tile_search import BufferTooSmall, Choice, best_tiling, minimum_depths
+from hwgen.npu.tiling import LayerShape, Tiling
 from hwgen.passes.placement import network_mode
-from hwgen.sim_models.npu import ConvCommand, cycles
 
 NAME = "plan_npu"
 
@@ -22,10 +27,10 @@ NAME = "plan_npu"
 class NpuLayerPlan:
     node: str
     layer: ConvLayer
-    in_hw: tuple[int, int]
-    command: ConvCommand
+    shape: LayerShape
+    tiling: Tiling
+    cycles: int  # the cycle model's, transfers included
     macs: int
-    cycles: int
     array: int
 
     @property
@@ -37,12 +42,13 @@ class NpuLayerPlan:
 @dataclass
 class NpuPlan:
     config: NpuConfig
+    budget: Budget
     layers: list[NpuLayerPlan] = field(default_factory=list)
-    weight_blocks: list[np.ndarray] = field(default_factory=list)
 
     @property
     def weight_bytes(self) -> int:
-        return sum(int(b.size) for b in self.weight_blocks)
+        """The weights of every NPU layer, as int8."""
+        return sum(int(p.layer.weights.size) for p in self.layers)
 
 
 def conv_layer(graph: Graph, node: Node) -> tuple[ConvLayer, tuple[int, int]]:
@@ -83,62 +89,79 @@ def conv_layer(graph: Graph, node: Node) -> tuple[ConvLayer, tuple[int, int]]:
     return layer, in_hw
 
 
-def apply(graph: Graph, array: int, requant_interval: int = 1) -> NpuPlan:
+def layer_shape(layer: ConvLayer, in_hw: tuple[int, int], array: int) -> LayerShape:
+    o, c, kh, kw = layer.weights.shape
+    geom = layer.geometry
+    oh, ow = geom.output_size(*in_hw)
+    return LayerShape(
+        in_hw[0],
+        in_hw[1],
+        -(-c // array),
+        oh,
+        ow,
+        -(-o // array),
+        (kh, kw),
+        geom.strides,
+        (geom.pads[0], geom.pads[1]),
+        geom.dilations,
+        layer.x_zero_point,
+    )
+
+
+def _too_small(node: Node, shape: LayerShape, config: NpuConfig, needs: dict[str, int]) -> str:
+    """What one tile of the layer needs of each buffer short of it, per bank, and the budget
+    that would do."""
+    what = {
+        "act_depth": f"the input of one output pixel ({shape.span(0, 1)}x{shape.span(1, 1)} "
+        f"taps over {shape.cin_blocks * config.array} channels)",
+        "weight_depth": f"the weights of one block of {config.array} output channels "
+        f"({shape.kernel[0]}x{shape.kernel[1]} over {shape.cin_blocks * config.array} channels)",
+        "out_depth": "one output vector",
+        "param_depth": f"the parameters of {config.array} channels",
+    }
+    parts = []
+    for field, depth in needs.items():
+        kib, flag = BUFFERS[field]
+        size = word_bytes(config, field)
+        parts.append(
+            f"{what[field]} take {depth * size:,} bytes per bank, where the budget gives "
+            f"{getattr(config, field) * size:,}; the smallest that would do is "
+            f"{flag} {kib_for(config, field, depth):g}"
+        )
+    return "cannot be tiled into the NPU's buffers: " + "; ".join(parts)
+
+
+def apply(graph: Graph, budget: Budget, requant_interval: int = 1) -> NpuPlan:
     mode = RequantMode.SHIFT if network_mode(graph) is OutputMode.SHIFT else RequantMode.ORT
-    npu_nodes = [n for n in graph.nodes if n.target is Target.NPU]
-    staged: list[tuple[Node, ConvLayer, tuple[int, int]]] = []
-    for node in npu_nodes:
-        assert node.op in (OpKind.CONV, OpKind.MATMUL)
-        layer, in_hw = conv_layer(graph, node)
-        staged.append((node, layer, in_hw))
-    weight_base = param_base = 0
-    blocks: list[np.ndarray] = []
-    commands: list[ConvCommand] = []
-    for _, layer, in_hw in staged:
-        cmd = conv_command(layer, in_hw, array, weight_base=weight_base, param_base=param_base)
-        layer_blocks = weight_blocks(layer, array)
-        blocks.extend(layer_blocks)
-        weight_base += len(layer_blocks)
-        param_base += cmd.cout_blocks * array
-        commands.append(cmd)
-    config = derive_config(commands, array, weight_base, param_base, mode, requant_interval)
-    plan = NpuPlan(config, weight_blocks=blocks)
-    for (node, layer, in_hw), cmd in zip(staged, commands, strict=True):
+    array = budget.array
+    staged: list[tuple[Node, ConvLayer, LayerShape]] = []
+    for node in graph.nodes:
+        if node.target is Target.NPU:
+            assert node.op in (OpKind.CONV, OpKind.MATMUL)
+            layer, in_hw = conv_layer(graph, node)
+            staged.append((node, layer, layer_shape(layer, in_hw, array)))
+    config = config_for(budget, [shape for _, _, shape in staged], mode, requant_interval)
+    plan = NpuPlan(config, budget)
+    for node, layer, shape in staged:
+        try:
+            choice: Choice = best_tiling(shape, config)
+        except BufferTooSmall as exc:
+            raise HwgenError(
+                _too_small(node, shape, config, exc.needs), node=node.name, op=node.op.value
+            ) from None
         plan.layers.append(
             NpuLayerPlan(
                 node.name,
                 layer,
-                in_hw,
-                cmd,
+                shape,
+                choice.tiling,
+                choice.cycles,
                 macs(graph, node),
-                cycles(cmd, config),
                 array,
             )
         )
     return plan
 
 
-def derive_config(
-    commands: list[ConvCommand],
-    array: int,
-    weight_blocks_total: int,
-    channels_total: int,
-    mode: RequantMode = RequantMode.ORT,
-    requant_interval: int = 1,
-) -> NpuConfig:
-    """Memories sized for the largest layer (activations, outputs) and for every layer's
-    weights and parameters at once."""
-    max_reduction = max((c.reduction_blocks * array for c in commands), default=array)
-    act = max((c.in_h * c.in_w * c.cin_blocks for c in commands), default=1)
-    out = max((c.rows for c in commands), default=1)
-    weight_depth = max(2, 1 << max(weight_blocks_total - 1, 1).bit_length())
-    return NpuConfig(
-        array=array,
-        max_reduction=max_reduction,
-        weight_depth=weight_depth,
-        act_depth=max(act, -(-max_reduction // array)),
-        out_depth=out,
-        param_depth=max(channels_total, array),
-        requant=mode,
-        requant_interval=requant_interval,
-    )
+def minimum_budget(shape: LayerShape, config: NpuConfig) -> dict[str, int]:
+    return minimum_depths(shape, config)

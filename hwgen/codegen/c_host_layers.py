@@ -1,0 +1,527 @@
+"""Host layers in the generated C: for each op kind, the fields its kernel takes (computed here,
+rendered as constant tables by sw/templates/network.c.j2) and how it is tiled through L1.
+
+One emitter per op kind (`EMITTERS`); tiled layers run row by row through double-buffered L1
+tiles (sw/tiling.c), the rest copy L2 to L2.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from hwgen.codegen.c_abi import TensorLayout
+from hwgen.errors import HwgenError
+from hwgen.ir import (
+    ClampAttrs,
+    ConcatAttrs,
+    ConvAttrs,
+    GlobalPoolAttrs,
+    Graph,
+    IntPoolAttrs,
+    MatMulAttrs,
+    Node,
+    OpKind,
+    OutputMode,
+    PadAttrs,
+    PoolAttrs,
+    PoolRounding,
+    Requant,
+    ShiftRequantAttrs,
+    TransposeAttrs,
+)
+from hwgen.ir.geometry import Conv2dGeometry
+
+
+def c_float(value: float) -> str:
+    """An exact float32 literal (C99 hexadecimal)."""
+    return float(np.float32(value)).hex() + "f"
+
+
+def _pool_fields(geom: Conv2dGeometry, count_include_pad: bool) -> dict[str, Any]:
+    return {
+        "k": geom.kernel,
+        "s": geom.strides,
+        "p": geom.pads[:2],
+        "d": geom.dilations,
+        "pad_top": geom.pads[0],
+        "count_include_pad": int(count_include_pad),
+    }
+
+
+@dataclass(frozen=True)
+class Window:
+    """What a tile of output rows reads: the window's height, stride, top padding, dilation."""
+
+    kernel: int = 1
+    stride: int = 1
+    pad_top: int = 0
+    dilation: int = 1
+
+
+@dataclass
+class HostLayer:
+    """A host layer as the template renders it (`fields`, with `kind` naming its kernel), and
+    how it is tiled: row-tiled through L1 over `window` (the row kernel `rows_fn`), or not."""
+
+    fields: dict[str, Any]
+    window: Window | None = None  # None: not row-tiled
+    element_rows: int = 0  # row-tiled element-wise: elements of one tiling row (0: pixels)
+    rows_per_tile: int = 0  # set by the tiling
+    row_elements: int = 0
+    inputs: list[TensorLayout] = field(default_factory=list)
+
+
+def rows_per_tile(
+    node: Node, out: TensorLayout, ins: list[TensorLayout], window: Window, l1: int
+) -> int:
+    """The most output rows whose double-buffered inputs and output fit L1 (sw/tiling.c)."""
+    for rows in range(out.h, 0, -1):
+        in_rows = (rows - 1) * window.stride + window.dilation * (window.kernel - 1) + 1
+        need = rows * out.row_bytes + sum(2 * in_rows * t.row_bytes for t in ins)
+        if need <= l1:
+            return rows
+    span = window.dilation * (window.kernel - 1) + 1
+    need = out.row_bytes + sum(2 * span * t.row_bytes for t in ins)
+    raise HwgenError(
+        f"cannot be tiled into L1 = {l1} bytes: one output row needs {need} bytes (raise --l1)",
+        node=node.name,
+        op=node.op.value,
+    )
+
+
+class HostContext:
+    """What the emitters read: the graph, L1's size, the layouts of tensors."""
+
+    def __init__(self, graph: Graph, l1: int) -> None:
+        self.graph = graph
+        self.l1 = l1
+
+    def layout(self, tensor: str, node: Node) -> TensorLayout:
+        try:
+            return TensorLayout.of(self.graph.type_of(tensor), f"node '{node.name}'")
+        except HwgenError as exc:
+            raise HwgenError(exc.reason) from None
+
+    def refuse(self, node: Node, why: str) -> HwgenError:
+        return HwgenError(f"no host kernel: {why}", node=node.name, op=node.op.value)
+
+    def _storage(self, tensor: str) -> tuple[npt.NDArray[np.int64], tuple[int, ...]]:
+        """Element indices of a tensor's storage laid out in its logical (NCHW) order."""
+        shape = self.graph.type_of(tensor).shape
+        if len(shape) == 4:
+            n, c, h, w = shape
+            storage = np.arange(n * h * w * c).reshape(n, h, w, c)
+            return storage.transpose(0, 3, 1, 2), (n, h, w, c)
+        return np.arange(int(np.prod(shape))).reshape(shape), tuple(shape)
+
+    def _concat(self, node: Node) -> dict[str, Any]:
+        attrs = node.attrs
+        assert isinstance(attrs, ConcatAttrs)
+        rank = len(self.graph.type_of(node.outputs[0]).shape)
+        position = {1: 3, 2: 1, 3: 2}.get(attrs.axis, attrs.axis) if rank == 4 else attrs.axis
+        if rank == 4 and attrs.axis == 0:
+            raise self.refuse(node, "concatenation along the batch axis")
+        if any(self.graph.is_constant(name) for name in node.inputs):
+            raise self.refuse(node, "concatenation with a constant input")
+        elem = self.graph.type_of(node.outputs[0]).dtype.numpy.itemsize
+        chunks = []
+        outer = 1
+        for name in node.inputs:
+            _, storage = self._storage(name)
+            outer = int(np.prod(storage[:position]))
+            chunks.append(int(np.prod(storage[position:])) * elem)
+        return {"kind": "concat", "outer": outer, "chunks": chunks}
+
+    def _permute(self, node: Node) -> dict[str, Any]:
+        attrs = node.attrs
+        assert isinstance(attrs, TransposeAttrs)
+        source, _ = self._storage(node.inputs[0])
+        logical = source.transpose(attrs.perm)
+        out_shape = self.graph.type_of(node.outputs[0]).shape
+        if len(out_shape) == 4:  # output stored NHWC
+            logical = logical.transpose(0, 2, 3, 1)
+        elif len(out_shape) != 2:
+            raise self.refuse(node, f"transpose to rank {len(out_shape)}")
+        dims = (1,) * (4 - logical.ndim) + logical.shape
+        table = logical.reshape(dims)
+        strides = []
+        for axis in range(4):
+            step = [0, 0, 0, 0]
+            step[axis] = 1
+            strides.append(int(table[tuple(step)] - table[0, 0, 0, 0]) if dims[axis] > 1 else 0)
+        elem = self.graph.type_of(node.outputs[0]).dtype.numpy.itemsize
+        return {"kind": "permute", "dims": list(dims), "strides": strides, "elem": elem}
+
+    def _pad(self, node: Node, src: TensorLayout, out: TensorLayout) -> dict[str, Any]:
+        attrs = node.attrs
+        assert isinstance(attrs, PadAttrs)
+        pads = attrs.pads
+        if len(pads) != 8 or min(pads) < 0 or pads[0] or pads[4]:
+            raise self.refuse(node, f"pads {list(pads)} (only non-negative pads of C, H and W)")
+        if not src.dtype.is_integer:
+            raise self.refuse(node, "padding a float tensor")
+        return {
+            "kind": "pad",
+            "in": src.c_struct(),
+            "front": pads[1],
+            "top": pads[2],
+            "left": pads[3],
+            "value": int(attrs.value),
+        }
+
+    def _per_channel(self, node: Node) -> bool:
+        if node.op is OpKind.REQUANT_SHIFT:
+            attrs = node.attrs
+            assert isinstance(attrs, ShiftRequantAttrs)
+            return attrs.mul.size > 1 or attrs.add.size > 1
+        if node.op not in (OpKind.QUANTIZE, OpKind.DEQUANTIZE):
+            return False
+        tensor = node.outputs[0] if node.op is OpKind.QUANTIZE else node.inputs[0]
+        quant = self.graph.type_of(tensor).quant
+        return quant is not None and quant.per_channel
+
+    def _host_matmul(self, node: Node) -> dict[str, Any]:
+        """A 2-D matrix product with constant weights runs as a 1x1 convolution of a rows x 1
+        image (the same kernel, the same requantization)."""
+        g = self.graph
+        attrs = node.attrs
+        assert isinstance(attrs, MatMulAttrs)
+        a_shape = g.type_of(node.inputs[0]).shape
+        if (
+            attrs.output.mode is not OutputMode.REQUANT
+            or attrs.trans_a
+            or len(a_shape) != 2
+            or not g.is_constant(node.inputs[1])
+        ):
+            raise self.refuse(node, "only 2-D, requantized products with constant weights")
+        b = g.constants[node.inputs[1]].astype(np.int8)
+        w = (b if attrs.trans_b else b.T)[:, None, None, :]  # N, 1, 1, K
+        n = w.shape[0]
+        bias = np.zeros(n, np.int32)
+        if len(node.inputs) > 2:
+            bias = g.constants[node.inputs[2]].astype(np.int32).reshape(-1)
+            if bias.size != n:
+                raise self.refuse(node, "a bias that is not one value per output column")
+        out = attrs.output
+        lower, upper = out.clamp or (out.dtype.qmin, out.dtype.qmax)
+        return {
+            "kind": "conv",
+            "weights": [int(v) for v in w.reshape(-1)],
+            "bias": [int(v) for v in bias],
+            "w_zp": [int(v) for v in np.broadcast_to(attrs.w_zero_point, (n,))],
+            "multiplier": [c_float(v) for v in np.broadcast_to(out.multiplier, (n,))],
+            "k": (1, 1),
+            "s": (1, 1),
+            "p": (0, 0),
+            "d": (1, 1),
+            "group": 1,
+            "x_zp": attrs.x_zero_point,
+            "y_zp": out.zero_point,
+            "lower": lower,
+            "upper": upper,
+            "rows_fn": "rows_conv",
+            **self._shift_stage(out, n),
+        }
+
+    def _shift_stage(self, out: Requant, channels: int) -> dict[str, Any]:
+        """The integer dialects' requantization of a host conv or matmul, when it has one."""
+        if out.mode is not OutputMode.SHIFT:
+            return {"shift_mode": 0, "shift": 0, "mul": [0] * channels, "add": [0] * channels}
+        assert out.shift is not None
+        rq = out.shift
+        return {
+            "shift_mode": 1,
+            "shift": rq.shift,
+            "mul": [int(v) for v in np.broadcast_to(rq.mul, (channels,))],
+            "add": [int(v) for v in np.broadcast_to(rq.add, (channels,))],
+            "lower": rq.lower,
+            "upper": rq.upper,
+        }
+
+    def _single(self, tensor: str) -> tuple[str, int]:
+        quant = self.graph.type_of(tensor).quant
+        if quant is None:  # a plain integer tensor (integer dialects): scale 1, zero point 0
+            return c_float(1.0), 0
+        return c_float(float(quant.scale[0])), int(quant.zero_point[0])
+
+    def _qparams(self, node: Node) -> dict[str, Any]:
+        (xs, xz), (ys, yz) = self._single(node.inputs[0]), self._single(node.outputs[0])
+        return {"x_scale": xs, "x_zp": xz, "y_scale": ys, "y_zp": yz}
+
+    def _host_conv(self, node: Node) -> dict[str, Any]:
+        g = self.graph
+        attrs = node.attrs
+        assert isinstance(attrs, ConvAttrs)
+        if attrs.output.mode not in (OutputMode.REQUANT, OutputMode.SHIFT):
+            raise self.refuse(node, "convolution without requantization (ConvInteger)")
+        if not g.is_constant(node.inputs[1]):
+            raise self.refuse(node, "convolution with runtime weights")
+        w = g.constants[node.inputs[1]].astype(np.int8)
+        o = w.shape[0]
+        bias = (
+            g.constants[node.inputs[2]].astype(np.int32)
+            if len(node.inputs) > 2
+            else np.zeros(o, np.int32)
+        )
+        out = attrs.output
+        lower, upper = out.clamp or (out.dtype.qmin, out.dtype.qmax)
+        geom = attrs.geometry
+        return {
+            "weights": [int(v) for v in w.transpose(0, 2, 3, 1).reshape(-1)],
+            "bias": [int(v) for v in bias.reshape(-1)],
+            "w_zp": [int(v) for v in np.broadcast_to(attrs.w_zero_point, (o,))],
+            "multiplier": [c_float(v) for v in np.broadcast_to(out.multiplier, (o,))],
+            "k": geom.kernel,
+            "s": geom.strides,
+            "p": geom.pads[:2],
+            "d": geom.dilations,
+            "group": attrs.group,
+            "x_zp": attrs.x_zero_point,
+            "y_zp": out.zero_point,
+            "lower": lower,
+            "upper": upper,
+            "rows_fn": "rows_conv",
+            **self._shift_stage(out, o),
+        }
+
+
+Emitter = Callable[[HostContext, Node, TensorLayout, list[TensorLayout]], HostLayer]
+
+
+def _quant(ctx: HostContext, node: Node, out: TensorLayout, ins: list[TensorLayout]) -> HostLayer:
+    quantize = node.op is OpKind.QUANTIZE
+    qtype = ctx.graph.type_of(node.outputs[0] if quantize else node.inputs[0])
+    assert qtype.quant is not None
+    per_channel = qtype.quant.per_channel
+    if per_channel and qtype.quant.axis != 1:
+        raise ctx.refuse(node, f"per-channel axis {qtype.quant.axis} (channel axis 1 only)")
+    return HostLayer(
+        {
+            "scale": [c_float(v) for v in qtype.quant.scale],
+            "zero_point": [int(v) for v in qtype.quant.zero_point],
+            "per_channel": int(per_channel),
+            "rows_fn": f"rows_{node.op.value}",
+        },
+        Window(),
+    )
+
+
+def _pool(ctx: HostContext, node: Node, out: TensorLayout, ins: list[TensorLayout]) -> HostLayer:
+    attrs = node.attrs
+    assert isinstance(attrs, PoolAttrs)
+    geom = attrs.geometry
+    return HostLayer(
+        {
+            **_pool_fields(geom, attrs.count_include_pad),
+            "rows_fn": f"rows_{node.op.value}",
+            **ctx._qparams(node),
+        },
+        Window(geom.kernel[0], geom.strides[0], geom.pads[0], geom.dilations[0]),
+    )
+
+
+def _int_pool(
+    ctx: HostContext, node: Node, out: TensorLayout, ins: list[TensorLayout]
+) -> HostLayer:
+    attrs = node.attrs
+    assert isinstance(attrs, IntPoolAttrs)
+    geom = attrs.geometry
+    if geom.dilations != (1, 1):
+        raise ctx.refuse(node, "dilated average pooling")
+    return HostLayer(
+        {
+            **_pool_fields(geom, attrs.count_include_pad),
+            "half_up": int(attrs.rounding is PoolRounding.HALF_UP),
+            "rows_fn": "rows_int_avgpool",
+        },
+        Window(geom.kernel[0], geom.strides[0], geom.pads[0], geom.dilations[0]),
+    )
+
+
+def _global_pool(
+    ctx: HostContext, node: Node, out: TensorLayout, ins: list[TensorLayout]
+) -> HostLayer:
+    """Input rows through L1 a tile at a time, per-channel sums kept in L1 (not a row job)."""
+    assert isinstance(node.attrs, GlobalPoolAttrs)
+    if node.attrs.channels_last:
+        raise ctx.refuse(node, "channels_last global pooling")
+    src = ins[0]
+    rows = next((r for r in range(src.h, 0, -1) if 4 * src.c + 2 * r * src.row_bytes <= ctx.l1), 0)
+    if rows == 0:
+        raise HwgenError(
+            f"cannot be tiled into L1 = {ctx.l1} bytes", node=node.name, op=node.op.value
+        )
+    layer = HostLayer({**ctx._qparams(node), "rows_per_tile": rows})
+    layer.rows_per_tile = rows
+    return layer
+
+
+def _same_shapes(ctx: HostContext, node: Node) -> None:
+    a, b = (ctx.graph.type_of(t) for t in node.inputs)
+    if a.shape != b.shape:
+        raise ctx.refuse(node, f"broadcasting add {list(a.shape)} + {list(b.shape)}")
+
+
+def _add(ctx: HostContext, node: Node, out: TensorLayout, ins: list[TensorLayout]) -> HostLayer:
+    _same_shapes(ctx, node)
+    qa, qb, qy = (ctx._single(t) for t in (*node.inputs, node.outputs[0]))
+    return HostLayer(
+        {
+            "a": ins[0].c_struct(),
+            "b": ins[1].c_struct(),
+            "a_scale": qa[0],
+            "a_zp": qa[1],
+            "b_scale": qb[0],
+            "b_zp": qb[1],
+            "y_scale": qy[0],
+            "y_zp": qy[1],
+            "rows_fn": "rows_add",
+        },
+        Window(),
+    )
+
+
+def _int_add(ctx: HostContext, node: Node, out: TensorLayout, ins: list[TensorLayout]) -> HostLayer:
+    _same_shapes(ctx, node)
+    return HostLayer(
+        {"a": ins[0].c_struct(), "b": ins[1].c_struct(), "rows_fn": "rows_int_add"}, Window()
+    )
+
+
+def _cast(ctx: HostContext, node: Node, out: TensorLayout, ins: list[TensorLayout]) -> HostLayer:
+    return HostLayer({"rows_fn": "rows_cast"}, Window())
+
+
+def _requant_shift(
+    ctx: HostContext, node: Node, out: TensorLayout, ins: list[TensorLayout]
+) -> HostLayer:
+    attrs = node.attrs
+    assert isinstance(attrs, ShiftRequantAttrs)
+    if attrs.axis != 1:
+        raise ctx.refuse(node, f"requantization along axis {attrs.axis}")
+    return HostLayer(
+        {
+            "mul": [int(v) for v in attrs.mul],
+            "add": [int(v) for v in attrs.add],
+            "per_channel": int(ctx._per_channel(node)),
+            "shift": attrs.shift,
+            "lower": attrs.lower,
+            "upper": attrs.upper,
+            "rows_fn": "rows_requant_shift",
+        },
+        Window(),
+    )
+
+
+def _clamp(ctx: HostContext, node: Node, out: TensorLayout, ins: list[TensorLayout]) -> HostLayer:
+    assert isinstance(node.attrs, ClampAttrs)
+    return HostLayer(
+        {"lower": node.attrs.lower, "upper": node.attrs.upper, "rows_fn": "rows_clamp"}, Window()
+    )
+
+
+def _matmul(ctx: HostContext, node: Node, out: TensorLayout, ins: list[TensorLayout]) -> HostLayer:
+    return HostLayer({**ctx._host_matmul(node), "kind": "conv"}, Window())
+
+
+def _conv(ctx: HostContext, node: Node, out: TensorLayout, ins: list[TensorLayout]) -> HostLayer:
+    attrs = node.attrs
+    assert isinstance(attrs, ConvAttrs)
+    geom = attrs.geometry
+    return HostLayer(
+        {**ctx._host_conv(node), "pad_top": geom.pads[0]},
+        Window(geom.kernel[0], geom.strides[0], geom.pads[0], geom.dilations[0]),
+    )
+
+
+def _reshape(ctx: HostContext, node: Node, out: TensorLayout, ins: list[TensorLayout]) -> HostLayer:
+    source = ctx.graph.type_of(node.inputs[0]).shape
+    if len(source) == 4 and source[2] * source[3] > 1:
+        return HostLayer({"kind": "flatten", "in": ins[0].c_struct()})
+    return HostLayer({"kind": "copy", "bytes": out.bytes})
+
+
+def _concat(ctx: HostContext, node: Node, out: TensorLayout, ins: list[TensorLayout]) -> HostLayer:
+    return HostLayer(ctx._concat(node))
+
+
+def _transpose(
+    ctx: HostContext, node: Node, out: TensorLayout, ins: list[TensorLayout]
+) -> HostLayer:
+    return HostLayer(ctx._permute(node))
+
+
+def _pad(ctx: HostContext, node: Node, out: TensorLayout, ins: list[TensorLayout]) -> HostLayer:
+    return HostLayer(ctx._pad(node, ins[0], out))
+
+
+EMITTERS: dict[OpKind, Emitter] = {
+    OpKind.QUANTIZE: _quant,
+    OpKind.DEQUANTIZE: _quant,
+    OpKind.MAXPOOL: _pool,
+    OpKind.AVGPOOL: _pool,
+    OpKind.INT_AVGPOOL: _int_pool,
+    OpKind.GLOBAL_AVGPOOL: _global_pool,
+    OpKind.ADD: _add,
+    OpKind.INT_ADD: _int_add,
+    OpKind.CAST: _cast,
+    OpKind.REQUANT_SHIFT: _requant_shift,
+    OpKind.CLAMP: _clamp,
+    OpKind.MATMUL: _matmul,
+    OpKind.CONV: _conv,
+    OpKind.RESHAPE: _reshape,
+    OpKind.CONCAT: _concat,
+    OpKind.TRANSPOSE: _transpose,
+    OpKind.PAD: _pad,
+}
+# Element-wise layers tile any way: as rows of one element (one pixel's channels where their
+# parameters are per channel), so that they tile finely whatever their shape.
+ELEMENTWISE = {
+    OpKind.QUANTIZE,
+    OpKind.DEQUANTIZE,
+    OpKind.ADD,
+    OpKind.CLAMP,
+    OpKind.CAST,
+    OpKind.INT_ADD,
+    OpKind.REQUANT_SHIFT,
+}
+
+
+def host_layer(ctx: HostContext, node: Node) -> HostLayer:
+    """The node's kernel, its fields and its tiling."""
+    graph = ctx.graph
+    out = ctx.layout(node.outputs[0], node)
+    ins = [ctx.layout(t, node) for t in node.inputs if not graph.is_constant(t)]
+    if node.op in ELEMENTWISE:
+        per_row = out.c if ctx._per_channel(node) else 1
+        out = out.rows_of(per_row)
+        ins = [t.rows_of(per_row) for t in ins]
+    emitter = EMITTERS.get(node.op)
+    if emitter is None:
+        raise ctx.refuse(node, f"{node.op.value} has no host kernel yet")
+    layer = emitter(ctx, node, out, ins)
+    layer.fields = {"kind": node.op.value, "out": out.c_struct(), **layer.fields}
+    layer.fields.setdefault("in", ins[0].c_struct() if ins else out.c_struct())
+    layer.inputs = ins
+    if layer.window is not None:
+        rows = rows_per_tile(node, out, ins, layer.window, ctx.l1)
+        layer.rows_per_tile = rows
+        layer.row_elements = out.w * out.c
+        layer.fields["job"] = {
+            "inputs": [t.c_struct() for t in ins],
+            "tiling": {
+                "rows_per_tile": rows,
+                "kernel_h": layer.window.kernel,
+                "stride_h": layer.window.stride,
+                "pad_top": layer.window.pad_top,
+                "dilation_h": layer.window.dilation,
+            },
+        }
+    else:
+        layer.fields["job"] = None
+    return layer
