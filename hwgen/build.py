@@ -59,6 +59,7 @@ class Manifest:
     parts: frozenset[Part]
     inputs: tuple[TensorSpec, ...]
     outputs: tuple[TensorSpec, ...]
+    sysmem_bytes: int  # system memory the NPU image and L2 take
 
     def as_dict(self) -> dict[str, Any]:
         def specs(items: tuple[TensorSpec, ...]) -> list[dict[str, Any]]:
@@ -73,6 +74,7 @@ class Manifest:
             "parts": sorted(p.value for p in self.parts),
             "inputs": specs(self.inputs),
             "outputs": specs(self.outputs),
+            "sysmem_bytes": self.sysmem_bytes,
         }
 
     @staticmethod
@@ -91,11 +93,17 @@ class Manifest:
             parts=frozenset(Part(p) for p in values["parts"]),
             inputs=specs("inputs"),
             outputs=specs("outputs"),
+            sysmem_bytes=int(values["sysmem_bytes"]),
         )
 
 
 def manifest_for(
-    graph: Graph, model: str, options: CompileOptions, config: NpuConfig | None, parts: set[Part]
+    graph: Graph,
+    model: str,
+    options: CompileOptions,
+    config: NpuConfig | None,
+    parts: set[Part],
+    sysmem_bytes: int,
 ) -> Manifest:
     def specs(names: list[str]) -> tuple[TensorSpec, ...]:
         return tuple(
@@ -110,6 +118,7 @@ def manifest_for(
         frozenset(parts | {Part.GRAPH}),
         specs(graph.inputs),
         specs(graph.outputs),
+        sysmem_bytes,
     )
 
 

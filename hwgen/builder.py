@@ -62,7 +62,9 @@ def write_build(
             generate_c(comp, directory / Part.SW.value)
     write_report(directory, report(comp))
     name = model.name if isinstance(model, Path) else source.name
-    manifest = manifest_for(comp.graph, name, options, comp.npu.config, set(parts))
+    assert comp.image is not None and comp.memory is not None
+    sysmem = comp.image.l2_base + comp.memory.peak
+    manifest = manifest_for(comp.graph, name, options, comp.npu.config, set(parts), sysmem)
     (directory / MANIFEST).write_text(json.dumps(manifest.as_dict(), indent=2) + "\n")
     return comp
 

@@ -82,9 +82,7 @@ def test_placement_is_retried_with_other_seeds_until_timing_is_met(
     monkeypatch.setenv("YOSYS", "true")
     monkeypatch.setenv("ICEPACK", "true")
     monkeypatch.setenv("NEXTPNR_ICE40", str(nextpnr))
-    config = NpuConfig(
-        array=4, max_reduction=144, act_depth=256, weight_depth=64, out_depth=64, param_depth=16
-    )
+    config = NpuConfig(array=4, act_depth=256, weight_depth=64, out_depth=64, param_depth=16)
     result = build_bitstream(
         config, find_board("icebreaker"), tmp_path / "out", freq_mhz=40.0, seeds=3
     )

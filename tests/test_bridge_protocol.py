@@ -37,13 +37,13 @@ def test_info_word_round_trip() -> None:
 
 
 def test_a_board_with_another_npu_is_refused() -> None:
-    config = NpuConfig(array=8, max_reduction=64, param_depth=8)
+    config = NpuConfig(array=8, param_depth=8)
     check_board(8 | 4 << 16, config)
     with pytest.raises(HwgenError, match=r"board's NPU is 4x4 with ort requant.*needs 8x8"):
         check_board(4 | 4 << 16, config)
-    shift = NpuConfig(array=8, max_reduction=64, param_depth=8, requant=RequantMode.SHIFT)
+    shift = NpuConfig(array=8, param_depth=8, requant=RequantMode.SHIFT)
     with pytest.raises(HwgenError, match=r"with ort requant.*this build needs 8x8 with shift"):
         check_board(8 | 4 << 16, shift)
-    wide = NpuConfig(array=8, max_reduction=64, param_depth=8, data_width=64)
+    wide = NpuConfig(array=8, param_depth=8, data_width=64)
     with pytest.raises(HwgenError, match=r"32-bit data port, this build needs .* 64-bit"):
         check_board(8 | 4 << 16, wide)

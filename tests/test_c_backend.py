@@ -100,18 +100,26 @@ def test_large_host_layers_run_in_several_tiles(tmp_path: Path) -> None:
 
 
 def test_corrupted_npu_result_is_reported(tmp_path: Path) -> None:
-    built = _build(tmp_path, "cnn", Format.QOPERATOR, True, 4)
+    """One byte of what the NPU wrote for its second layer is changed in system memory: the
+    check names the layer, one element, what was expected and what came."""
+    built, comp = build_of(model("cnn", Format.QOPERATOR, True), tmp_path, array=4, l1=1536)
+    assert comp.image is not None
     npu = FunctionalNpu(built.config)
-    send = npu._send_outputs
-    layers_sent = []
+    start = npu._start
+    programs: list[int] = []
+    second = comp.npu.layers[1] if comp.npu else None
+    assert second is not None and second.node == "pw2_quant"
+    target = comp.storage[comp.graph.node("pw2_quant").outputs[0]].npu
+    assert target is not None and comp.memory is not None
+    address = comp.image.l2_base + comp.memory.offset(target.buffer)
 
     def corrupt() -> None:
-        send()
-        layers_sent.append(1)
-        if len(layers_sent) == 2:  # one byte of the second NPU layer's results
-            npu._outgoing[5] ^= 0x01
+        start()
+        programs.append(npu.prog_addr)
+        if npu.prog_addr in [p.address for p in comp.image.layers["pw2_quant"].programs]:
+            npu.sysmem[address + 5] ^= 0x01
 
-    npu._send_outputs = corrupt  # type: ignore[method-assign]
+    npu._start = corrupt  # type: ignore[method-assign]
     program = HostProgram(host_library(built.network), built.network, built.graph, npu)
     with pytest.raises(BitMismatchError) as caught:
         program.run_checked({"input": _inputs("cnn", 1, seed=0)[0]})

@@ -68,11 +68,13 @@ def test_compile_for_a_board_takes_its_array_and_requant_unit(
     ]
     assert all(a["cycles_model"] >= b["cycles_model"] for a, b in npu)
     assert any(a["cycles_model"] > b["cycles_model"] for a, b in npu)
-    # --array still wins over the board's.
+    # --array and the budget's flags still win over the board's.
     small = tmp_path / "small"
-    assert main(["compile", cnn_path, "-o", str(small), "--board", "ulx3s", "--array", "2"]) == 0
+    argv = ["compile", cnn_path, "-o", str(small), "--board", "ulx3s", "--array", "4"]
+    assert main([*argv, "--act-kib", "1"]) == 0
     config = json.loads((small / "report.json").read_text())["config"]
-    assert (config["array"], config["requant_interval"]) == (2, 1)
+    assert (config["array"], config["requant_interval"]) == (4, 1)
+    assert config["act_depth"] == 1024 // (2 * 4)
 
 
 def test_compile_refuses_a_non_empty_directory_without_force(

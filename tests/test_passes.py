@@ -17,10 +17,8 @@ from hwgen.examples import networks
 from hwgen.examples.quantize import Format, quantize
 from hwgen.frontend import lower_or_raise
 from hwgen.ir import Graph, OpKind, Target
-from hwgen.npu.config import NpuConfig
-from hwgen.npu.program import conv_program
-from hwgen.passes import fuse_activation, memory_plan, npu_plan, placement
-from hwgen.sim_models.npu import execute
+from hwgen.passes import fuse_activation, npu_plan, placement
+from tests.npu_layers import run_layer
 from tests.single_node import single_node_model
 
 
@@ -103,8 +101,10 @@ def _nchw(value: np.ndarray) -> np.ndarray:
 
 
 @pytest.mark.parametrize("per_channel", [False, True], ids=["per-tensor", "per-channel"])
-@pytest.mark.parametrize("m", [2, 4, 8])
+@pytest.mark.parametrize("m", [4, 8])
 def test_every_npu_layer_of_the_plan_equals_golden(m: int, per_channel: bool) -> None:
+    """Each NPU layer's program, for the tiling the search chose, on the functional model:
+    the golden output, in the cycles the plan reports."""
     graph = lower_or_raise(example_cnn(per_channel))
     comp = compile_graph(graph, CompileOptions(array=m))
     assert comp.npu is not None and len(comp.npu.layers) == 4
@@ -112,27 +112,20 @@ def test_every_npu_layer_of_the_plan_equals_golden(m: int, per_channel: bool) ->
     values = _tensor_values(comp.graph, x)
     for plan in comp.npu.layers:
         node = comp.graph.node(plan.node)
-        config = NpuConfig(
-            array=m,
-            max_reduction=comp.npu.config.max_reduction,
-            act_depth=comp.npu.config.act_depth,
-            weight_depth=64 * 64,
-            param_depth=max(plan.command.cout_blocks * m, m),
-            out_depth=comp.npu.config.out_depth,
-        )
-        program = conv_program(config, _nchw(values[node.inputs[0]]), plan.layer)
-        execute(program.memories, program.command)
         want = values[node.outputs[0]]
-        got = program.output(program.memories.out, signed=want.dtype == np.int8)
+        got, cycles = run_layer(
+            comp.npu.config, _nchw(values[node.inputs[0]]), plan.layer, plan.tiling, want.dtype.type
+        )
         np.testing.assert_array_equal(got, _nchw(want), err_msg=plan.node)
-        assert program.command.steps <= plan.cycles
+        assert cycles == plan.cycles
 
 
-def test_memory_plan_never_overlaps_live_tensors() -> None:
-    graph = lower_or_raise(example_cnn(True))
-    plan = memory_plan.apply(graph)
-    runtime = {n for node in graph.nodes for n in node.outputs} | set(graph.inputs)
-    assert {a.tensor for a in plan.allocations} == runtime
+def test_memory_plan_never_overlaps_live_buffers() -> None:
+    comp = compile_graph(lower_or_raise(example_cnn(True)), CompileOptions(array=8))
+    assert comp.memory is not None
+    plan = comp.memory
+    runtime = {n for node in comp.graph.nodes for n in node.outputs} | set(comp.graph.inputs)
+    assert runtime <= {a.tensor.removesuffix("#npu") for a in plan.allocations}
     for a in plan.allocations:
         for b in plan.allocations:
             if a is b or a.last < b.first or b.last < a.first:
@@ -142,11 +135,23 @@ def test_memory_plan_never_overlaps_live_tensors() -> None:
     assert plan.peak < sum(a.size for a in plan.allocations)  # space is reused
 
 
-def test_config_is_derived_from_the_layers() -> None:
-    comp = compile_graph(lower_or_raise(example_cnn(True)), CompileOptions(array=4))
+def test_config_is_sized_by_the_budget_and_no_larger_than_the_network_uses() -> None:
+    options = CompileOptions(array=4, act_kib=1, weight_kib=4096)
+    comp = compile_graph(lower_or_raise(example_cnn(True)), options)
     assert comp.npu is not None
     config = comp.npu.config
     assert config.array == 4
-    assert config.weight_depth >= sum(len(b) for b in [comp.npu.weight_blocks])
-    assert config.max_reduction == max(p.command.reduction_blocks * 4 for p in comp.npu.layers)
+    assert config.act_depth == 1024 // (2 * 4)  # the budget: 1 KiB for both banks
+    largest = max(p.shape.cout_blocks * p.shape.reduction_blocks for p in comp.npu.layers)
+    assert config.weight_depth == largest  # 4 MiB afforded, no more used
     assert npu_plan.NAME in comp.steps
+
+
+def test_a_layer_that_does_not_fit_the_buffers_is_refused_with_what_would_do() -> None:
+    with pytest.raises(HwgenError) as caught:
+        compile_graph(lower_or_raise(example_cnn(True)), CompileOptions(array=8, weight_kib=0.5))
+    message = caught.value.message
+    assert "node 'conv1_quant' (conv): cannot be tiled into the NPU's buffers" in message
+    assert "the weights of one block of 8 output channels (3x3 over 8 channels)" in message
+    assert "take 576 bytes per bank, where the budget gives 256" in message
+    assert "the smallest that would do is --weight-kib 1.125" in message

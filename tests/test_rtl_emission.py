@@ -12,7 +12,6 @@ from hwgen.npu.config import NpuConfig, RequantMode
 from hwgen.toolchain import verilator_root
 
 SMALL = {
-    "max_reduction": 64,
     "act_depth": 64,
     "weight_depth": 32,
     "param_depth": 16,
@@ -23,11 +22,12 @@ SMALL = {
 @pytest.mark.parametrize("mode", list(RequantMode), ids=lambda m: m.value)
 @pytest.mark.parametrize("m", [2, 8])
 def test_emitted_rtl_passes_verilator_lint(tmp_path: Path, m: int, mode: RequantMode) -> None:
-    files = emit_npu(NpuConfig(array=m, requant=mode, **SMALL), tmp_path / "rtl")  # type: ignore[arg-type]
+    config = NpuConfig(array=m, requant=mode, data_width=min(32, 8 * m), **SMALL)  # type: ignore[arg-type]
+    files = emit_npu(config, tmp_path / "rtl")
     core = files.core.read_text()
     assert "always_ff" in core  # SystemVerilog, not Verilog-2001
     top = files.top.read_text()
-    assert "s_axil_awaddr" in top and "m_axis_tdata" in top and "`default_nettype none" in top
+    assert "s_axil_awaddr" in top and "m_axi_araddr" in top and "`default_nettype none" in top
     root = verilator_root()
     proc = subprocess.run(
         [

@@ -16,7 +16,8 @@ from cocotb.triggers import ClockCycles
 
 from hwgen.backends import golden
 from hwgen.backends.host_program import HostProgram
-from hwgen.boards.client import BridgeClient, BridgeError
+from hwgen.boards.client import BoardPort, BridgeClient, BridgeError
+from hwgen.boards.host_port import HostReg
 from hwgen.boards.protocol import Command, Status, request
 from hwgen.build import Build
 from hwgen.npu.csr import MAGIC, Reg
@@ -52,14 +53,15 @@ async def registers_errors_and_damage(dut: Any) -> None:
         client = BridgeClient(line)
         seen: dict[str, Any] = {"beat": client.beat_bytes, "buffer": client.buffer_bytes}
         seen["id"] = client.read32(Reg.ID)
-        client.write32(Reg.DMA_COUNT, 0x12345678)
-        seen["count"] = client.read32(Reg.DMA_COUNT)
+        client.write32(HostReg.MEM_COUNT, 0x12345678)
+        seen["count"] = client.read32(HostReg.MEM_COUNT)
+        seen["memory"] = client.read32(HostReg.MEM_BYTES)
         try:
             client.write32(Reg.ID, 1)
         except BridgeError as exc:
             seen["bus_error"] = str(exc)
         try:
-            client.stream_read(client.beat_bytes)  # nothing was asked of the NPU
+            client.stream_read(client.beat_bytes)  # nothing was asked of the memory
         except BridgeError as exc:
             seen["timeout"] = str(exc)
         # A request the bridge cannot take: a stream write of a partial beat.
@@ -69,16 +71,17 @@ async def registers_errors_and_damage(dut: Any) -> None:
         # A damaged request is refused and sent again; a damaged answer is asked for again
         # and answered from the bridge's copy, so the write happens once.
         line.damage_writes.add(line.writes)
-        client.write32(Reg.DMA_COUNT, 7)
+        client.write32(HostReg.MEM_COUNT, 7)
         seen["naks"] = client.naks
         line.damage_reads.add(line.reads + 2)
-        seen["count_after_damage"] = client.read32(Reg.DMA_COUNT)
+        seen["count_after_damage"] = client.read32(HostReg.MEM_COUNT)
         seen["resent"] = client.resent
         return seen
 
     seen = await exercise()
     assert seen["id"] == MAGIC, hex(seen["id"])
-    assert seen["count"] == _job()["out_depth"]  # DMA_COUNT keeps at most the buffer's depth
+    assert seen["count"] == 0x12345678
+    assert seen["memory"] == _job()["sysmem_bytes"]
     assert "BUS_ERROR" in seen["bus_error"], seen
     assert "TIMEOUT" in seen["timeout"], seen
     assert seen["bad_request"] is Status.BAD_REQUEST
@@ -102,9 +105,9 @@ async def network_through_the_uart(dut: Any) -> None:
     @bridge
     def run() -> tuple[dict[str, np.ndarray], BridgeClient]:
         client = BridgeClient(line)
-        line.damage_writes.update({3, 9})  # a weight stream and a descriptor write, say
-        line.damage_reads.update({200, 400})
-        program = HostProgram(Path(job["library"]), built.network, graph, client)
+        line.damage_writes.update({3, 9})  # a stretch of the NPU image and a register write
+        line.damage_reads.update({100, 300})
+        program = HostProgram(Path(job["library"]), built.network, graph, BoardPort(client))
         return program.run_checked({graph.inputs[0]: x}), client
 
     outputs, client = await run()
@@ -112,8 +115,16 @@ async def network_through_the_uart(dut: Any) -> None:
     for key, value in want.items():
         np.testing.assert_array_equal(outputs[key].view(np.uint32), value.view(np.uint32))
     # Both damaged requests refused by the bridge, both damaged answers caught by the host.
+    assert line.reads > 300, line.reads
     assert client.naks == 2, client.problems
     assert sum("answer" in p for p in client.problems) == 2, client.problems
     Path(job["result"]).write_text(
-        json.dumps({"naks": client.naks, "problems": client.problems, "frames": line.writes})
+        json.dumps(
+            {
+                "naks": client.naks,
+                "problems": client.problems,
+                "frames": line.writes,
+                "read": line.reads,
+            }
+        )
     )

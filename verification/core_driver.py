@@ -29,33 +29,29 @@ class CoreDriver:
         await ClockCycles(self.dut.clk, 2)
         self.dut.rst.value = 0
 
-    async def _write(
-        self, port: str, words: list[tuple[int, int]], bank: int | None = None
-    ) -> None:
+    async def _write(self, port: str, words: list[int], depth: int) -> None:
+        """Words of a memory in order: word k to bank k // depth, address k % depth."""
         dut = self.dut
-        en, addr, data = (getattr(dut, f"{port}__{n}") for n in ("en", "addr", "data"))
-        if bank is not None:
-            getattr(dut, f"{port}__bank").value = bank
-        for address, word in words:
+        en, bank, addr, data = (
+            getattr(dut, f"{port}__{n}") for n in ("en", "bank", "addr", "data")
+        )
+        for k, word in enumerate(words):
             en.value = (1 << len(en)) - 1  # every lane of the word at once
-            addr.value = address
+            bank.value = k // depth
+            addr.value = k % depth
             data.value = word
             await RisingEdge(dut.clk)
         en.value = 0
 
-    async def load(self, mem: NpuMemories, *, weights: bool = True) -> None:
-        """Write the memories' contents (the weights too, unless the RTL holds them)."""
-        for bank in range(2):
-            words = [(a, vector_word(mem.act[bank, a])) for a in range(mem.act.shape[1])]
-            await self._write("act_write", words, bank)
-        if weights:
-            await self._write(
-                "weight_write",
-                [(a, vector_word(mem.weights[a].reshape(-1))) for a in range(mem.weights.shape[0])],
-            )
-        await self._write(
-            "param_write", [(a, param_word(self.config, mem, a)) for a in range(mem.bias.size)]
-        )
+    async def load(self, mem: NpuMemories) -> None:
+        """Write the memories' contents, both banks of each."""
+        config = self.config
+        acts = [vector_word(mem.act[bank, a]) for bank in range(2) for a in range(mem.act.shape[1])]
+        await self._write("act_write", acts, config.act_depth)
+        blocks = [vector_word(block.reshape(-1)) for block in mem.weights]
+        await self._write("weight_write", blocks, config.weight_depth)
+        params = [param_word(config, mem, a) for a in range(mem.bias.size)]
+        await self._write("param_write", params, config.param_depth)
 
     async def run(self, cmd: ConvCommand) -> dict[str, int]:
         """Start a command and wait for it; the error code and the performance counters."""
@@ -80,10 +76,14 @@ class CoreDriver:
         lanes = self.config.array
         got = np.zeros((len(addresses), lanes), np.uint8)
         await RisingEdge(dut.clk)
+        dut.out_read__en.value = 1
+        depth = self.config.out_depth
         for i, address in enumerate(addresses):
-            dut.out_read_addr.value = address
+            dut.out_read__bank.value = address // depth
+            dut.out_read__addr.value = address % depth
             await RisingEdge(dut.clk)  # the synchronous read port takes the address here
             await ReadOnly()
-            got[i] = word_bytes(int(dut.out_read_data.value), lanes)
+            got[i] = word_bytes(int(dut.out_read__data.value), lanes)
             await RisingEdge(dut.clk)
+        dut.out_read__en.value = 0
         return got

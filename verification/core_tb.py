@@ -3,8 +3,6 @@ dilation, sizes that are not multiples of M) against sim_models.npu, outputs and
 
 from __future__ import annotations
 
-import os
-
 import cocotb
 import numpy as np
 from cocotb.handle import HierarchyObject
@@ -12,11 +10,10 @@ from cocotb.handle import HierarchyObject
 from hwgen.npu.errors import NpuError
 from hwgen.sim_models.npu import SETUP_CYCLES, ConvCommand, cycles, execute
 from verification.core_driver import CoreDriver
-from verification.npu_data import preloaded_weights, random_command, random_memories
+from verification.npu_data import random_command, random_memories
 from verification.npu_env import decode
 
 CONFIG = decode()
-PRELOADED = os.environ.get("NPU_WEIGHTS_PRELOADED") == "1"
 
 
 @cocotb.test(timeout_time=50, timeout_unit="ms")
@@ -25,9 +22,7 @@ async def random_commands_match_model(dut: HierarchyObject) -> None:
     await driver.reset()
     rng = np.random.default_rng(CONFIG.array * 31 + len(CONFIG.requant.value))
     mem = random_memories(CONFIG, rng)
-    if PRELOADED:  # the RTL was generated with these weights as the memory's initial value
-        mem.weights[:] = preloaded_weights(CONFIG)
-    await driver.load(mem, weights=not PRELOADED)
+    await driver.load(mem)
     for n in range(24):
         cmd = random_command(CONFIG, rng)
         counters = await driver.run(cmd)
@@ -56,10 +51,10 @@ async def bad_commands_are_refused(dut: HierarchyObject) -> None:
         NpuError.ZERO_DIMENSION: ConvCommand(**{**good.as_dict(), "stride_h": 0}),
         NpuError.ACT_RANGE: ConvCommand(**{**good.as_dict(), "act_base": CONFIG.act_depth - 1}),
         NpuError.WEIGHT_RANGE: ConvCommand(
-            **{**good.as_dict(), "weight_base": CONFIG.weight_depth}
+            **{**good.as_dict(), "weight_base": CONFIG.weight_words}
         ),
-        NpuError.PARAM_RANGE: ConvCommand(**{**good.as_dict(), "param_base": CONFIG.param_depth}),
-        NpuError.OUT_RANGE: ConvCommand(**{**good.as_dict(), "out_base": CONFIG.out_depth - 1}),
+        NpuError.PARAM_RANGE: ConvCommand(**{**good.as_dict(), "param_base": CONFIG.param_words}),
+        NpuError.OUT_RANGE: ConvCommand(**{**good.as_dict(), "out_base": CONFIG.out_words - 1}),
     }
     # Sizes of exactly 2^16 words: their low 16 bits are 0, only the overflow flag refuses them.
     wraps = {

@@ -89,9 +89,9 @@ def random_command(
         outs = cmd.rows
         if (
             acts > config.act_depth
-            or outs > config.out_depth
-            or cmd.cout_blocks * cmd.reduction_blocks > config.weight_depth
-            or cmd.cout_blocks * m > config.param_depth
+            or outs > config.out_words
+            or cmd.cout_blocks * cmd.reduction_blocks > config.weight_words
+            or cmd.cout_blocks * m > config.param_words
         ):
             continue
         return ConvCommand(
@@ -101,22 +101,11 @@ def random_command(
                 "act_base": int(rng.integers(0, config.act_depth - acts + 1)),
                 "weight_base": int(
                     rng.integers(
-                        0, config.weight_depth - cmd.cout_blocks * cmd.reduction_blocks + 1
+                        0, config.weight_words - cmd.cout_blocks * cmd.reduction_blocks + 1
                     )
                 ),
-                "param_base": int(rng.integers(0, config.param_depth - cmd.cout_blocks * m + 1)),
-                "out_base": int(rng.integers(0, config.out_depth - outs + 1)),
+                "param_base": int(rng.integers(0, config.param_words - cmd.cout_blocks * m + 1)),
+                "out_base": int(rng.integers(0, config.out_words - outs + 1)),
                 "pad_value": int(rng.integers(-128, 128)),
             }
         )
-
-
-def preloaded_weights(config: NpuConfig) -> np.ndarray:
-    """Weight blocks fixed by seed, for RTL generated with them as initial memory contents."""
-    rng = np.random.default_rng(12345)
-    m = config.array
-    return rng.integers(-128, 128, size=(config.weight_depth, m, m)).astype(np.int8)
-
-
-def preloaded_weight_words(config: NpuConfig) -> list[int]:
-    return [vector_word(block.reshape(-1)) for block in preloaded_weights(config)]

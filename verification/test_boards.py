@@ -20,17 +20,15 @@ def test_board_top_elaborates(name: str, requant: RequantMode) -> None:
     board = find_board(name)
     config = NpuConfig(
         array=board.array,
-        max_reduction=64,
-        weight_depth=64,
+        weight_depth=32,
         act_depth=64,
         out_depth=64,
         param_depth=16,
         requant=requant,
-        acc_width=32,
     )
     platform = board.platform()
     plan = platform.build(
-        BoardTop(config, uart_divisor(board.clock_mhz * 1e6, 1_000_000)),
+        BoardTop(config, uart_divisor(board.clock_mhz * 1e6, 1_000_000), board.sysmem_bytes),
         name="top",
         do_build=False,
         **plan_options(board),

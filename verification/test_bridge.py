@@ -18,6 +18,7 @@ from hwgen.sim.runner import run_cocotb
 DIVISOR = 8  # clocks per bit: a fast line keeps the simulation short
 BYTE_TIMEOUT = 64 * DIVISOR
 STREAM_TIMEOUT = 4096
+SYSMEM_BYTES = 16384
 
 
 def test_bridge_runs_a_network_through_the_uart(tmp_path: Path) -> None:
@@ -31,12 +32,16 @@ def test_bridge_runs_a_network_through_the_uart(tmp_path: Path) -> None:
         "divisor": DIVISOR,
         "byte_timeout": BYTE_TIMEOUT,
         "stream_timeout": STREAM_TIMEOUT,
-        "out_depth": config.out_depth,
+        "sysmem_bytes": SYSMEM_BYTES,
     }
     (tmp_path / "job.json").write_text(json.dumps(job))
     run_cocotb(
         lambda: BridgedNpu(
-            config, DIVISOR, byte_timeout=BYTE_TIMEOUT, stream_timeout=STREAM_TIMEOUT
+            config,
+            DIVISOR,
+            SYSMEM_BYTES,
+            byte_timeout=BYTE_TIMEOUT,
+            stream_timeout=STREAM_TIMEOUT,
         ),
         "bridged_npu",
         "verification.bridge_tb",

@@ -11,16 +11,14 @@ from hwgen.npu.config import NpuConfig, RequantMode
 from hwgen.npu.core import Core
 from hwgen.sim.runner import run_cocotb, run_cocotb_sources
 from verification.dsp_models import yosys_ice40_model
-from verification.npu_data import preloaded_weight_words
 from verification.npu_env import encode
 
 # Memories small enough for quick builds, large enough for every random command.
 SMALL_MEMORIES = {
-    "max_reduction": 64,
     "act_depth": 256,
-    "weight_depth": 128,
-    "param_depth": 64,
-    "out_depth": 256,
+    "weight_depth": 64,
+    "param_depth": 32,
+    "out_depth": 128,
 }
 
 
@@ -37,6 +35,7 @@ SMALL_MEMORIES = {
 def test_core(m: int, mode: RequantMode, interval: int) -> None:
     config = NpuConfig(
         array=m,
+        data_width=min(32, 8 * m),
         requant=mode,
         requant_interval=interval,
         **SMALL_MEMORIES,
@@ -50,22 +49,10 @@ def test_core(m: int, mode: RequantMode, interval: int) -> None:
     )
 
 
-def test_core_with_weights_from_the_generated_rtl() -> None:
-    """Weights given at generation time are in the weight memory from reset."""
-    config = NpuConfig(array=4, **SMALL_MEMORIES)
-    run_cocotb(
-        lambda: Core(config, preloaded_weight_words(config)),
-        toplevel="core",
-        test_module="verification.core_tb",
-        params="m4-ort-preloaded",
-        extra_env={**encode(config), "NPU_WEIGHTS_PRELOADED": "1"},
-    )
-
-
 def test_core_as_elaborated_for_the_icebreaker() -> None:
-    """The iCEBreaker's core (M = 4, a channel every 4 cycles): products in SB_MAC16 blocks and
-    the output buffer in SB_SPRAM256KA blocks, simulated with yosys's models of both cells,
-    through the same random commands, outputs and cycle counts."""
+    """The iCEBreaker's core (M = 4, a channel every 4 cycles): products in SB_MAC16 blocks,
+    simulated with yosys's model of the cell, through the same random commands, outputs and
+    cycle counts."""
     from hwgen.boards.targets import board as find_board
     from hwgen.codegen.verilog import emit_systemverilog
 
@@ -79,10 +66,10 @@ def test_core_as_elaborated_for_the_icebreaker() -> None:
 
     def emit(directory: Path) -> list[Path]:
         models = directory / "ice40_cells.v"
-        models.write_text(yosys_ice40_model("SB_MAC16") + yosys_ice40_model("SB_SPRAM256KA"))
+        models.write_text(yosys_ice40_model("SB_MAC16"))
         top = directory / "core.sv"
         top.write_text(emit_systemverilog(Core(config), "core", device))
-        assert "SB_SPRAM256KA" in top.read_text() and "SB_MAC16" in top.read_text()
+        assert "SB_MAC16" in top.read_text()
         return [models, top]
 
     run_cocotb_sources(emit, "core", "verification.core_tb", "icebreaker", encode(config))

@@ -13,14 +13,19 @@ from hwgen.sim.runner import run_cocotb, run_cocotb_sources
 from verification.dsp_models import mult18x18d_model, yosys_ice40_model
 
 
+def _config(m: int) -> NpuConfig:
+    """An M x M NPU's configuration: an M = 2 array's vectors take a 16-bit bus."""
+    return NpuConfig(array=m, data_width=min(32, 8 * m))
+
+
 def tb_env(m: int) -> dict[str, str]:
-    return {"NPU_ARRAY": str(m), "NPU_SUM_WIDTH": str(NpuConfig(array=m).sum_width)}
+    return {"NPU_ARRAY": str(m), "NPU_SUM_WIDTH": str(_config(m).sum_width)}
 
 
 @pytest.mark.parametrize("m", [2, 4, 8])
 def test_mac_array(m: int) -> None:
     run_cocotb(
-        lambda: MacArray(NpuConfig(array=m)),
+        lambda: MacArray(_config(m)),
         toplevel="mac_array",
         test_module="verification.mac_array_tb",
         params=f"m{m}",
@@ -39,7 +44,7 @@ def test_mac_array_in_ice40_dsps(m: int) -> None:
         model.write_text(yosys_ice40_model("SB_MAC16"))
         top = directory / "mac_array.sv"
         ice40 = SimpleNamespace(device="iCE40UP5K")  # 8 SB_MAC16: every product at M <= 4
-        top.write_text(emit_systemverilog(MacArray(NpuConfig(array=m)), "mac_array", ice40))
+        top.write_text(emit_systemverilog(MacArray(_config(m)), "mac_array", ice40))
         return [model, top]
 
     run_cocotb_sources(emit, "mac_array", "verification.mac_array_tb", f"m{m}-mac16", tb_env(m))
@@ -56,7 +61,7 @@ def test_mac_array_in_ecp5_dsps(m: int) -> None:
         model.write_text(mult18x18d_model())
         top = directory / "mac_array.sv"
         ecp5 = SimpleNamespace(device="LFE5U-85F")
-        top.write_text(emit_systemverilog(MacArray(NpuConfig(array=m)), "mac_array", ecp5))
+        top.write_text(emit_systemverilog(MacArray(_config(m)), "mac_array", ecp5))
         return [model, top]
 
     run_cocotb_sources(emit, "mac_array", "verification.mac_array_tb", f"m{m}-mult18", tb_env(m))

@@ -7,7 +7,8 @@ from collections.abc import Sequence
 
 from hwgen.backends.base import Backend, Inputs, RunResult
 from hwgen.backends.host import host_library, run_host_checked
-from hwgen.boards.client import BridgeClient, BridgeError
+from hwgen.boards.client import BoardPort, BridgeClient, BridgeError
+from hwgen.boards.targets import board as find_board
 from hwgen.build import Build
 from hwgen.errors import HwgenError
 from hwgen.npu.config import NpuConfig
@@ -25,6 +26,21 @@ def check_board(word: int, config: NpuConfig) -> None:
         )
 
 
+def check_fits(build: Build) -> None:
+    """A build for a board whose system memory cannot hold its NPU image and L2 is refused
+    before the board is touched."""
+    if build.options.board is None:
+        return  # the board answers how much it has (hwgen.boards.client.BoardPort)
+    board = find_board(build.options.board)
+    need = build.manifest.sysmem_bytes
+    if need > board.sysmem_bytes:
+        raise HwgenError(
+            f"the network needs {need:,} bytes of system memory (its NPU image and L2), the "
+            f"{board.name} has {board.sysmem_bytes:,} behind its bridge: it runs on the c and "
+            "cosim backends, not on this board"
+        )
+
+
 class BoardBackend(Backend):
     name = "board"
     summary = "the generated host C driving a board built by hwgen fpga, over its serial port"
@@ -36,6 +52,7 @@ class BoardBackend(Backend):
     def run(self, build: Build, inputs: Sequence[Inputs], status: Status = quiet) -> RunResult:
         from hwgen.boards.serial_line import SerialTransport
 
+        check_fits(build)
         with status("building the host C"):
             library = host_library(build.network)
         line = SerialTransport(self.port, self.baud)
@@ -44,7 +61,8 @@ class BoardBackend(Backend):
                 client = BridgeClient(line)
                 check_board(client.read32(Reg.HW_CONFIG), build.config)
             with status(f"running on the board at {self.port}"):
-                return run_host_checked(build, library, client, inputs, "the board")
+                port = BoardPort(client)
+                return run_host_checked(build, library, port, inputs, "the board")
         except BridgeError as exc:
             raise HwgenError(
                 f"board on {self.port}: {exc.reason} (is the bitstream from hwgen fpga loaded, "

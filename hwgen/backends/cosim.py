@@ -38,7 +38,9 @@ class CosimBackend(Backend):
 
     def run(self, build: Build, inputs: Sequence[Inputs], status: Status = quiet) -> RunResult:
         extras.require("sim", "co-simulation")
-        from hwgen.sim.runner import CocotbFailure, run_cocotb_sources
+        from hwgen.sim import sysmem
+        from hwgen.sim.runner import CocotbFailure, build_dir, run_cocotb_sources
+        from hwgen.sim.sim_top import DPI_SOURCE, TOP, emit_sim_top
 
         feeds = [check_inputs(build.graph, feed) for feed in inputs]
         rtl = build.rtl_sources()
@@ -65,7 +67,11 @@ class CosimBackend(Backend):
                     if not copy.exists() or copy.read_bytes() != source.read_bytes():
                         shutil.copyfile(source, copy)
                     copies.append(copy)
-                return copies
+                own, _ = emit_sim_top(build.config, directory)
+                return [*copies, *own]
+
+            key = files_key(rtl, json.dumps(build.config.as_dict(), sort_keys=True))
+            simulator = build_dir(TOP, f"cosim-{key}")
 
             with status(
                 "co-simulating the host C with the NPU RTL under Verilator "
@@ -74,10 +80,11 @@ class CosimBackend(Backend):
                 try:
                     run_cocotb_sources(
                         emit,
-                        "npu_top",
+                        TOP,
                         "hwgen.sim.cosim_tb",
-                        f"cosim-{files_key(rtl)}",
+                        f"cosim-{key}",
                         {JOB_VARIABLE: str(work / "job.json")},
+                        build_args=[str(simulator / DPI_SOURCE), *sysmem.BUILD_ARGS],
                     )
                 except CocotbFailure as exc:
                     raise _failure(work / "result.json", exc) from None

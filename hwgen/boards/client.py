@@ -1,10 +1,13 @@
-"""The host side of the bridge protocol: the NPU's HAL calls (read32, write32, stream_write,
-stream_read) as framed, checked and, where need be, repeated requests over a byte transport."""
+"""The host side of the bridge protocol: register reads and writes and data-stream transfers as
+framed, checked and, where need be, repeated requests over a byte transport; and the board as
+the host C's NPU port on top of them."""
 
 from __future__ import annotations
 
+import ctypes
 from typing import Protocol
 
+from hwgen.boards.host_port import MEM_READ, HostReg
 from hwgen.boards.protocol import (
     RESPONSE_SYNC,
     Command,
@@ -15,6 +18,7 @@ from hwgen.boards.protocol import (
     response_payload_bytes,
 )
 from hwgen.errors import HwgenError
+from hwgen.npu.csr import STATUS_DONE, Reg
 
 
 class BridgeError(HwgenError):
@@ -46,7 +50,6 @@ class BridgeClient:
             raise BridgeError(f"the board speaks bridge protocol version {version}, not 1")
         self.chunk = self.buffer_bytes - self.buffer_bytes % self.beat_bytes
 
-    # The NpuPort of hwgen.backends.c.
     def read32(self, offset: int) -> int:
         return int.from_bytes(self._transact(Command.READ32, offset), "little")
 
@@ -113,3 +116,58 @@ class BridgeClient:
 
 class _Damaged(Exception):
     pass
+
+
+class BoardPort:
+    """The NpuPort of a board (hwgen.backends.host_program): registers over the bridge, a wait
+    that polls STATUS, and system memory mirrored: the host C's array is the CPU's copy, the
+    board's RAM the NPU's, and flush and invalidate copy ranges between them over the bridge's
+    data stream (the host port, hwgen.boards.host_port)."""
+
+    def __init__(self, client: BridgeClient, polls: int = 1 << 20) -> None:
+        self.client = client
+        self.polls = polls
+        self.base = 0
+        self.size = 0
+
+    def read32(self, offset: int) -> int:
+        return self.client.read32(offset)
+
+    def write32(self, offset: int, value: int) -> None:
+        self.client.write32(offset, value)
+
+    def wait(self) -> None:
+        for _ in range(self.polls):
+            if self.client.read32(Reg.STATUS) & STATUS_DONE:
+                return
+        raise BridgeError("the NPU did not finish its program")
+
+    def attach(self, address: int, size: int) -> None:
+        capacity = self.client.read32(HostReg.MEM_BYTES)
+        if size > capacity:
+            raise BridgeError(
+                f"the network needs {size:,} bytes of system memory; the board has {capacity:,}"
+            )
+        self.base, self.size = address, size
+
+    def _span(self, offset: int, size: int) -> tuple[int, int]:
+        """Whole beats around [offset, offset + size) (buffers are 64-byte aligned: the beats
+        lie in the same buffer)."""
+        beat = self.client.beat_bytes
+        first = offset - offset % beat
+        end = min(-(-(offset + size) // beat) * beat, self.size)
+        return first, end - first
+
+    def flush(self, offset: int, size: int) -> None:
+        first, length = self._span(offset, size)
+        if length:
+            self.client.write32(HostReg.MEM_ADDR, first)
+            self.client.stream_write(ctypes.string_at(self.base + first, length))
+
+    def invalidate(self, offset: int, size: int) -> None:
+        first, length = self._span(offset, size)
+        if length:
+            self.client.write32(HostReg.MEM_ADDR, first)
+            self.client.write32(HostReg.MEM_COUNT, length // self.client.beat_bytes)
+            self.client.write32(HostReg.MEM_CTRL, MEM_READ)
+            ctypes.memmove(self.base + first, self.client.stream_read(length), length)

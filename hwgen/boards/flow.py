@@ -123,7 +123,7 @@ def build_bitstream(
     constraint = freq_mhz or board.clock_mhz
     if constraint != board.clock_mhz:
         _constrain_clock(platform, constraint)
-    top = BoardTop(config, uart_divisor(board.clock_mhz * 1e6, baud))
+    top = BoardTop(config, uart_divisor(board.clock_mhz * 1e6, baud), board.sysmem_bytes)
     work = destination.with_name(f".{destination.name}.tmp")
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)

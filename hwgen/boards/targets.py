@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from hwgen.errors import HwgenError
+from hwgen.npu.budget import Budget
 from hwgen.resources import board_catalog
 
 # The YoWASP (WebAssembly, from PyPI) builds of the open tools, by the names amaranth's build
@@ -75,8 +76,9 @@ FAMILIES = {
 
 
 @dataclass(frozen=True)
-class Budget:
-    """The device's resources as nextpnr counts them, shared by the bridge and the NPU."""
+class Capacity:
+    """The device's resources as nextpnr counts them, shared by the bridge, the NPU and the
+    system memory."""
 
     logic: int
     dsp: int
@@ -94,13 +96,18 @@ class Board:
     clock_mhz: float
     bitstream: str
     program: str  # the usual command that loads `{bitstream}` onto the board
-    array: int  # the array size that fits (hwgen compile --board, and the hint otherwise)
+    # What the NPU is sized to (hwgen compile --board): its array, buffers, commands, bus.
+    npu: Budget
     # The requant unit's cycles per channel (NpuConfig.requant_interval) for the board: above
     # 1 where the logic is short (an iCE40's multipliers all go to the array).
     requant_interval: int
-    data_width: int
-    budget: Budget
+    sysmem_bytes: int  # on-chip RAM behind the bridge: the NPU's system memory
+    capacity: Capacity
     synth_opts: str = ""  # for yosys's synth_<family>
+
+    @property
+    def array(self) -> int:
+        return self.npu.array
 
     @property
     def resources(self) -> tuple[tuple[str, str], ...]:
@@ -138,7 +145,9 @@ def read_board(path: Path) -> Board:
     if family_name not in FAMILIES:
         raise HwgenError(f"{where}: family '{family_name}' is not one of {sorted(FAMILIES)}")
     npu = data.get("npu", {})
-    budget = data.get("budget", {})
+    resources = data.get("resources", {})
+    memory = data.get("memory", {})
+    npu_where = f"{where} [npu]"
     return Board(
         name=path.parent.name,
         description=_field(data, "description", str, where),
@@ -148,12 +157,20 @@ def read_board(path: Path) -> Board:
         clock_mhz=_field(data, "clock_mhz", float, where),
         bitstream=_field(data, "bitstream", str, where),
         program=_field(data, "program", str, where),
-        array=_field(npu, "array", int, f"{where} [npu]"),
-        requant_interval=_field(npu, "requant_interval", int, f"{where} [npu]"),
-        data_width=_field(npu, "data_width", int, f"{where} [npu]"),
-        budget=Budget(
+        npu=Budget(
+            array=_field(npu, "array", int, npu_where),
+            act_kib=_field(npu, "act_kib", float, npu_where),
+            weight_kib=_field(npu, "weight_kib", float, npu_where),
+            out_kib=_field(npu, "out_kib", float, npu_where),
+            param_kib=_field(npu, "param_kib", float, npu_where),
+            commands=_field(npu, "commands", int, npu_where),
+            data_width=_field(npu, "data_width", int, npu_where),
+        ),
+        requant_interval=_field(npu, "requant_interval", int, npu_where),
+        sysmem_bytes=int(_field(memory, "sysmem_kib", float, f"{where} [memory]") * 1024),
+        capacity=Capacity(
             **{
-                key: _field(budget, key, int, f"{where} [budget]")
+                key: _field(resources, key, int, f"{where} [resources]")
                 for key in ("logic", "dsp", "bram_bytes", "spram_bytes")
             }
         ),

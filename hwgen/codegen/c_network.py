@@ -173,7 +173,7 @@ def generate_c(comp: Compilation, directory: Path) -> CNetwork:
         layers.append(entry)
         network.layers.append(layer)
     graph = comp.graph
-    io = {}
+    io: dict[str, list[dict[str, int]]] = {}
     for key, names, target in (
         ("inputs", graph.inputs, network.inputs),
         ("outputs", graph.outputs, network.outputs),
@@ -189,6 +189,7 @@ def generate_c(comp: Compilation, directory: Path) -> CNetwork:
         "banner": banner,
         "layers": layers,
         "uses_l1": any(entry["job"] or entry["kind"] == "global_avgpool" for entry in layers),
+        "uses_repack": any(entry.get("pack") or entry.get("unpack") for entry in layers),
         "l1_bytes": comp.options.l1,
         "image_file": IMAGE_FILE,
         "image_bytes": len(comp.image.data),

@@ -4,17 +4,31 @@ dialect (hwgen check too)."""
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from hwgen.boards.targets import board as find_board
 from hwgen.boards.targets import boards
-from hwgen.compiler import DEFAULT_ARRAY, DEFAULT_L1, CompileOptions
+from hwgen.compiler import DEFAULT_ARRAY, DEFAULT_BUDGET, DEFAULT_L1, CompileOptions
 from hwgen.errors import HwgenError
 from hwgen.frontend import Dialect
 from hwgen.ir import Target
 from hwgen.npu.config import RequantMode
 
 # Every compile option defaults to None here, so that a command can tell which were given.
-COMPILE_OPTIONS = ("array", "board", "l1", "requant", "place", "dialect")
+COMPILE_OPTIONS = (
+    "array",
+    "board",
+    "act_kib",
+    "weight_kib",
+    "out_kib",
+    "param_kib",
+    "commands",
+    "bus",
+    "l1",
+    "requant",
+    "place",
+    "dialect",
+)
 
 
 def add_dialect_option(parser: argparse.ArgumentParser) -> None:
@@ -39,9 +53,20 @@ def add_compile_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--board",
         choices=sorted(boards()),
-        help="size the NPU for this board (hwgen fpga): its array size unless --array is "
-        "given, and its requant unit",
+        help="size the NPU for this board (hwgen fpga): its array, buffers, command memory "
+        "and bus (each unless given here too), and its requant unit",
     )
+    budget = parser.add_argument_group(
+        "the NPU's budget",
+        "the local buffers in KiB, both banks together (default: "
+        f"{DEFAULT_BUDGET.describe()}); a buffer no layer could fill is made smaller",
+    )
+    budget.add_argument("--act-kib", type=float, help="activation buffer")
+    budget.add_argument("--weight-kib", type=float, help="weight buffer")
+    budget.add_argument("--out-kib", type=float, help="output buffer")
+    budget.add_argument("--param-kib", type=float, help="parameter buffer (bias and requant)")
+    budget.add_argument("--commands", type=int, help="commands one NPU program holds")
+    budget.add_argument("--bus", type=int, help="bits of the DMA's AXI4 data bus (16, 32, 64)")
     parser.add_argument("--l1", type=int, help=f"host L1 bytes (default {DEFAULT_L1})")
     parser.add_argument(
         "--requant",
@@ -73,10 +98,24 @@ def given_compile_options(args: argparse.Namespace) -> list[str]:
 def compile_options(
     args: argparse.Namespace, *, array: int = DEFAULT_ARRAY, l1: int = DEFAULT_L1
 ) -> CompileOptions:
-    """The options given, over the board's (with --board) and then `array` and `l1`."""
+    """The options given, over the board's (with --board) and then the defaults."""
     board = find_board(args.board) if args.board else None
+    budget = board.npu if board else DEFAULT_BUDGET
+    m = args.array if args.array is not None else (budget.array if board else array)
+
+    def pick(given: object, default: object) -> Any:
+        return given if given is not None else default
+
+    # An M = 2 array's vectors are two bytes: its bus is 16 bits unless told otherwise.
+    bus = pick(args.bus, budget.data_width if board else min(budget.data_width, 8 * m))
     return CompileOptions(
-        array=args.array if args.array is not None else (board.array if board else array),
+        array=m,
+        act_kib=pick(args.act_kib, budget.act_kib),
+        weight_kib=pick(args.weight_kib, budget.weight_kib),
+        out_kib=pick(args.out_kib, budget.out_kib),
+        param_kib=pick(args.param_kib, budget.param_kib),
+        commands=pick(args.commands, budget.commands),
+        data_width=bus,
         l1=args.l1 if args.l1 is not None else l1,
         requant=RequantMode(args.requant) if args.requant else None,
         requant_interval=board.requant_interval if board else 1,

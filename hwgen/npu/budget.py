@@ -56,12 +56,13 @@ def word_bytes(config: NpuConfig, field: str) -> int:
     from hwgen.npu.core import param_layout  # the RTL's layout
 
     m = config.array
-    return {
+    sizes: dict[str, int] = {
         "act_depth": m,
         "weight_depth": m * m,
         "out_depth": m,
         "param_depth": -(-param_layout(config).size // 8),
-    }[field]
+    }
+    return sizes[field]
 
 
 def kib_for(config: NpuConfig, field: str, depth: int) -> float:
@@ -97,7 +98,7 @@ def config_for(
         param_depth=budget.array,
     )
     useful = useful_depths(shapes, budget.array)
-    depths = {}
+    depths: dict[str, Any] = {}
     for field, (kib, _) in BUFFERS.items():
         afforded = int(getattr(budget, kib) * KIB) // (BANKS * word_bytes(base, field))
         depths[field] = max(1, min(afforded, useful[field]))

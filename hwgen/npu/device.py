@@ -6,9 +6,8 @@ from __future__ import annotations
 # ECP5 devices as amaranth names them: LFE5U-25F, LFE5UM5G-85F, ...
 ECP5_DEVICE_PREFIX = "LFE5"
 ICE40_DEVICE_PREFIX = "iCE40"
-# SB_MAC16 and SB_SPRAM256KA blocks per iCE40 device.
+# SB_MAC16 blocks per iCE40 device.
 ICE40_MAC16 = {"iCE40UP5K": 8, "iCE40UP3K": 4}
-ICE40_SPRAM = {"iCE40UP5K": 4, "iCE40UP3K": 4}
 
 
 def device_name(platform: object) -> str:
@@ -26,8 +25,3 @@ def is_ice40(platform: object) -> bool:
 def ice40_mac16_blocks(platform: object) -> int:
     """The SB_MAC16 blocks of the platform's device: 0 but on an iCE40 with DSPs."""
     return ICE40_MAC16.get(device_name(platform), 0)
-
-
-def ice40_spram_blocks(platform: object) -> int:
-    """The SB_SPRAM256KA blocks of the platform's device: 0 but on an iCE40UP."""
-    return ICE40_SPRAM.get(device_name(platform), 0)

@@ -14,11 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from hwgen.errors import HwgenError
 from hwgen.ir import ShiftRequantAttrs
 from hwgen.ir.geometry import Conv2dGeometry
-from hwgen.npu.config import NpuConfig, RequantMode
-from hwgen.sim_models.npu import ORT_FIELDS, SHIFT_FIELDS, ConvCommand, NpuMemories
+from hwgen.sim_models.npu import ORT_FIELDS, SHIFT_FIELDS
 from hwgen.sim_models.quant import wrap_int32
 from hwgen.sim_models.requant import split_float32
 
@@ -97,71 +95,3 @@ def channel_parameters(
     fields["lower"][:] = layer.lower
     fields["upper"][:] = layer.upper
     return bias, fields
-
-
-def conv_command(layer: ConvLayer, in_hw: tuple[int, int], m: int, **where: int) -> ConvCommand:
-    _, _, kh, kw = layer.weights.shape
-    cb, ob = layer.blocks(m)
-    geom = layer.geometry
-    oh, ow = geom.output_size(*in_hw)
-    return ConvCommand(
-        in_h=in_hw[0],
-        in_w=in_hw[1],
-        cin_blocks=cb,
-        out_h=oh,
-        out_w=ow,
-        cout_blocks=ob,
-        kernel_h=kh,
-        kernel_w=kw,
-        stride_h=geom.strides[0],
-        stride_w=geom.strides[1],
-        pad_top=geom.pads[0],
-        pad_left=geom.pads[1],
-        dilation_h=geom.dilations[0],
-        dilation_w=geom.dilations[1],
-        pad_value=layer.x_zero_point,
-        **where,
-    )
-
-
-@dataclass
-class ConvProgram:
-    memories: NpuMemories
-    command: ConvCommand
-    out_channels: int
-
-    def output(self, out: npt.NDArray[np.uint8], signed: bool) -> npt.NDArray[np.generic]:
-        """The output buffer back as a (1, O, OH, OW) tensor."""
-        cmd = self.command
-        m = self.memories.array
-        pixels = cmd.out_h * cmd.out_w
-        words = out[cmd.out_base : cmd.out_base + pixels * cmd.cout_blocks]
-        nhwc = words.reshape(cmd.out_h, cmd.out_w, cmd.cout_blocks * m)[..., : self.out_channels]
-        values = nhwc.view(np.int8) if signed else nhwc
-        return np.ascontiguousarray(values.transpose(2, 0, 1)[None])
-
-
-def conv_program(config: NpuConfig, x: npt.NDArray[np.int8], layer: ConvLayer) -> ConvProgram:
-    """One layer alone on the NPU: its memories and command."""
-    if config.requant is not RequantMode.ORT:
-        raise HwgenError("conv_program maps onnxruntime's requantization: NpuConfig.requant='ort'")
-    if x.dtype != (np.uint8 if layer.flip_sign else np.int8):
-        raise HwgenError(f"activations of {x.dtype} for a layer of the other 8-bit type")
-    m = config.array
-    _, cx, h, w = x.shape
-    if cx != layer.weights.shape[1]:
-        raise HwgenError(f"input has {cx} channels, weights expect {layer.weights.shape[1]}")
-    cb, _ = layer.blocks(m)
-    mem = NpuMemories.empty(config)
-    # Activations: NHWC, channels padded (their weights are zero, any value will do).
-    nhwc = np.full((h, w, cb * m), layer.x_zero_point, np.int8)
-    staged = (x.astype(np.int16) - 128).astype(np.int8) if layer.flip_sign else x
-    nhwc[:, :, :cx] = staged[0].transpose(1, 2, 0)
-    mem.act[0, : h * w * cb] = nhwc.reshape(h * w * cb, m)
-    blocks = weight_blocks(layer, m)
-    mem.weights[: len(blocks)] = blocks
-    bias, fields = channel_parameters(layer, m)
-    mem.bias[: bias.size] = bias
-    for name, values in fields.items():
-        mem.params[name][: values.size] = values
-    return ConvProgram(mem, conv_command(layer, (h, w), m), layer.out_channels)

@@ -200,7 +200,7 @@ class Sequencer(wiring.Component):
                 m.d.sync += busy.eq(0)
 
         # Conflicts with what runs, and whether the head's engine is free.
-        def reads(buffer: Buffer, bank: object) -> object:
+        def reads(buffer: Buffer, bank: Value) -> Value:
             field = {
                 Buffer.ACT: compute_cmd.conv.act_bank,
                 Buffer.WEIGHT: compute_cmd.weight_bank,
@@ -208,7 +208,7 @@ class Sequencer(wiring.Component):
             }[buffer]
             return computing & (field == bank)
 
-        def loads(buffer: Buffer, bank: object) -> object:
+        def loads(buffer: Buffer, bank: Value) -> Value:
             return loading & (load_cmd.buffer == buffer) & (load_cmd.bank == bank)
 
         load_ok = ~loading & ~(

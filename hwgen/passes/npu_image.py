@@ -10,13 +10,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from hwgen.npu.commands import Buffer, encode_program
+from hwgen.npu.config import NpuConfig
 from hwgen.npu.core import param_layout
-from hwgen.npu.program import channel_parameters, weight_blocks
+from hwgen.npu.program import ConvLayer, channel_parameters, weight_blocks
 from hwgen.npu.tile_search import split
 from hwgen.npu.tiling import Placement, program
 from hwgen.npu.words import pack
 from hwgen.passes.memory_plan import MemoryPlan
-from hwgen.passes.npu_plan import NpuLayerPlan, NpuPlan
+from hwgen.passes.npu_plan import NpuPlan
 from hwgen.passes.storage import Storage
 from hwgen.sim_models.npu_program import word_bytes
 
@@ -53,11 +54,16 @@ class NpuImage:
         return sum(32 * p.commands for layer in self.layers.values() for p in layer.programs)
 
 
-def _param_bytes(plan: NpuLayerPlan, npu: NpuPlan) -> bytes:
-    config = npu.config
+def weight_bytes(layer: ConvLayer, config: NpuConfig) -> bytes:
+    """The layer's M x M weight blocks as its LOADs read them."""
+    return weight_blocks(layer, config.array).astype(np.int8).tobytes()
+
+
+def param_bytes(layer: ConvLayer, config: NpuConfig) -> bytes:
+    """One parameter word per output channel (padded to blocks of M), whole beats each."""
     layout = param_layout(config)
     size = word_bytes(config, Buffer.PARAM)
-    bias, fields = channel_parameters(plan.layer, config.array)
+    bias, fields = channel_parameters(layer, config.array)
     return b"".join(
         pack(
             layout,
@@ -87,8 +93,11 @@ def apply(
         return address
 
     for plan in npu.layers:
-        blocks = weight_blocks(plan.layer, config.array).astype(np.int8).tobytes()
-        layers[plan.node] = LayerImage(plan.node, place(blocks), place(_param_bytes(plan, npu)))
+        layers[plan.node] = LayerImage(
+            plan.node,
+            place(weight_bytes(plan.layer, config)),
+            place(param_bytes(plan.layer, config)),
+        )
     # The programs' lengths do not depend on the addresses in them: the L2 arena's place is
     # known once they are counted.
     lengths = {

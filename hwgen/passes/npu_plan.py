@@ -120,13 +120,13 @@ def _too_small(node: Node, shape: LayerShape, config: NpuConfig, needs: dict[str
         "param_depth": f"the parameters of {config.array} channels",
     }
     parts = []
-    for field, depth in needs.items():
-        kib, flag = BUFFERS[field]
-        size = word_bytes(config, field)
+    for name, depth in needs.items():
+        _, flag = BUFFERS[name]
+        size = word_bytes(config, name)
         parts.append(
-            f"{what[field]} take {depth * size:,} bytes per bank, where the budget gives "
-            f"{getattr(config, field) * size:,}; the smallest that would do is "
-            f"{flag} {kib_for(config, field, depth):g}"
+            f"{what[name]} take {depth * size:,} bytes per bank, where the budget gives "
+            f"{getattr(config, name) * size:,}; the smallest that would do is "
+            f"{flag} {kib_for(config, name, depth):g}"
         )
     return "cannot be tiled into the NPU's buffers: " + "; ".join(parts)
 

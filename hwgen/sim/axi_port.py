@@ -1,22 +1,21 @@
-"""The NPU's AMBA ports driven from cocotb with cocotbext-axi, as an NpuPort for the host C:
-every HAL call becomes bus transactions on the RTL."""
+"""The NPU's registers and interrupt driven from cocotb, as the NpuPort of the host C: register
+accesses become AXI4-Lite transactions (cocotbext-axi), a wait for the interrupt waits in
+simulated time, and system memory is the C's own array, attached to the simulated memory in
+place (hwgen.sim.sysmem): bulk data never passes through Python."""
 
 from __future__ import annotations
 
 import itertools
 import random
 from collections.abc import Iterator
+from typing import Any
 
 from cocotb.handle import HierarchyObject
 from cocotb.task import resume
-from cocotbext.axi import (
-    AxiLiteBus,
-    AxiLiteMaster,
-    AxiStreamBus,
-    AxiStreamFrame,
-    AxiStreamSink,
-    AxiStreamSource,
-)
+from cocotb.triggers import RisingEdge
+from cocotbext.axi import AxiLiteBus, AxiLiteMaster
+
+from hwgen.sim import sysmem
 
 
 def random_pauses(seed: int, probability: float) -> Iterator[bool]:
@@ -24,40 +23,31 @@ def random_pauses(seed: int, probability: float) -> Iterator[bool]:
     return itertools.cycle([rng.random() < probability for _ in range(997)])
 
 
-class AxiNpuBus:
-    """cocotbext-axi master, stream source and sink on the npu_top wrapper's ports."""
-
-    def __init__(self, dut: HierarchyObject, stall: float = 0.0, seed: int = 0) -> None:
-        clock, reset = dut.aclk, dut.aresetn
-        self.regs = AxiLiteMaster(
-            AxiLiteBus.from_prefix(dut, "s_axil"), clock, reset, reset_active_level=False
-        )
-        self.source = AxiStreamSource(
-            AxiStreamBus.from_prefix(dut, "s_axis"), clock, reset, reset_active_level=False
-        )
-        self.sink = AxiStreamSink(
-            AxiStreamBus.from_prefix(dut, "m_axis"), clock, reset, reset_active_level=False
-        )
-        if stall:
-            channels = [
-                self.regs.write_if.aw_channel,
-                self.regs.write_if.w_channel,
-                self.regs.write_if.b_channel,
-                self.regs.read_if.ar_channel,
-                self.regs.read_if.r_channel,
-                self.source,
-                self.sink,
-            ]
-            for k, channel in enumerate(channels):
-                channel.set_pause_generator(random_pauses(seed + k, stall))
+def register_master(dut: HierarchyObject, stall: float = 0.0, seed: int = 0) -> AxiLiteMaster:
+    """cocotbext-axi's AXI4-Lite master on the s_axil ports, with random idle cycles and
+    backpressure on every channel at the rate `stall`."""
+    regs = AxiLiteMaster(
+        AxiLiteBus.from_prefix(dut, "s_axil"), dut.aclk, dut.aresetn, reset_active_level=False
+    )
+    if stall:
+        channels = [
+            regs.write_if.aw_channel,
+            regs.write_if.w_channel,
+            regs.write_if.b_channel,
+            regs.read_if.ar_channel,
+            regs.read_if.r_channel,
+        ]
+        for k, channel in enumerate(channels):
+            channel.set_pause_generator(random_pauses(seed + k, stall))
+    return regs
 
 
 class AxiNpuPort:
-    """Blocking HAL calls (from a cocotb bridge thread) as transactions on the bus."""
+    """Blocking HAL calls (from a cocotb bridge thread) as simulated events."""
 
-    def __init__(self, bus: AxiNpuBus) -> None:
-        self.bus = bus
-        self._received = bytearray()
+    def __init__(self, dut: Any, regs: AxiLiteMaster) -> None:  # its signals are untyped
+        self.dut = dut
+        self.regs = regs
 
     def read32(self, offset: int) -> int:
         return int(self._read(offset))
@@ -65,30 +55,32 @@ class AxiNpuPort:
     def write32(self, offset: int, value: int) -> None:
         self._write(offset, value)
 
-    def stream_write(self, data: bytes) -> None:
-        self._send(data)
+    def wait(self) -> None:
+        self._wait()
 
-    def stream_read(self, size: int) -> bytes:
-        while len(self._received) < size:
-            self._received += self._receive()
-        chunk = bytes(self._received[:size])
-        del self._received[:size]
-        return chunk
+    def attach(self, address: int, size: int) -> None:
+        self._attach(address, size)
+
+    def flush(self, offset: int, size: int) -> None:
+        """The simulated memory is the C's own: nothing to copy."""
+
+    def invalidate(self, offset: int, size: int) -> None:
+        """The simulated memory is the C's own: nothing to copy."""
 
     @resume
     async def _read(self, offset: int) -> int:
-        return int(await self.bus.regs.read_dword(offset))
+        return int(await self.regs.read_dword(offset))
 
     @resume
     async def _write(self, offset: int, value: int) -> None:
-        await self.bus.regs.write_dword(offset, value)
+        await self.regs.write_dword(offset, value)
 
     @resume
-    async def _send(self, data: bytes) -> None:
-        await self.bus.source.send(AxiStreamFrame(data))
-        await self.bus.source.wait()
+    async def _wait(self) -> None:
+        if not int(self.dut.irq.value):
+            await RisingEdge(self.dut.irq)
 
     @resume
-    async def _receive(self) -> bytes:
-        frame = await self.bus.sink.recv()
-        return bytes(frame.tdata)
+    async def _attach(self, address: int, size: int) -> None:
+        sysmem.attach(address, size)
+        self.dut.sysmem_bytes.value = size

@@ -1,5 +1,6 @@
-"""cocotb test that runs a build's host C against its NPU RTL: HAL calls from the C (in a
-bridge thread) become AXI transactions; every layer is checked against the golden model.
+"""cocotb test that runs a build's host C against its NPU RTL with system memory (the
+co-simulation top, hwgen.sim.sim_top): HAL calls from the C (in a bridge thread) become register
+transactions and waits for the interrupt; every layer is checked against the golden model.
 
 It reads the job that hwgen.backends.cosim wrote (the build, the library already built, the
 inputs) and answers with the outputs and a result file: the layer cycles, or the one-line error
@@ -25,7 +26,8 @@ from hwgen.backends.cosim import JOB_VARIABLE
 from hwgen.backends.host import run_host_checked
 from hwgen.build import Build
 from hwgen.errors import HwgenError
-from hwgen.sim.axi_port import AxiNpuBus, AxiNpuPort
+from hwgen.sim import sysmem
+from hwgen.sim.axi_port import AxiNpuPort, register_master
 
 CLOCK_NS = 10
 
@@ -35,14 +37,14 @@ async def run_network(dut: Any) -> None:  # a HierarchyObject; its signals are u
     job = json.loads(Path(os.environ[JOB_VARIABLE]).read_text())
     result_file = Path(job["result"])
     Clock(dut.aclk, CLOCK_NS, unit="ns").start()
-    bus = AxiNpuBus(dut, stall=float(job["stall"]))
+    regs = register_master(dut, stall=float(job["stall"]))
     dut.aresetn.value = 0
     await ClockCycles(dut.aclk, 4)
     dut.aresetn.value = 1
     await ClockCycles(dut.aclk, 2)
 
     build = Build.open(job["build"])
-    port = AxiNpuPort(bus)
+    port = AxiNpuPort(dut, regs)
     with np.load(job["inputs"]) as data:
         batches = {name: data[name] for name in data.files}
     count = len(next(iter(batches.values())))
@@ -56,6 +58,9 @@ async def run_network(dut: Any) -> None:  # a HierarchyObject; its signals are u
     sim_began = get_sim_time("ns")
     try:
         result = await run_all()
+        fault = sysmem.fault()
+        if fault is not None:
+            raise HwgenError(f"the NPU went outside system memory, at address 0x{fault:x}")
     except HwgenError as exc:
         result_file.write_text(json.dumps({"error": exc.message}))
         raise

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 from amaranth import ClockSignal, Instance, Module, ResetSignal
 from amaranth.lib import wiring
@@ -23,6 +24,7 @@ from hwgen.resources import rtl_templates
 
 TOP = "npu_sim"
 DPI_MODULE = "hwgen_sysmem_dpi"
+DPI_SOURCE = "sysmem_dpi.cpp"  # a Verilator build argument, not a source
 
 
 class SimTop(wiring.Component):
@@ -43,7 +45,7 @@ class SimTop(wiring.Component):
         dw = self.config.data_width
         m.submodules.memory = memory = AxiMemory(ADDR_WIDTH, dw)
         m.d.comb += memory.size.eq(self.sysmem_bytes)
-        ports: dict[str, object] = {"i_aclk": ClockSignal(), "i_aresetn": ~ResetSignal()}
+        ports: dict[str, Any] = {"i_aclk": ClockSignal(), "i_aresetn": ~ResetSignal()}
         signature = npu_signature(self.config)  # names the instance's ports
         for path, member in signature.members.flatten():
             if not member.is_port:
@@ -56,7 +58,7 @@ class SimTop(wiring.Component):
             else:
                 ours = self.irq
             ports[("i_" if member.flow == wiring.In else "o_") + outer] = ours
-        m.submodules.npu = Instance(self.npu_module, **ports)  # type: ignore[arg-type]
+        m.submodules.npu = Instance(self.npu_module, **ports)
         port = memory.port
         m.submodules.sysmem = Instance(
             DPI_MODULE,
@@ -85,4 +87,4 @@ def emit_sim_top(config: NpuConfig, directory: Path) -> tuple[list[Path], Path]:
         source = rtl_templates() / name
         if not target.exists() or target.read_bytes() != source.read_bytes():
             shutil.copyfile(source, target)
-    return [directory / "sysmem_dpi.sv", *sources], directory / "sysmem_dpi.cpp"
+    return [directory / "sysmem_dpi.sv", *sources], directory / DPI_SOURCE
