@@ -11,7 +11,13 @@ from hwgen.errors import HwgenError
 from hwgen.frontend import Dialect, load
 from hwgen.ir import Graph, Target
 from hwgen.npu.budget import Budget
-from hwgen.npu.config import ARRAY_SIZES, DATA_WIDTHS, REQUANT_INTERVALS, RequantMode
+from hwgen.npu.config import (
+    ARRAY_SIZES,
+    DATA_WIDTHS,
+    REQUANT_INTERVALS,
+    REQUANT_LANES,
+    RequantMode,
+)
 from hwgen.passes import (
     fuse_activation,
     fuse_requant_shift,
@@ -45,7 +51,9 @@ class CompileOptions:
     data_width: int = DEFAULT_BUDGET.data_width
     l1: int = DEFAULT_L1
     requant: RequantMode | None = None  # None: the network's own rule
-    requant_interval: int = 1  # cycles per channel in the requant unit (NpuConfig)
+    requant_interval: int = DEFAULT_BUDGET.requant_interval  # NpuConfig's
+    requant_lanes: int = DEFAULT_BUDGET.requant_lanes
+    serial_setup: bool = DEFAULT_BUDGET.serial_setup
     place: Mapping[str, Target] = field(default_factory=dict)
     dialect: Dialect | None = None  # None: detected from the graph
     board: str | None = None  # the board the NPU was sized for, if any
@@ -56,6 +64,10 @@ class CompileOptions:
         if self.requant_interval not in REQUANT_INTERVALS:
             raise HwgenError(
                 f"--requant-interval {self.requant_interval}: must be one of {REQUANT_INTERVALS}"
+            )
+        if self.requant_lanes not in REQUANT_LANES:
+            raise HwgenError(
+                f"--requant-lanes {self.requant_lanes}: must be one of {REQUANT_LANES}"
             )
         if self.l1 < 64:
             raise HwgenError(f"--l1 {self.l1}: at least 64 bytes")
@@ -81,6 +93,9 @@ class CompileOptions:
             self.param_kib,
             self.commands,
             self.data_width,
+            self.requant_interval,
+            self.requant_lanes,
+            self.serial_setup,
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -89,7 +104,6 @@ class CompileOptions:
             **{k: v for k, v in self.budget.as_dict().items() if k != "array"},
             "l1": self.l1,
             "requant": self.requant.value if self.requant else None,
-            "requant_interval": self.requant_interval,
             "place": {name: target.value for name, target in sorted(self.place.items())},
             "dialect": self.dialect.value if self.dialect else None,
             "board": self.board,
@@ -108,9 +122,11 @@ class CompileOptions:
             param_kib=budget.param_kib,
             commands=budget.commands,
             data_width=budget.data_width,
+            requant_interval=budget.requant_interval,
+            requant_lanes=budget.requant_lanes,
+            serial_setup=budget.serial_setup,
             l1=int(values["l1"]),
             requant=RequantMode(values["requant"]) if values.get("requant") else None,
-            requant_interval=int(values["requant_interval"]),
             place={name: Target(where) for name, where in values.get("place", {}).items()},
             dialect=Dialect(values["dialect"]) if values.get("dialect") else None,
             board=values.get("board"),
@@ -151,7 +167,7 @@ def compile_graph(
         result.steps.append(name)
         if dump is not None:
             dump(index, name, result.graph)
-    result.npu = npu_plan.apply(result.graph, options.budget, options.requant_interval)
+    result.npu = npu_plan.apply(result.graph, options.budget)
     if options.requant is not None and options.requant is not result.npu.config.requant:
         raise HwgenError(
             f"--requant {options.requant.value}: this network's requantization is the "

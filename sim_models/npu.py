@@ -41,9 +41,10 @@ def requant_latency(config: NpuConfig) -> int:
     return stages(config.requant_interval)
 
 
-# Deriving a command's products (hwgen.npu.command_setup: one serial multiplier), then the
-# registered range check, before it runs; a refused command takes exactly this long.
-SETUP_CYCLES = command_setup.SETUP_CYCLES + core.CHECK_LATENCY
+def setup_cycles(config: NpuConfig) -> int:
+    """Deriving a command's products (hwgen.npu.command_setup), then the registered range
+    check, before it runs; a refused command takes exactly this long."""
+    return command_setup.setup_cycles(config) + core.CHECK_LATENCY
 
 
 @dataclass(frozen=True)
@@ -158,20 +159,20 @@ def execute(mem: NpuMemories, cmd: ConvCommand) -> None:
 def cycles(cmd: ConvCommand, config: NpuConfig) -> int:
     """Busy cycles of the command, start to done, as the RTL spends them.
 
-    Steps issue one per cycle. A finished row of M sums is requantized one channel per slot of
-    `interval` cycles; while that is busy the next row may finish, and a row finishing while
-    the one before still waits stalls the array. The last row then drains through requant and
-    the output write.
+    Steps issue one per cycle. A finished row of M sums is requantized `requant_lanes`
+    channels per slot of `interval` cycles; while that is busy the next row may finish, and a
+    row finishing while the one before still waits stalls the array. The last row then drains
+    through requant and the output write.
     """
-    array, interval = config.array, config.requant_interval
+    interval = config.requant_interval
     kb = cmd.reduction_blocks
-    period = max(kb, array * interval)  # cycles between rows in steady state
-    first_row_done = SETUP_CYCLES + 1 + core.FETCH_LATENCY + MacArray.LATENCY + kb - 1
+    period = max(kb, config.row_cycles)  # cycles between rows in steady state
+    first_row_done = setup_cycles(config) + 1 + core.FETCH_LATENCY + MacArray.LATENCY + kb - 1
     last_row_done = first_row_done + (cmd.rows - 1) * period
     # The row's channels issue straight from the array's hand-off register, the first in
     # the cycle after the row is done and the last in the first cycle of the last slot; then
     # its parameters, the requant unit, the output write, done.
-    last_issue = (array - 1) * interval
+    last_issue = (config.row_cycles // interval - 1) * interval
     drain = last_issue + core.ISSUE_LATENCY - 1 + requant_latency(config) + 2
     return last_row_done + drain
 
@@ -199,7 +200,8 @@ def check(cmd: ConvCommand, config: NpuConfig) -> NpuError:
         return NpuError.ACT_RANGE
     if cmd.weight_base + cmd.cout_blocks * cmd.reduction_blocks > config.weight_words:
         return NpuError.WEIGHT_RANGE
-    if cmd.param_base + cmd.cout_blocks * config.array > config.param_words:
+    off_lane = cmd.param_base % config.requant_lanes
+    if off_lane or cmd.param_base + cmd.cout_blocks * config.array > config.param_words:
         return NpuError.PARAM_RANGE
     if cmd.out_base + cmd.rows > config.out_words:
         return NpuError.OUT_RANGE

@@ -1,4 +1,5 @@
-"""CommandSetup's products and overflow flags against Python integers."""
+"""The command products and overflow flags of both setups (serial, multiplier) against Python
+integers, at their fixed latency."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import random
 import pytest
 from amaranth.sim import Simulator, SimulatorContext
 
-from hwgen.npu.command_setup import PROGRAM, SETUP_CYCLES, CommandSetup
+from hwgen.npu.command_setup import PROGRAM, command_setup, setup_cycles
 from hwgen.npu.config import NpuConfig
 from hwgen.npu.descriptor import CONV_DESCRIPTOR
 
@@ -37,11 +38,15 @@ def random_fields(rng: random.Random, word: int) -> dict[str, int]:
     return fields
 
 
+@pytest.mark.parametrize("serial", [True, False], ids=["serial", "multiplier"])
 @pytest.mark.parametrize("act_depth", [1024, 4096])
-def test_products_and_their_overflow_match_integers(act_depth: int) -> None:
-    config = NpuConfig(array=4, act_depth=act_depth, weight_depth=256, out_depth=256)
+def test_products_and_their_overflow_match_integers(act_depth: int, serial: bool) -> None:
+    config = NpuConfig(
+        array=4, act_depth=act_depth, weight_depth=256, out_depth=256, serial_setup=serial
+    )
     word = config.product_width
-    dut = CommandSetup(config)
+    dut = command_setup(config)
+    latency = setup_cycles(config)
     rng = random.Random(act_depth)
     commands = [random_fields(rng, word) for _ in range(40)]
     # Sizes whose low bits wrap to 0 and operands whose only nonzero bits lie above the word.
@@ -57,14 +62,13 @@ def test_products_and_their_overflow_match_integers(act_depth: int) -> None:
             ctx.set(dut.start, 1)
             await ctx.tick()
             ctx.set(dut.start, 0)
-            # The cycle model counts on the latency being fixed.
-            # The cycle model counts on the latency being fixed: SETUP_CYCLES - 1 cycles after
+            # The cycle model counts on the latency being fixed: setup_cycles - 1 cycles after
             # the edge that takes `start`.
-            for _ in range(SETUP_CYCLES - 2):
+            for _ in range(latency - 2):
                 await ctx.tick()
                 assert not ctx.get(dut.done)
             await ctx.tick()
-            assert ctx.get(dut.done), f"no done {SETUP_CYCLES - 1} cycles after start"
+            assert ctx.get(dut.done), f"no done {latency - 1} cycles after start"
             got = {
                 p.name: (
                     ctx.get(dut.derived[p.name].value),

@@ -55,7 +55,7 @@ def test_compile_for_a_board_takes_its_array_and_requant_unit(
     assert main(["compile", cnn_path, "-o", str(out), "--board", "icebreaker"]) == 0
     report = json.loads((out / "report.json").read_text())
     assert report["config"]["array"] == icebreaker.array
-    assert report["config"]["requant_interval"] == icebreaker.requant_interval > 1
+    assert report["config"]["requant_interval"] == icebreaker.npu.requant_interval > 1
     # The same array with a requant unit that takes a channel every cycle: no layer is
     # faster on the board's, and one whose rows are short waits for its requant unit.
     plain = tmp_path / "plain"

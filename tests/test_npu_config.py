@@ -29,6 +29,10 @@ def test_valid_array_sizes(m: int) -> None:
         ({"data_width": 48}, "data_width=48 must be one of (16, 32, 64)"),
         ({"array": 2, "data_width": 32}, "an M=2 activation vector is 16 bits, less than one beat"),
         ({"requant_interval": 3}, "requant_interval=3 must be one of (1, 2, 4)"),
+        ({"requant_lanes": 3}, "requant_lanes=3 must be one of (1, 2, 4)"),
+        ({"requant_lanes": 4, "array": 2, "data_width": 16}, "at most the array size 2"),
+        ({"requant_lanes": 2, "requant_interval": 2}, "several lanes are for a unit"),
+        ({"requant_lanes": 4, "param_depth": 10, "array": 4}, "multiple of requant_lanes=4"),
     ],
 )
 def test_bad_configs_are_refused(kwargs: dict[str, object], message: str) -> None:

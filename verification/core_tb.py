@@ -8,7 +8,7 @@ import numpy as np
 from cocotb.handle import HierarchyObject
 
 from hwgen.npu.errors import NpuError
-from hwgen.sim_models.npu import SETUP_CYCLES, ConvCommand, cycles, execute
+from hwgen.sim_models.npu import ConvCommand, cycles, execute, setup_cycles
 from verification.core_driver import CoreDriver
 from verification.npu_data import random_command, random_memories
 from verification.npu_env import decode
@@ -64,8 +64,13 @@ async def bad_commands_are_refused(dut: HierarchyObject) -> None:
         ),
         NpuError.OUT_RANGE: ConvCommand(**{**good.as_dict(), "out_h": 1024, "out_w": 64}),
     }
-    for code, cmd in [*cases.items(), *wraps.items()]:
+    refused = [*cases.items(), *wraps.items()]
+    if CONFIG.requant_lanes > 1:
+        # Inside the memory, but its first channel is not lane 0's.
+        off_lane = ConvCommand(**{**good.as_dict(), "param_base": 1})
+        refused.append((NpuError.PARAM_RANGE, off_lane))
+    for code, cmd in refused:
         counters = await driver.run(cmd)
         assert counters["error"] == code, f"{code.name} {cmd}: got error {counters['error']}"
-        assert counters["busy_cycles"] == SETUP_CYCLES, f"{code.name}: {counters}"
+        assert counters["busy_cycles"] == setup_cycles(CONFIG), f"{code.name}: {counters}"
     assert (await driver.run(good))["error"] == NpuError.NONE

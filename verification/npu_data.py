@@ -104,7 +104,13 @@ def random_command(
                         0, config.weight_words - cmd.cout_blocks * cmd.reduction_blocks + 1
                     )
                 ),
-                "param_base": int(rng.integers(0, config.param_words - cmd.cout_blocks * m + 1)),
+                # Any channel of requant lane 0 (each lane reads its own memory).
+                "param_base": config.requant_lanes
+                * int(
+                    rng.integers(
+                        0, (config.param_words - cmd.cout_blocks * m) // config.requant_lanes + 1
+                    )
+                ),
                 "out_base": int(rng.integers(0, config.out_words - outs + 1)),
                 "pad_value": int(rng.integers(-128, 128)),
             }

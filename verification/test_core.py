@@ -1,4 +1,5 @@
-"""The compute core under Verilator: M in {2, 4, 8}, both requant modes."""
+"""The compute core under Verilator: M in {2, 4, 8}, both requant modes, one to four requant
+lanes or a lane every 2 or 4 cycles, both command setups."""
 
 from __future__ import annotations
 
@@ -23,28 +24,36 @@ SMALL_MEMORIES = {
 
 
 @pytest.mark.parametrize(
-    ("m", "mode", "interval"),
+    ("m", "mode", "interval", "lanes", "serial"),
     [
-        *((m, mode, 1) for m in (2, 4, 8) for mode in RequantMode),
+        (2, RequantMode.ORT, 1, 1, True),
+        (2, RequantMode.SHIFT, 1, 2, False),
+        (4, RequantMode.ORT, 1, 2, False),
+        (4, RequantMode.SHIFT, 1, 4, False),
+        (8, RequantMode.ORT, 1, 2, False),
+        (8, RequantMode.SHIFT, 1, 1, True),
         # A requant unit that takes a channel every 2 or 4 cycles (an iCE40's).
-        (4, RequantMode.ORT, 4),
-        (2, RequantMode.SHIFT, 2),
+        (4, RequantMode.ORT, 4, 1, True),
+        (2, RequantMode.SHIFT, 2, 1, False),
     ],
     ids=lambda v: v.value if isinstance(v, RequantMode) else str(v),
 )
-def test_core(m: int, mode: RequantMode, interval: int) -> None:
+def test_core(m: int, mode: RequantMode, interval: int, lanes: int, serial: bool) -> None:
     config = NpuConfig(
         array=m,
         data_width=min(32, 8 * m),
         requant=mode,
         requant_interval=interval,
+        requant_lanes=lanes,
+        serial_setup=serial,
         **SMALL_MEMORIES,
     )
+    setup = "serial" if serial else "mult"
     run_cocotb(
         lambda: Core(config),
         toplevel="core",
         test_module="verification.core_tb",
-        params=f"m{m}-{mode.value}-r{interval}",
+        params=f"m{m}-{mode.value}-r{interval}-l{lanes}-{setup}",
         extra_env=encode(config),
     )
 
@@ -59,7 +68,9 @@ def test_core_as_elaborated_for_the_icebreaker() -> None:
     board = find_board("icebreaker")
     config = NpuConfig(
         array=board.array,
-        requant_interval=board.requant_interval,
+        requant_interval=board.npu.requant_interval,
+        requant_lanes=board.npu.requant_lanes,
+        serial_setup=board.npu.serial_setup,
         **SMALL_MEMORIES,
     )
     device = SimpleNamespace(device=board.device)

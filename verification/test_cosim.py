@@ -56,7 +56,7 @@ def test_cosim_equals_golden(
 @pytest.mark.parametrize("m", [4, 8])
 def test_resnet8_cosim_equals_golden(tmp_path: Path, m: int) -> None:
     """The ResNet-8-sized network: one inference, every layer checked, NPU cycles as the
-    model predicts and above 80 % of peak at M = 8."""
+    model predicts and at least 85 % of peak at M = 8."""
     model = quantize(networks.resnet8(), networks.RESNET8_INPUT, Format.QOPERATOR, True)
     built, comp = compile_build(model, CompileOptions(array=m, l1=8192), tmp_path / "build")
     x = np.random.default_rng(m).uniform(-1.5, 1.5, networks.RESNET8_INPUT).astype(np.float32)
@@ -70,7 +70,7 @@ def test_resnet8_cosim_equals_golden(tmp_path: Path, m: int) -> None:
         sum(result.layer_cycles.values()) * m * m
     )
     if m == 8:
-        assert utilization > 0.8
+        assert utilization >= 0.85, f"NPU utilization {utilization:.4f} from RTL cycles"
 
 
 def test_compile_then_sim_fills_rtl_cycles_into_the_report(tmp_path: Path) -> None:

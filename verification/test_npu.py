@@ -24,13 +24,25 @@ CONFIGS = [
         out_depth=96,
         cmd_depth=200,
         requant=RequantMode.SHIFT,
+        requant_lanes=2,
     ),
-    NpuConfig(array=8, act_depth=192, weight_depth=48, param_depth=32, out_depth=64, data_width=64),
+    NpuConfig(
+        array=8,
+        act_depth=192,
+        weight_depth=48,
+        param_depth=32,
+        out_depth=64,
+        data_width=64,
+        requant_lanes=4,
+        serial_setup=True,
+    ),
 ]
 
 
 @pytest.mark.parametrize(
-    "config", CONFIGS, ids=[f"m{c.array}-{c.requant.value}-{c.data_width}b" for c in CONFIGS]
+    "config",
+    CONFIGS,
+    ids=[f"m{c.array}-{c.requant.value}-{c.data_width}b-l{c.requant_lanes}" for c in CONFIGS],
 )
 def test_npu(config: NpuConfig) -> None:
     cpp: list[Path] = []

@@ -158,7 +158,7 @@ def build_bitstream(
                 if too_much:
                     smaller = max(2, config.array // 2)
                     hint = f"try a smaller array (hwgen compile ... --array {smaller})"
-                    if config.requant_interval < board.requant_interval:
+                    if config.requant_interval < board.npu.requant_interval:
                         hint = (
                             f"compile for the board (hwgen compile ... --board {board.name}: a "
                             f"requant unit with a narrower multiplier), or {hint}"

@@ -98,9 +98,6 @@ class Board:
     program: str  # the usual command that loads `{bitstream}` onto the board
     # What the NPU is sized to (hwgen compile --board): its array, buffers, commands, bus.
     npu: Budget
-    # The requant unit's cycles per channel (NpuConfig.requant_interval) for the board: above
-    # 1 where the logic is short (an iCE40's multipliers all go to the array).
-    requant_interval: int
     sysmem_bytes: int  # on-chip RAM behind the bridge: the NPU's system memory
     capacity: Capacity
     synth_opts: str = ""  # for yosys's synth_<family>
@@ -129,7 +126,7 @@ def _field(table: dict[str, Any], key: str, kind: type, where: str) -> Any:
     value = table.get(key)
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
-    if not isinstance(value, kind) or isinstance(value, bool):
+    if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
         raise HwgenError(f"{where}: '{key}' must be a {kind.__name__}, got {value!r}")
     return value
 
@@ -165,8 +162,12 @@ def read_board(path: Path) -> Board:
             param_kib=_field(npu, "param_kib", float, npu_where),
             commands=_field(npu, "commands", int, npu_where),
             data_width=_field(npu, "data_width", int, npu_where),
+            # Where the logic is short (an iCE40's multipliers all go to the array): a requant
+            # unit R times narrower, and command setup without a multiplier.
+            requant_interval=_field(npu, "requant_interval", int, npu_where),
+            requant_lanes=_field(npu, "requant_lanes", int, npu_where),
+            serial_setup=_field(npu, "serial_setup", bool, npu_where),
         ),
-        requant_interval=_field(npu, "requant_interval", int, npu_where),
         sysmem_bytes=int(_field(memory, "sysmem_kib", float, f"{where} [memory]") * 1024),
         capacity=Capacity(
             **{

@@ -24,6 +24,7 @@ COMPILE_OPTIONS = (
     "param_kib",
     "commands",
     "bus",
+    "requant_lanes",
     "l1",
     "requant",
     "place",
@@ -67,6 +68,12 @@ def add_compile_options(parser: argparse.ArgumentParser) -> None:
     budget.add_argument("--param-kib", type=float, help="parameter buffer (bias and requant)")
     budget.add_argument("--commands", type=int, help="commands one NPU program holds")
     budget.add_argument("--bus", type=int, help="bits of the DMA's AXI4 data bus (16, 32, 64)")
+    budget.add_argument(
+        "--requant-lanes",
+        type=int,
+        help="channels the requant unit takes per cycle (1, 2, 4): more keep up with layers "
+        "of few input channels, at a requant unit's multipliers each",
+    )
     parser.add_argument("--l1", type=int, help=f"host L1 bytes (default {DEFAULT_L1})")
     parser.add_argument(
         "--requant",
@@ -92,7 +99,11 @@ def parse_place(items: list[str]) -> dict[str, Target]:
 
 
 def given_compile_options(args: argparse.Namespace) -> list[str]:
-    return [f"--{name}" for name in COMPILE_OPTIONS if getattr(args, name, None) is not None]
+    return [
+        "--" + name.replace("_", "-")
+        for name in COMPILE_OPTIONS
+        if getattr(args, name, None) is not None
+    ]
 
 
 def compile_options(
@@ -118,7 +129,9 @@ def compile_options(
         data_width=bus,
         l1=args.l1 if args.l1 is not None else l1,
         requant=RequantMode(args.requant) if args.requant else None,
-        requant_interval=board.requant_interval if board else 1,
+        requant_interval=budget.requant_interval,
+        requant_lanes=pick(args.requant_lanes, budget.requant_lanes),
+        serial_setup=budget.serial_setup,
         place=parse_place(args.place or []),
         dialect=dialect_of(args),
         board=board.name if board else None,

@@ -26,6 +26,11 @@ class Budget:
     param_kib: float = 4
     commands: int = 512
     data_width: int = 32
+    # The datapath's DSP-hungry parts (NpuConfig): the requant unit's cycles per channel (above
+    # 1 where logic is short), its lanes, and whether command setup goes without a multiplier.
+    requant_interval: int = 1
+    requant_lanes: int = 2
+    serial_setup: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
@@ -38,7 +43,10 @@ class Budget:
         return (
             f"M={self.array}, activations {self.act_kib:g} KiB, weights {self.weight_kib:g} KiB, "
             f"outputs {self.out_kib:g} KiB, parameters {self.param_kib:g} KiB, "
-            f"{self.commands} commands, {self.data_width}-bit bus"
+            f"{self.commands} commands, {self.data_width}-bit bus, "
+            f"{self.requant_lanes} requant lane{'s' if self.requant_lanes > 1 else ''}"
+            + (f" every {self.requant_interval} cycles" if self.requant_interval > 1 else "")
+            + (", serial command setup" if self.serial_setup else "")
         )
 
 
@@ -81,18 +89,16 @@ def useful_depths(shapes: Sequence[LayerShape], array: int) -> dict[str, int]:
     }
 
 
-def config_for(
-    budget: Budget,
-    shapes: Sequence[LayerShape],
-    requant: RequantMode,
-    requant_interval: int,
-) -> NpuConfig:
+def config_for(budget: Budget, shapes: Sequence[LayerShape], requant: RequantMode) -> NpuConfig:
     """The NpuConfig of the budget for a network with these NPU layers: each buffer the
     budget's size, or less where no layer could use more."""
+    lanes = min(budget.requant_lanes, budget.array) if budget.requant_interval == 1 else 1
     base = NpuConfig(
         array=budget.array,
         requant=requant,
-        requant_interval=requant_interval,
+        requant_interval=budget.requant_interval,
+        requant_lanes=lanes,
+        serial_setup=budget.serial_setup,
         data_width=budget.data_width,
         cmd_depth=budget.commands,
         param_depth=budget.array,
@@ -102,5 +108,6 @@ def config_for(
     for field, (kib, _) in BUFFERS.items():
         afforded = int(getattr(budget, kib) * KIB) // (BANKS * word_bytes(base, field))
         depths[field] = max(1, min(afforded, useful[field]))
-    depths["param_depth"] = max(depths["param_depth"], budget.array)
+    # Whole channel blocks (a multiple of the requant lanes), one at least.
+    depths["param_depth"] = max(depths["param_depth"] // budget.array, 1) * budget.array
     return replace(base, **depths)

@@ -1,10 +1,12 @@
-"""The products a command needs, derived once per command with one serial multiplier.
+"""The products a command needs, derived once per command: with one pipelined multiplier, or,
+on a device whose multipliers all belong to the array, one bit per cycle.
 
 The address generator walks the loop nest with adders only, and the range checks need the
 sizes of the tensors; both come from products of descriptor fields (in_w * cin_blocks, ...).
-Done here one bit per cycle, they cost a fixed number of cycles per command (`SETUP_CYCLES`,
-independent of the values, so the cycle model stays exact) instead of a dozen multipliers on
-the critical path: the UP5K has eight DSPs and they belong to the array.
+Either way they cost a fixed number of cycles per command (`setup_cycles`, independent of the
+values, so the cycle model stays exact) instead of a dozen multipliers on the critical path:
+`MultiplierSetup` one product per cycle through a three-stage multiplier (16 cycles), the serial
+`CommandSetup` one bit per cycle (159 cycles; the UP5K's eight DSPs belong to the array).
 
 Every product is kept as its low `NpuConfig.product_width` bits plus an overflow flag (the
 true value is 2^width or more); an operand field wider than that enters as its low bits with
@@ -58,6 +60,52 @@ assert all(p.b_bits >= 2 for p in PROGRAM), "every product takes two bits of b o
 
 # One cycle to load the operands, one per bit of b; then one to hand the results over.
 SETUP_CYCLES = sum(p.b_bits + 1 for p in PROGRAM) + 1
+
+# MultiplierSetup's order: a product that takes an earlier one comes MULTIPLIER_STAGES or more
+# places after it (its result is registered by then), and the sizes the checks read come early
+# (hwgen.npu.core.Core._check registers its verdict over two cycles before `done`).
+PIPELINED = (
+    "row_pitch",
+    "kernel_cin",
+    "pixels",
+    "act_size",
+    "reduction",
+    "rows",
+    "col_step",
+    "weight_size",
+    "row_step",
+    "pixel_step",
+    "line_step",
+    "pad_cols",
+    "pad_rows",
+)
+MULTIPLIER_STAGES = 3  # operands selected; their product; its low bits and overflow flag
+
+
+def _pipelined_order_is_sound() -> bool:
+    place = {name: k for k, name in enumerate(PIPELINED)}
+    by_name = {p.name: p for p in PROGRAM}
+    return sorted(PIPELINED) == sorted(by_name) and all(
+        place[name] - place[operand] >= MULTIPLIER_STAGES
+        for name in PIPELINED
+        for operand in (by_name[name].a, by_name[name].b)
+        if operand in place
+    )
+
+
+assert _pipelined_order_is_sound()
+
+# One product enters per cycle; the last leaves the pipeline MULTIPLIER_STAGES cycles later.
+MULTIPLIER_SETUP_CYCLES = len(PIPELINED) + MULTIPLIER_STAGES
+
+
+def setup_cycles(config: NpuConfig) -> int:
+    """Cycles from the edge that takes `start` to the one after `done`, fixed per config."""
+    return SETUP_CYCLES if config.serial_setup else MULTIPLIER_SETUP_CYCLES
+
+
+def command_setup(config: NpuConfig) -> wiring.Component:
+    return CommandSetup(config) if config.serial_setup else MultiplierSetup(config)
 
 
 def derived_layout(config: NpuConfig) -> data.StructLayout:
@@ -182,4 +230,80 @@ class CommandSetup(wiring.Component):
                     m.d.sync += [running.eq(0), self.done.eq(1)]
         with m.If(self.done):
             m.d.sync += self.done.eq(0)
+        return m
+
+
+class MultiplierSetup(wiring.Component):
+    """CommandSetup's products one per cycle through one multiplier of product_width x 16
+    bits: `done` pulses MULTIPLIER_SETUP_CYCLES - 1 cycles after the edge that takes `start`,
+    with `derived` valid (held until the next start)."""
+
+    def __init__(self, config: NpuConfig) -> None:
+        self.word = config.product_width
+        super().__init__(
+            {
+                "cmd": In(CONV_DESCRIPTOR),
+                "start": In(1),
+                "done": Out(1),
+                "derived": Out(derived_layout(config)),
+            }
+        )
+
+    def elaborate(self, platform: object) -> Module:
+        m = Module()
+        word = self.word
+        by_name = {p.name: p for p in PROGRAM}
+        products = [by_name[name] for name in PIPELINED]
+        fields = {name for name, _ in CONV_DESCRIPTOR}
+        # Every product, kept or not: a later one may take it.
+        made = {
+            p.name: (Signal(word, name=f"{p.name}_value"), Signal(name=f"{p.name}_over"))
+            for p in products
+        }
+
+        def operand(name: str) -> tuple[Value, Value]:
+            if name in fields:
+                field = Value.cast(self.cmd[name])
+                if len(field) <= word:
+                    return field, Const(0, 1)
+                return field[:word], field[word:].any()
+            return made[name]
+
+        b_width = max(len(Value.cast(self.cmd[p.b])) for p in products)
+        assert all(p.b in fields for p in products), "b is a descriptor field"
+
+        # One-hot: the product whose operands are selected now, and a copy per later stage.
+        selecting = Signal(len(products))
+        multiplying = Signal(len(products))
+        finishing = Signal(len(products))
+        m.d.sync += [
+            selecting.eq(Mux(self.start, 1, selecting << 1)),
+            multiplying.eq(selecting),
+            finishing.eq(multiplying),
+            self.done.eq(finishing[-1]),
+        ]
+
+        a, a_over = Signal(word), Signal()
+        b = Signal(b_width)
+        for k, p in enumerate(products):
+            with m.If(selecting[k]):
+                value, flag = operand(p.a)
+                m.d.sync += [a.eq(value), a_over.eq(flag), b.eq(self.cmd[p.b])]
+
+        # The true product is 2^word or more if the low bits' is, or if one operand is (its
+        # low bits alone are not the operand) and the other is not zero.
+        full = Signal(word + b_width)
+        over = Signal()
+        m.d.sync += [full.eq(a * b), over.eq(a_over & (b != 0))]
+        for k, p in enumerate(products):
+            with m.If(finishing[k]):
+                value, flag = made[p.name]
+                m.d.sync += [value.eq(full[:word]), flag.eq(over | full[word:].any())]
+        for p in products:
+            if p.kept:
+                value, flag = made[p.name]
+                m.d.comb += [
+                    self.derived[p.name].value.eq(value),
+                    self.derived[p.name].overflow.eq(flag),
+                ]
         return m

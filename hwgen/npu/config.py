@@ -24,6 +24,7 @@ class RequantMode(enum.Enum):
 
 ARRAY_SIZES = (2, 4, 8, 16)
 REQUANT_INTERVALS = (1, 2, 4)
+REQUANT_LANES = (1, 2, 4)
 DATA_WIDTHS = (16, 32, 64)
 BANKS = 2  # every local buffer: one bank loads or drains while the other computes
 # The CSRs' and CommandSetup's operands are 16-bit fields and address both banks.
@@ -48,6 +49,14 @@ class NpuConfig:
     # Cycles between channels entering the requant unit: 1 for a unit that takes one every
     # cycle; R > 1 for one with a multiplier R times narrower (a device short of logic).
     requant_interval: int = 1
+    # Channels entering the requant unit per cycle (at an interval of 1): a row of M sums leaves
+    # the array every reduction_blocks cycles, so layers with few reduction blocks (a 1x1
+    # convolution over few channels) wait on requantization unless it takes several at once.
+    requant_lanes: int = 1
+    # Derive each command's products one bit per cycle (no multiplier: a device whose DSPs all
+    # go to the array) instead of through one pipelined multiplier: 159 cycles per command
+    # against 16 (hwgen.npu.command_setup).
+    serial_setup: bool = False
     axil_width: int = 32
     data_width: int = 32  # the AXI4 data bus of the DMA
 
@@ -88,6 +97,22 @@ class NpuConfig:
         if self.requant_interval not in REQUANT_INTERVALS:
             found.append(
                 f"requant_interval={self.requant_interval} must be one of {REQUANT_INTERVALS}"
+            )
+        if self.requant_lanes not in REQUANT_LANES or self.requant_lanes > self.array:
+            found.append(
+                f"requant_lanes={self.requant_lanes} must be one of {REQUANT_LANES} and at most "
+                f"the array size {self.array}"
+            )
+        elif self.requant_lanes > 1 and self.requant_interval > 1:
+            found.append(
+                f"requant_lanes={self.requant_lanes} with requant_interval="
+                f"{self.requant_interval}: several lanes are for a unit that takes a channel "
+                "every cycle"
+            )
+        elif self.param_depth % self.requant_lanes:
+            found.append(
+                f"param_depth={self.param_depth} must be a multiple of requant_lanes="
+                f"{self.requant_lanes} (each lane reads its own parameter memory)"
             )
         if self.axil_width != 32:
             found.append(f"axil_width={self.axil_width}: the CSR bus is 32 bits")
@@ -151,6 +176,11 @@ class NpuConfig:
         depth, so it runs past any memory whatever its low bits."""
         deepest = max(2 * self.act_depth - 1, self.weight_words, self.out_words, self.param_words)
         return int(bits_for(deepest))
+
+    @property
+    def row_cycles(self) -> int:
+        """Cycles the requant unit takes over one row of M sums."""
+        return self.array * self.requant_interval // self.requant_lanes
 
     @property
     def peak_macs_per_cycle(self) -> int:

@@ -1,10 +1,11 @@
 """The compute core: memories, address generator, multiplier array, requantization, output.
 
 Pipeline: command setup (once per command) -> address generator -> memory read -> operand
-registers -> MacArray (5 stages) -> row of M sums -> one channel per cycle through the requant
-unit (bias added, parameters read per channel) -> bytes collected into an output vector ->
-output buffer. Everything up to the array stalls as a whole (`en`) while a row would finish
-before the requant lane has taken the one before.
+registers -> MacArray (5 stages) -> row of M sums -> `requant_lanes` channels per cycle through
+as many requant units (bias added, parameters read per channel, each lane from a parameter
+memory of its own) -> bytes collected into an output vector -> output buffer. Everything up to
+the array stalls as a whole (`en`) while a row would finish before the requant lanes have taken
+the one before.
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ from amaranth import Cat, Module, Mux, Signal, Value, signed, unsigned
 from amaranth.lib import data, fifo, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
-from amaranth.utils import bits_for
+from amaranth.utils import bits_for, exact_log2
 
 from hwgen.npu.address_gen import AddressGenerator
 from hwgen.npu.arith import StallPipeline
-from hwgen.npu.command_setup import PROGRAM, CommandSetup
+from hwgen.npu.command_setup import PROGRAM, command_setup
 from hwgen.npu.config import NpuConfig, RequantMode
 from hwgen.npu.descriptor import ADDR, CONV_DESCRIPTOR
 from hwgen.npu.device import ice40_mac16_blocks
@@ -35,10 +36,10 @@ CHECK_LATENCY = 1  # the range check's verdict, registered
 def counter_width(config: NpuConfig) -> int:
     """Bits of the per-command performance counters: enough for the longest command the checks
     let run. It finishes at most out_words rows (its outputs fit), each at most
-    max(weight_words, M * R) cycles after the one before (its weight blocks fit; the requant
-    lane takes a row's channels R cycles apart); its first row and the drain after the last
-    take at most two such periods more, and setup and pipeline latencies under 256 cycles."""
-    period = max(config.weight_words, config.array * config.requant_interval)
+    max(weight_words, row_cycles) cycles after the one before (its weight blocks fit; the
+    requant lanes take a row in row_cycles); its first row and the drain after the last take at
+    most two such periods more, and setup and pipeline latencies under 256 cycles."""
+    period = max(config.weight_words, config.row_cycles)
     return int(bits_for((config.out_words + 2) * period + 256))
 
 
@@ -118,7 +119,11 @@ class Core(wiring.Component):
 
         m.submodules.agen = agen = AddressGenerator(cfg)
         m.submodules.array = array = MacArray(cfg)
-        m.submodules.requant = requant = requant_unit(cfg)
+        units = cfg.requant_lanes
+        requants = [requant_unit(cfg) for _ in range(units)]
+        for k, unit in enumerate(requants):
+            m.submodules[f"requant_{k}"] = unit
+        requant = requants[0]  # the lanes move in lockstep: the first one's stream speaks for all
 
         # Memories: host write ports, compute read ports.
         # Both activation buffers in one memory, bank 1 above bank 0: the address generator
@@ -130,9 +135,17 @@ class Core(wiring.Component):
         m.submodules.weights = weights = Memory(
             shape=unsigned(len(self.weight_write.data)), depth=cfg.weight_words, init=[]
         )
-        m.submodules.param_mem = param_mem = Memory(
-            shape=unsigned(len(self.param_write.data)), depth=cfg.param_words, init=[]
-        )
+        # A parameter memory per requant lane: channel c in lane c % L's, at c // L.
+        param_mems = [
+            Memory(
+                shape=unsigned(len(self.param_write.data)),
+                depth=cfg.param_words // units,
+                init=[],
+            )
+            for _ in range(units)
+        ]
+        for k, mem in enumerate(param_mems):
+            m.submodules[f"param_mem_{k}"] = mem
         # Simple dual-port: the storer reads one bank while the core writes the other, and a
         # read never waits on a write (the store's timing is the cycle model's).
         m.submodules.out_mem = out_mem = Memory(
@@ -141,12 +154,23 @@ class Core(wiring.Component):
         for mem, src, width, depth in (
             (act_mem, self.act_write, self.vector_width, cfg.act_depth),
             (weights, self.weight_write, self.block_width, cfg.weight_depth),
-            (param_mem, self.param_write, self.params.size, cfg.param_depth),
         ):
             port = mem.write_port(granularity=lane_width(width, dw))
             m.d.comb += [
                 port.en.eq(src.en),
                 port.addr.eq(Mux(src.bank, src.addr + depth, src.addr)),
+                port.data.eq(src.data),
+            ]
+        # param_depth is a multiple of the lanes (NpuConfig): a bank starts in lane 0's memory.
+        src = self.param_write
+        lane_bits = exact_log2(units)
+        for k, mem in enumerate(param_mems):
+            port = mem.write_port(granularity=lane_width(self.params.size, dw))
+            mine = (src.addr[:lane_bits] == k) if units > 1 else 1
+            within = src.addr[lane_bits:]
+            m.d.comb += [
+                port.en.eq(Mux(mine, src.en, 0)),
+                port.addr.eq(Mux(src.bank, within + cfg.param_depth // units, within)),
                 port.data.eq(src.data),
             ]
         out_read = out_mem.read_port()
@@ -161,7 +185,7 @@ class Core(wiring.Component):
 
         # Command state: at start the descriptor is taken and its products derived
         # (CommandSetup); then it is checked, and refused with an error code or run.
-        m.submodules.setup = setup = CommandSetup(self.config)
+        m.submodules.setup = setup = command_setup(self.config)
         cmd = self.cmd  # held still by the owner while busy (the NPU refuses writes to it)
         rows_left = Signal(ADDR)  # rows of the command not yet written
         accept = Signal()
@@ -273,16 +297,16 @@ class Core(wiring.Component):
         # pipeline: the last issue slot, the pipeline, the write. Rows are taken M slots apart at
         # the fastest, so this many can be waiting (nothing stalls on this FIFO being full).
         interval = cfg.requant_interval
-        row_cycles = lanes * interval
+        row_cycles = cfg.row_cycles
         in_flight = -(-(row_cycles + ISSUE_LATENCY + requant.stages + 2) // row_cycles) + 1
         m.submodules.out_addrs = out_addrs = fifo.SyncFIFOBuffered(width=out_bits, depth=in_flight)
 
-        # Requant lane: one channel of the finished row per slot of `interval` cycles (it
-        # issues in the slot's first), with its parameter word. The row is issued from the
+        # Requant lanes: L channels of the finished row per slot of `interval` cycles (they
+        # issue in the slot's first), each with its parameter word. The row is issued from the
         # array's hand-off register, which it holds until its last slot: the array finishes
-        # the next row meanwhile and waits for it only if that comes sooner. The lane never
-        # stalls (every result is taken as it comes), so a row's channels issue in
-        # consecutive slots.
+        # the next row meanwhile and waits for it only if that comes sooner. The lanes never
+        # stall (every result is taken as it comes), so a row's channels issue in consecutive
+        # slots.
         sums = array.sums
         holding = array.sums_valid
         channel = Signal(range(lanes))
@@ -298,17 +322,27 @@ class Core(wiring.Component):
         # At an interval above 1 the memory's output register is the parameters' only
         # register on the way (StallPipeline.hold): it is read once per channel.
         pipe = StallPipeline(m, issue, requant.request, stages=ISSUE_LATENCY, interval=interval)
-        param_read = param_mem.read_port()
-        m.d.comb += [param_read.addr.eq(param_addr + channel), param_read.en.eq(pipe.accept)]
-        issued_acc = pipe.hold(sums[channel], 1, "issued_acc")
+        for unit in requants[1:]:
+            m.d.comb += unit.request.valid.eq(requant.request.valid)
+        # param_base is a multiple of the lanes (the checks refuse others), and so is channel.
+        first_word = (param_addr + channel)[lane_bits:]
+        param_reads = [mem.read_port() for mem in param_mems]
+        for read in param_reads:
+            m.d.comb += [read.addr.eq(first_word), read.en.eq(pipe.accept)]
+        issued_accs = [
+            pipe.hold(sums[channel + k], 1, f"issued_acc_{k}") for k in range(units)
+        ]
         slot_over = phase == interval - 1
-        last_channel = holding & (channel == lanes - 1) & slot_over
+        last_slot = lanes - units  # the first channel of the row's last slot
+        last_channel = holding & (channel == last_slot) & slot_over
         channel_next = Signal.like(channel)
         phase_next = Signal.like(phase)
         # The next row may arrive in the last cycle of the previous one's last slot.
         m.d.comb += [
             row_taken.eq(last_channel),
-            channel_next.eq(Mux(last_channel, 0, Mux(holding & slot_over, channel + 1, channel))),
+            channel_next.eq(
+                Mux(last_channel, 0, Mux(holding & slot_over, channel + units, channel))
+            ),
             phase_next.eq(Mux(~holding | slot_over, 0, phase + 1)),
         ]
         m.d.sync += [
@@ -317,7 +351,7 @@ class Core(wiring.Component):
             en.eq(
                 ~array.finishing_next
                 | ~array.sums_valid_next
-                | ((channel_next == lanes - 1) & (phase_next == interval - 1))
+                | ((channel_next == last_slot) & (phase_next == interval - 1))
             ),
         ]
         m.d.comb += [
@@ -325,32 +359,35 @@ class Core(wiring.Component):
             out_addrs.w_en.eq(row_taken),
             out_addrs.w_data.eq(rows.r_data[:out_bits]),
         ]
-        word = self.params(pipe.hold(param_read.data[: self.params.size], 2, "param_word"))
-        issued_acc = pipe.hold(issued_acc, 2, "issued_acc_2")
-        biased = pipe.register(issued_acc + word.bias, "biased_acc")
-        params = pipe.hold(word.params, 3, "issued_params")
-        m.d.comb += [
-            requant.request.payload.acc.eq(biased),
-            requant.request.payload.params.eq(params),
-        ]
+        for k, (unit, read, acc) in enumerate(zip(requants, param_reads, issued_accs, strict=True)):
+            word = self.params(pipe.hold(read.data[: self.params.size], 2, f"param_word_{k}"))
+            acc = pipe.hold(acc, 2, f"issued_acc_2_{k}")
+            biased = pipe.register(acc + word.bias, f"biased_acc_{k}")
+            params = pipe.hold(word.params, 3, f"issued_params_{k}")
+            m.d.comb += [
+                unit.request.payload.acc.eq(biased),
+                unit.request.payload.params.eq(params),
+                unit.result.ready.eq(1),  # the lanes never stall (above)
+            ]
 
         # Collect bytes into the output vector and write it.
         collected = Signal(self.vector_width)
-        lane = Signal(range(lanes))
+        results = Cat(*(unit.result.payload for unit in requants))
+        slots = lanes // units
+        slot = Signal(range(max(slots, 2)))
         m.d.comb += [
-            requant.result.ready.eq(1),  # the lane never stalls (above)
             out_write.addr.eq(out_addrs.r_data),
-            out_write.data.eq(collected | (requant.result.payload << (8 * (lanes - 1)))),
+            out_write.data.eq(collected | (results << (8 * (lanes - units)))),
         ]
         with m.If(requant.result.valid):
             m.d.sync += [
-                collected.word_select(lane, 8).eq(requant.result.payload),
-                lane.eq(lane + 1),
+                collected.word_select(slot, 8 * units).eq(results),
+                slot.eq(slot + 1),
             ]
-            with m.If(lane == lanes - 1):
+            with m.If(slot == slots - 1):
                 m.d.comb += [out_write.en.eq(1), out_addrs.r_en.eq(1)]
                 m.d.sync += [
-                    lane.eq(0),
+                    slot.eq(0),
                     collected.eq(0),
                     rows_left.eq(rows_left - 1),
                     all_rows.eq(rows_left == 1),
@@ -421,7 +458,12 @@ class Core(wiring.Component):
         )
         act = runs_past(c.act_base, derived.act_size, cfg.act_depth, "act_past")
         weight = runs_past(c.weight_base, derived.weight_size, cfg.weight_words, "weight_past")
-        param = past(c.param_base, c.cout_blocks * cfg.array, cfg.param_words, "param_past")
+        # Each requant lane reads its own memory: the first channel must be lane 0's.
+        lane_bits = exact_log2(cfg.requant_lanes)
+        off_lane = c.param_base[:lane_bits].any() if lane_bits else 0
+        param = past(
+            c.param_base, c.cout_blocks * cfg.array, cfg.param_words, "param_past", off_lane
+        )
         out = runs_past(c.out_base, derived.rows, cfg.out_words, "out_past")
         with m.If(zero):
             m.d.comb += code.eq(NpuError.ZERO_DIMENSION)

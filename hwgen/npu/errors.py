@@ -11,7 +11,8 @@ class NpuError(enum.IntEnum):
     ZERO_DIMENSION = 1  # a COMPUTE with a size, kernel, stride or dilation of 0
     ACT_RANGE = 2  # a COMPUTE's input tensor runs past its activation bank
     WEIGHT_RANGE = 3  # its weight blocks run past the weight memory
-    PARAM_RANGE = 4  # its channels' parameters run past the parameter memory
+    # its channels' parameters run past the parameter memory, or start off requant lane 0
+    PARAM_RANGE = 4
     OUT_RANGE = 5  # its output tensor runs past the output memory
     BAD_COMMAND = 6  # an opcode or buffer that does not exist
     ALIGNMENT = 7  # a LOAD's or STORE's address or stride not a whole number of beats

@@ -131,7 +131,7 @@ def _too_small(node: Node, shape: LayerShape, config: NpuConfig, needs: dict[str
     return "cannot be tiled into the NPU's buffers: " + "; ".join(parts)
 
 
-def apply(graph: Graph, budget: Budget, requant_interval: int = 1) -> NpuPlan:
+def apply(graph: Graph, budget: Budget) -> NpuPlan:
     mode = RequantMode.SHIFT if network_mode(graph) is OutputMode.SHIFT else RequantMode.ORT
     array = budget.array
     staged: list[tuple[Node, ConvLayer, LayerShape]] = []
@@ -140,7 +140,7 @@ def apply(graph: Graph, budget: Budget, requant_interval: int = 1) -> NpuPlan:
             assert node.op in (OpKind.CONV, OpKind.MATMUL)
             layer, in_hw = conv_layer(graph, node)
             staged.append((node, layer, layer_shape(layer, in_hw, array)))
-    config = config_for(budget, [shape for _, _, shape in staged], mode, requant_interval)
+    config = config_for(budget, [shape for _, _, shape in staged], mode)
     plan = NpuPlan(config, budget)
     for node, layer, shape in staged:
         try:
