@@ -329,9 +329,7 @@ class Core(wiring.Component):
         param_reads = [mem.read_port() for mem in param_mems]
         for read in param_reads:
             m.d.comb += [read.addr.eq(first_word), read.en.eq(pipe.accept)]
-        issued_accs = [
-            pipe.hold(sums[channel + k], 1, f"issued_acc_{k}") for k in range(units)
-        ]
+        issued_accs = [pipe.hold(sums[channel + k], 1, f"issued_acc_{k}") for k in range(units)]
         slot_over = phase == interval - 1
         last_slot = lanes - units  # the first channel of the row's last slot
         last_channel = holding & (channel == last_slot) & slot_over
