@@ -3,9 +3,15 @@ ONNX by torch and quantized by onnxruntime (`quant_pre_process`, then `quantize_
 hwgen's tests of real networks and its benchmarks use them.
 
 Needs torch and torchvision, which hwgen never depends on: run it in an environment of its own
-(../shared/TOOLCHAIN.md says which versions install on these machines), e.g.
+(docs/real-networks.md says which versions), e.g.
 
     python examples/torchvision_export.py resnet18 --size 224 -o resnet18-224.onnx
+
+With `--skeleton` it writes the float graph as the quantizer takes it (exported, pre-processed)
+without its weights: every tensor of 1 KiB or more is left as an external reference to a file
+that is not written. hwgen.examples.skeletons fills those with random weights and quantizes the
+result, so the tests and benchmarks run torchvision's exports without torch, from files of a few
+kilobytes (hwgen/examples/nets/).
 
 It imports nothing of hwgen, so it runs where hwgen is not installed.
 """
@@ -34,6 +40,22 @@ class _Calibration:
         return next(self._batches, None)
 
 
+def skeleton(pre: Path, output: Path) -> None:
+    """The pre-processed float model without the data of its large tensors."""
+    import onnx
+    from onnx.external_data_helper import convert_model_to_external_data
+
+    model = onnx.load(str(pre))
+    convert_model_to_external_data(
+        model, all_tensors_to_one_file=True, location="weights.absent", size_threshold=1024
+    )
+    # Serialize the references only: the data stays behind in the tensors until it is cleared.
+    for tensor in model.graph.initializer:
+        if tensor.data_location == onnx.TensorProto.EXTERNAL:
+            tensor.ClearField("raw_data")
+    onnx.save(model, str(output))
+
+
 def export(
     arch: str,
     size: int,
@@ -43,6 +65,7 @@ def export(
     per_channel: bool = True,
     calibration: int = 8,
     seed: int = 0,
+    as_skeleton: bool = False,
 ) -> None:
     import onnx
     import torch
@@ -71,6 +94,9 @@ def export(
         )
         onnx.checker.check_model(str(raw))
         quant_pre_process(str(raw), str(pre), skip_symbolic_shape=True)
+        if as_skeleton:
+            skeleton(pre, output)
+            return
         reader = type("Reader", (_Calibration, CalibrationDataReader), {})(
             "input", shape, calibration, seed + 1
         )
@@ -94,9 +120,19 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=224, help="input height and width")
     parser.add_argument("--format", choices=["qoperator", "qdq"], default="qoperator")
     parser.add_argument("--per-tensor", action="store_true", help="per-tensor weight scales")
+    parser.add_argument(
+        "--skeleton", action="store_true", help="the float graph without its weights"
+    )
     parser.add_argument("-o", "--output", type=Path, required=True)
     args = parser.parse_args()
-    export(args.arch, args.size, args.output, fmt=args.format, per_channel=not args.per_tensor)
+    export(
+        args.arch,
+        args.size,
+        args.output,
+        fmt=args.format,
+        per_channel=not args.per_tensor,
+        as_skeleton=args.skeleton,
+    )
     print(f"wrote {args.output}")
 
 

@@ -7,6 +7,27 @@ from typing import Any
 
 from hwgen.compiler import Compilation
 from hwgen.ir.analysis import macs
+from hwgen.npu.config import NpuConfig
+from hwgen.passes.npu_plan import NpuLayerPlan
+
+
+def roofline(plan: NpuLayerPlan, config: NpuConfig) -> dict[str, Any]:
+    """Where the layer sits on the NPU's roofline. Loads and stores have AXI channels of their
+    own, each a beat per cycle, so the layer's traffic bound is its busier channel's bytes at
+    one beat per cycle; its bound is that or the array's M^2 MACs per cycle, the lower."""
+    profile = plan.profile
+    busier = max(profile.read_bytes, profile.written_bytes, 1)
+    intensity = plan.macs / busier
+    peak = config.peak_macs_per_cycle
+    bus_bound = intensity * config.beat_bytes
+    return {
+        "tiling": plan.tiling.describe(),
+        **profile.as_dict(),
+        "macs_per_byte": round(intensity, 4),
+        "macs_per_cycle": round(plan.macs / profile.cycles, 4),
+        "bound_macs_per_cycle": round(min(peak, bus_bound), 4),
+        "bound_by": "array" if peak <= bus_bound else "bus",
+    }
 
 
 def report(comp: Compilation) -> dict[str, Any]:
@@ -28,14 +49,16 @@ def report(comp: Compilation) -> dict[str, Any]:
                 "cycles_model": plan.cycles if plan else None,
                 "cycles_rtl": None,
                 "utilization": round(plan.utilization, 6) if plan else None,
+                "npu": roofline(plan, comp.npu.config) if plan else None,
             }
         )
     npu_macs = sum(layer.macs for layer in comp.npu.layers)
     npu_cycles = sum(layer.cycles for layer in comp.npu.layers)
+    profiles = [layer.profile for layer in comp.npu.layers]
     config = comp.npu.config.as_dict()
     return {
         "model": graph.name,
-        "options": {"array": comp.options.array, "l1": comp.options.l1},
+        "options": comp.options.as_dict(),
         "config": config,
         "passes": comp.steps,
         "layers": layers,
@@ -46,6 +69,10 @@ def report(comp: Compilation) -> dict[str, Any]:
             "npu_utilization_model": round(npu_macs / (npu_cycles * m * m), 6)
             if npu_cycles
             else None,
+            "npu_compute_cycles": sum(p.compute for p in profiles),
+            "npu_exposed_cycles": sum(p.exposed for p in profiles),
+            "npu_read_bytes": sum(p.read_bytes for p in profiles),
+            "npu_written_bytes": sum(p.written_bytes for p in profiles),
             # Filled in by a co-simulation (hwgen demo, hwgen sim).
             "npu_cycles_rtl": None,
             "npu_utilization_rtl": None,

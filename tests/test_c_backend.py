@@ -77,6 +77,21 @@ def test_resnet8_c_backend_equals_golden(tmp_path: Path, m: int) -> None:
         np.testing.assert_array_equal(got["fc"].view(np.uint32), want["fc"].view(np.uint32))
 
 
+def test_layers_of_several_programs_count_every_program(tmp_path: Path) -> None:
+    """A command memory of 8: each convolution of ResNet-8 runs as several programs, and the
+    layer's cycles, as the driver sums the NPU's counters, are the cycle model's."""
+    from hwgen.backends.c import CBackend
+
+    built, comp = build_of(
+        model("resnet8", Format.QOPERATOR, True), tmp_path, array=8, l1=4096, commands=8
+    )
+    assert comp.npu is not None and comp.image is not None
+    programs = {node: len(layer.programs) for node, layer in comp.image.layers.items()}
+    assert sum(count > 1 for count in programs.values()) == 9, programs  # all but the fc
+    result = CBackend().run(built, [{"input": x} for x in _inputs("resnet8", 1, seed=3)])
+    assert result.layer_cycles == {layer.node: layer.cycles for layer in comp.npu.layers}
+
+
 def test_large_host_layers_run_in_several_tiles(tmp_path: Path) -> None:
     built = _build(tmp_path, "cnn", Format.QOPERATOR, True, 8)
     tiles = {

@@ -79,6 +79,18 @@ _RANGE = ctypes.CFUNCTYPE(None, ctypes.c_size_t, ctypes.c_size_t)
 _TRACE = ctypes.CFUNCTYPE(None, ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t)
 
 
+class NpuCounters(ctypes.Structure):
+    """npu_counters_t (sw/npu.h)."""
+
+    _fields_ = [
+        ("busy_cycles", ctypes.c_uint32),
+        ("load_cycles", ctypes.c_uint32),
+        ("core_cycles", ctypes.c_uint32),
+        ("store_cycles", ctypes.c_uint32),
+        ("mac_cycles", ctypes.c_uint32),
+    ]
+
+
 class _Callbacks(ctypes.Structure):
     _fields_ = [
         ("read32", _READ32),
@@ -161,6 +173,12 @@ class HostProgram:
             name: from_nhwc(buffer.raw, layout, self.graph.type_of(name).shape)
             for (name, layout), buffer in zip(self.network.outputs, out_buffers, strict=True)
         }
+
+    def npu_counters(self) -> NpuCounters:
+        """The NPU's counters over the last NPU layer's programs, as the driver summed them."""
+        counters = NpuCounters()
+        self.lib.network_npu_counters(ctypes.byref(counters))
+        return counters
 
     def _raise_failure(self) -> None:
         failure, self._failure = self._failure, None

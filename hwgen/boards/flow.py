@@ -56,7 +56,9 @@ class FpgaResult:
 # So what such a collision reads is left undefined. Amaranth asks every read port for the old
 # data, which the iCE40's block RAM does not promise, and yosys would emulate it with a
 # flip-flop and a multiplexer per bit: about 390 of the iCEBreaker's 5,280 logic cells.
-UNDEFINED_COLLISIONS = "setparam -set COLLISION_X_MASK 1 t:$memrd_v2"
+# Synchronous read ports only: an asynchronous one (a FIFO's, read through LUTs) has no
+# collision to speak of, and yosys asserts on the parameter there.
+UNDEFINED_COLLISIONS = "setparam -set COLLISION_X_MASK 1 t:$memrd_v2 r:CLK_ENABLE=1 %i"
 
 
 def plan_options(board: Board, nextpnr_opts: str = "") -> dict[str, str]:

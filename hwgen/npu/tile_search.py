@@ -20,7 +20,7 @@ from __future__ import annotations
 import heapq
 from dataclasses import dataclass
 
-from hwgen.npu.commands import RECORD_BITS, Buffer, Command
+from hwgen.npu.commands import RECORD_BITS, Buffer, Command, Load, Store
 from hwgen.npu.config import NpuConfig
 from hwgen.npu.loader import load_duration
 from hwgen.npu.sequencer import RUN_LATENCY
@@ -64,6 +64,56 @@ def layer_cycles(shape: LayerShape, tiling: Tiling, config: NpuConfig) -> int:
     """The cycle model's count for the layer: its programs, one after another."""
     commands = program(shape, tiling, config)
     return sum(program_timing(p, config).busy for p in split(commands, config.cmd_depth))
+
+
+@dataclass(frozen=True)
+class LayerProfile:
+    """Where a layer's cycles go, by the cycle model: the counters the RTL keeps
+    (BUSY/LOAD/CORE/STORE_CYCLES, summed over its programs) and the bytes its DMA moves."""
+
+    cycles: int
+    compute: int  # the core busy
+    load: int  # the loader busy: loads and program fetches
+    store: int  # the storer busy
+    read_bytes: int  # loads and program fetches
+    written_bytes: int  # stores
+
+    @property
+    def exposed(self) -> int:
+        """Cycles the core waited: transfers not hidden behind computation, and issue gaps."""
+        return self.cycles - self.compute
+
+    @property
+    def hidden(self) -> int:
+        """Transfer cycles that ran while the core computed."""
+        return max(self.load + self.store - self.exposed, 0)
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "cycles": self.cycles,
+            "compute_cycles": self.compute,
+            "load_cycles": self.load,
+            "store_cycles": self.store,
+            "exposed_cycles": self.exposed,
+            "hidden_cycles": self.hidden,
+            "read_bytes": self.read_bytes,
+            "written_bytes": self.written_bytes,
+        }
+
+
+def layer_profile(shape: LayerShape, tiling: Tiling, config: NpuConfig) -> LayerProfile:
+    commands = program(shape, tiling, config)
+    timings = [program_timing(p, config) for p in split(commands, config.cmd_depth)]
+    bb = config.beat_bytes
+    fetched = sum(t.fetch_beats for t in timings) * bb
+    return LayerProfile(
+        sum(t.busy for t in timings),
+        sum(t.engines["core"] for t in timings),
+        sum(t.engines["load"] for t in timings),
+        sum(t.engines["store"] for t in timings),
+        fetched + sum(c.pattern.beats * bb for c in commands if isinstance(c, Load)),
+        sum(c.pattern.beats * bb for c in commands if isinstance(c, Store)),
+    )
 
 
 @dataclass(frozen=True)

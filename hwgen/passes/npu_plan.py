@@ -16,7 +16,14 @@ from hwgen.ir.geometry import Conv2dGeometry
 from hwgen.npu.budget import BUFFERS, Budget, config_for, kib_for, word_bytes
 from hwgen.npu.config import NpuConfig, RequantMode
 from hwgen.npu.program import ConvLayer
-from hwgen.npu.tile_search import BufferTooSmall, Choice, best_tiling, minimum_depths
+from hwgen.npu.tile_search import (
+    BufferTooSmall,
+    Choice,
+    LayerProfile,
+    best_tiling,
+    layer_profile,
+    minimum_depths,
+)
 from hwgen.npu.tiling import LayerShape, Tiling
 from hwgen.passes.placement import network_mode
 
@@ -29,9 +36,13 @@ class NpuLayerPlan:
     layer: ConvLayer
     shape: LayerShape
     tiling: Tiling
-    cycles: int  # the cycle model's, transfers included
+    profile: LayerProfile  # the cycle model's, transfers included
     macs: int
     array: int
+
+    @property
+    def cycles(self) -> int:
+        return self.profile.cycles
 
     @property
     def utilization(self) -> float:
@@ -149,13 +160,15 @@ def apply(graph: Graph, budget: Budget) -> NpuPlan:
             raise HwgenError(
                 _too_small(node, shape, config, exc.needs), node=node.name, op=node.op.value
             ) from None
+        profile = layer_profile(shape, choice.tiling, config)
+        assert profile.cycles == choice.cycles
         plan.layers.append(
             NpuLayerPlan(
                 node.name,
                 layer,
                 shape,
                 choice.tiling,
-                choice.cycles,
+                profile,
                 macs(graph, node),
                 array,
             )

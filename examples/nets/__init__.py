@@ -1,0 +1,2 @@
+"""torchvision architectures as exported and pre-processed for quantization, without their weights
+(examples/torchvision_export.py --skeleton; hwgen.examples.skeletons fills them)."""

@@ -1,0 +1,75 @@
+"""The report's account of each NPU layer: where its cycles go, the bytes its DMA moves, and its
+place under the roofline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+
+from hwgen.compiler import CompileOptions, compile_model
+from hwgen.examples import networks
+from hwgen.examples.quantize import Format, quantize
+from hwgen.report import report
+from hwgen.report_html import render
+
+
+@pytest.fixture(scope="module")
+def summary(tmp_path_factory: pytest.TempPathFactory) -> dict:  # type: ignore[type-arg]
+    path = tmp_path_factory.mktemp("model") / "resnet8.onnx"
+    model = quantize(networks.resnet8(), networks.RESNET8_INPUT, Format.QOPERATOR, True)
+    onnx.save(model, str(path))
+    comp = compile_model(path, CompileOptions(array=8, l1=8192))
+    return report(comp)
+
+
+def npu_layers(summary: dict) -> list[dict]:  # type: ignore[type-arg]
+    return [layer for layer in summary["layers"] if layer["npu"]]
+
+
+def test_no_layer_beats_its_roofline(summary: dict) -> None:  # type: ignore[type-arg]
+    """Each beat takes a cycle on its channel and the array does at most M^2 MACs a cycle: a
+    layer above its bound would be a cycle model that forgot some work."""
+    for layer in npu_layers(summary):
+        npu = layer["npu"]
+        assert 0 < npu["macs_per_cycle"] <= npu["bound_macs_per_cycle"] <= 64, layer["name"]
+
+
+def test_cycles_split_into_compute_and_waiting(summary: dict) -> None:  # type: ignore[type-arg]
+    for layer in npu_layers(summary):
+        npu = layer["npu"]
+        assert npu["cycles"] == layer["cycles_model"]
+        assert npu["compute_cycles"] + npu["exposed_cycles"] == npu["cycles"]
+        # The array's steps are part of the core's busy cycles.
+        assert npu["compute_cycles"] >= layer["macs"] / 64
+        assert 0 <= npu["hidden_cycles"] <= npu["load_cycles"] + npu["store_cycles"]
+
+
+def test_bytes_moved_cover_every_weight_input_and_output(summary: dict) -> None:  # type: ignore[type-arg]
+    """Every weight byte, input byte and output byte of a layer crosses the bus at least once
+    (channels padded to M, the NPU's layout)."""
+    shapes = {"conv0_quant": ((32, 32, 8), (16, 8, 3, 3), (32, 32, 16))}
+    for layer in npu_layers(summary):
+        if layer["name"] in shapes:
+            x, w, y = (int(np.prod(s)) for s in shapes[layer["name"]])
+            assert layer["npu"]["read_bytes"] >= x + w
+            assert layer["npu"]["written_bytes"] == y
+
+
+def test_the_classifier_is_bound_by_the_bus(summary: dict) -> None:  # type: ignore[type-arg]
+    """A GEMM of one row reads each weight for one MAC: far left on the roofline."""
+    fc = next(layer for layer in npu_layers(summary) if layer["op"] == "matmul")
+    assert fc["npu"]["bound_by"] == "bus" and fc["npu"]["macs_per_byte"] < 1
+    # A 3x3 convolution reuses each input byte nine times, each weight at every pixel.
+    convs = [layer for layer in npu_layers(summary) if "shortcut" not in layer["name"]]
+    convs = [layer for layer in convs if layer["op"] == "conv"]
+    assert len(convs) == 7 and all(layer["npu"]["bound_by"] == "array" for layer in convs)
+
+
+def test_the_page_draws_the_roofline(summary: dict, tmp_path: Path) -> None:  # type: ignore[type-arg]
+    page = render(summary)
+    assert 'aria-label="roofline"' in page
+    assert page.count('class="point"') == len(npu_layers(summary))
+    assert "Where the NPU layers' cycles go" in page
