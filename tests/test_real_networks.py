@@ -36,5 +36,5 @@ def test_torchvision_network_runs_bit_exact(tmp_path: Path, name: str) -> None:
 def test_skeletons_name_their_missing_network() -> None:
     from hwgen.errors import HwgenError
 
-    with pytest.raises(HwgenError, match="no skeleton 'resnet19-32'.*resnet18-32"):
+    with pytest.raises(HwgenError, match=r"no skeleton 'resnet19-32'.*resnet18-32"):
         skeletons.quantized("resnet19-32")
