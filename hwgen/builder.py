@@ -9,6 +9,8 @@ from typing import Any
 
 import onnx
 
+from hwgen.boards.fit import check_fit
+from hwgen.boards.targets import board as find_board
 from hwgen.build import MANIFEST, Build, Part, manifest_for
 from hwgen.codegen.c_network import generate_c
 from hwgen.codegen.rtl import emit_npu
@@ -53,6 +55,10 @@ def write_build(
     if isinstance(model, Path):  # read by the frontend: a file that exists
         shutil.copyfile(model, source)
     assert comp.npu is not None
+    board_fit = None
+    if options.board:
+        with status(f"checking the NPU fits the {options.board}"):
+            board_fit = check_fit(comp.npu.config, find_board(options.board))
     save_graph(comp.graph, directory / Part.GRAPH.value)
     if Part.RTL in parts:
         with status(f"generating the NPU (M={options.array}) as SystemVerilog"):
@@ -60,7 +66,10 @@ def write_build(
     if Part.SW in parts:
         with status("generating the host C"):
             generate_c(comp, directory / Part.SW.value)
-    write_report(directory, report(comp))
+    summary = report(comp)
+    if board_fit is not None:
+        summary["board_fit"] = board_fit.as_dict()
+    write_report(directory, summary)
     name = model.name if isinstance(model, Path) else source.name
     assert comp.image is not None and comp.memory is not None
     sysmem = comp.image.l2_base + comp.memory.peak

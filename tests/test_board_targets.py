@@ -46,7 +46,7 @@ with open({calls!r}, "a") as calls:
 fmax = {fmax!r}[str(seed)]
 json.dump(
     {{"fmax": {{"clk": {{"achieved": fmax, "constraint": 40.0}}}},
-      "utilization": {{"ICESTORM_LC": {{"used": 4000, "available": 5280}}}}}},
+      "utilization": {{"TRELLIS_COMB": {{"used": 4000, "available": 24288}}}}}},
     open("nextpnr-report.json", "w"),
 )
 """
@@ -80,11 +80,11 @@ def test_placement_is_retried_with_other_seeds_until_timing_is_met(
     nextpnr.chmod(0o755)
     # Synthesis and packing stand in as no-ops: only place and route's retries are tested.
     monkeypatch.setenv("YOSYS", "true")
-    monkeypatch.setenv("ICEPACK", "true")
-    monkeypatch.setenv("NEXTPNR_ICE40", str(nextpnr))
+    monkeypatch.setenv("ECPPACK", "true")
+    monkeypatch.setenv("NEXTPNR_ECP5", str(nextpnr))
     config = NpuConfig(array=4, act_depth=256, weight_depth=64, out_depth=64, param_depth=16)
     result = build_bitstream(
-        config, find_board("icebreaker"), tmp_path / "out", freq_mhz=40.0, seeds=3
+        config, find_board("ulx3s-25f"), tmp_path / "out", freq_mhz=40.0, seeds=3
     )
     assert log.read_text().split() == calls
     assert result.seed == kept

@@ -235,6 +235,6 @@ def test_run_on_a_board_that_does_not_answer(
 def test_fpga_needs_a_compiled_directory(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, _, err = _run(capsys, "fpga", str(tmp_path), "--board", "icebreaker")
+    code, _, err = _run(capsys, "fpga", str(tmp_path), "--board", "ulx3s")
     assert code == 1
     assert "is not a directory written by hwgen compile" in _error_line(err)

@@ -45,29 +45,20 @@ def test_compile_writes_rtl_graphs_and_report(
     assert "4 on the NPU" in " ".join(capsys.readouterr().out.split())
 
 
-def test_compile_for_a_board_takes_its_array_and_requant_unit(
-    cnn_path: str, tmp_path: Path
+def test_compile_for_a_board_takes_its_budget_and_checks_the_fit(
+    cnn_path: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from hwgen.boards.targets import board as find_board
 
-    icebreaker = find_board("icebreaker")
-    out = tmp_path / "ice"
-    assert main(["compile", cnn_path, "-o", str(out), "--board", "icebreaker"]) == 0
+    small_board = find_board("ulx3s-25f")
+    out = tmp_path / "25f"
+    assert main(["compile", cnn_path, "-o", str(out), "--board", "ulx3s-25f"]) == 0
     report = json.loads((out / "report.json").read_text())
-    assert report["config"]["array"] == icebreaker.array
-    assert report["config"]["requant_interval"] == icebreaker.npu.requant_interval > 1
-    # The same array with a requant unit that takes a channel every cycle: no layer is
-    # faster on the board's, and one whose rows are short waits for its requant unit.
-    plain = tmp_path / "plain"
-    assert main(["compile", cnn_path, "-o", str(plain), "--array", str(icebreaker.array)]) == 0
-    fast = json.loads((plain / "report.json").read_text())
-    npu = [
-        (a, b)
-        for a, b in zip(report["layers"], fast["layers"], strict=True)
-        if a["placement"] == "npu"
-    ]
-    assert all(a["cycles_model"] >= b["cycles_model"] for a, b in npu)
-    assert any(a["cycles_model"] > b["cycles_model"] for a, b in npu)
+    assert report["config"]["array"] == small_board.array == 4
+    assert report["config"]["requant_lanes"] == small_board.npu.requant_lanes
+    fit = report["board_fit"]
+    assert fit["fits"] and fit["block_rams"] <= fit["block_rams_available"]
+    assert "fits the ulx3s-25f" in " ".join(capsys.readouterr().out.split())
     # --array and the budget's flags still win over the board's.
     small = tmp_path / "small"
     argv = ["compile", cnn_path, "-o", str(small), "--board", "ulx3s", "--array", "4"]
@@ -99,6 +90,27 @@ def test_failed_compile_leaves_no_output(
     assert "node 'pool1' (maxpool): cannot place on the NPU" in err
     assert not out.exists()
     assert not any(p.name.startswith(".out.partial") for p in tmp_path.iterdir())
+
+
+def test_an_npu_too_large_for_the_board_is_refused_at_compile(
+    cnn_path: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "big"
+    args = ["compile", cnn_path, "-o", str(out), "--board", "ulx3s-25f", "--array", "8"]
+    assert main(args) != 0
+    err = " ".join(capsys.readouterr().err.split())
+    assert "does not fit the ULX3S (ECP5 LFE5U-25F)" in err and "multipliers of 28" in err
+    assert not out.exists()
+
+
+def test_a_board_that_cannot_host_the_npu_is_refused(
+    cnn_path: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "ice"
+    assert main(["compile", cnn_path, "-o", str(out), "--board", "icebreaker"]) != 0
+    err = " ".join(capsys.readouterr().err.split())
+    assert "iCEBreaker (iCE40UP5K) cannot host hwgen's NPU" in err and "--board ulx3s" in err
+    assert not out.exists()
 
 
 @pytest.mark.parametrize(

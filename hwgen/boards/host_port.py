@@ -53,6 +53,8 @@ class HostPort(wiring.Component):
         wiring.connect(m, wiring.flipped(self.s_axil), regs.bus)
         pointer = Signal(len(self.port.wr_addr))
         left = Signal(32)  # beats still to read
+        more = Signal()  # left != 0, kept as a flag: a comparison of 32 bits in front of the
+        # memory's read enable was the ULX3S's critical path
         reading = Signal()
         word = {reg: (reg - NPU_SPAN) // 4 for reg in HostReg}
         m.d.comb += regs.write_error.eq(
@@ -69,7 +71,7 @@ class HostPort(wiring.Component):
                     m.d.sync += count.eq(regs.write_data)
                 with m.Case(word[HostReg.MEM_CTRL]):
                     with m.If(regs.write_data[0] & (count != 0)):
-                        m.d.sync += [reading.eq(1), left.eq(count)]
+                        m.d.sync += [reading.eq(1), left.eq(count), more.eq(1)]
         m.d.comb += regs.read_error.eq(0)
         with m.Switch(regs.read_addr):
             with m.Case(word[HostReg.MEM_ADDR]):
@@ -95,20 +97,26 @@ class HostPort(wiring.Component):
         # Reads: the word the memory gives the cycle after it is asked for, held on the stream
         # until taken (the memory holds its output while not asked again).
         out = self.m_axis
-        ask = reading & (left != 0) & (~out.tvalid | out.tready)
+        ask = reading & more & (~out.tvalid | out.tready)
         m.d.comb += [
             self.port.rd_en.eq(ask),
             self.port.rd_addr.eq(pointer),
             out.tdata.eq(self.port.rd_data),
-            self.active.eq(beat_in | ask),
+            # From flip-flops only: it selects the memory's every address and enable.
+            self.active.eq(reading | self.s_axis.tvalid),
         ]
         with m.If(beat_in | ask):
             m.d.sync += pointer.eq(pointer + 1)
         with m.If(ask):
-            m.d.sync += [out.tvalid.eq(1), out.tlast.eq(left == 1), left.eq(left - 1)]
+            m.d.sync += [
+                out.tvalid.eq(1),
+                out.tlast.eq(left == 1),
+                left.eq(left - 1),
+                more.eq(left != 1),
+            ]
         with m.Elif(out.tready):
             m.d.sync += out.tvalid.eq(0)
-        with m.If(reading & (left == 0) & (~out.tvalid | out.tready) & ~ask):
+        with m.If(reading & ~more & (~out.tvalid | out.tready)):
             m.d.sync += reading.eq(0)
         return m
 

@@ -101,6 +101,12 @@ class Board:
     sysmem_bytes: int  # on-chip RAM behind the bridge: the NPU's system memory
     capacity: Capacity
     synth_opts: str = ""  # for yosys's synth_<family>
+    # Why the board cannot host the NPU, if it cannot: builds for it are refused with this.
+    unsupported: str = ""
+
+    def check_supported(self) -> None:
+        if self.unsupported:
+            raise HwgenError(f"the {self.description} cannot host hwgen's NPU: {self.unsupported}")
 
     @property
     def array(self) -> int:
@@ -176,6 +182,7 @@ def read_board(path: Path) -> Board:
             }
         ),
         synth_opts=data.get("synth_opts", ""),
+        unsupported=npu.get("unsupported", ""),
     )
 
 

@@ -40,6 +40,14 @@ def handle(args: argparse.Namespace) -> int:
             f"NPU: {totals['npu_cycles_model']:,} cycles (model), utilization "
             f"{totals['npu_utilization_model']:.1%} of {options.array}x{options.array}"
         )
+    fit = summary.get("board_fit")
+    if fit:
+        parts = ", ".join(f"{k} {v}" for k, v in fit["block_rams_by_part"].items())
+        console.print(
+            f"fits the {fit['board']}: {fit['block_rams']} of {fit['block_rams_available']} "
+            f"block RAMs ({parts}), {fit['multipliers']} of {fit['multipliers_available']} "
+            "multipliers (estimated from the design; hwgen fpga places and routes it)"
+        )
     console.print(
         f"wrote {Path(args.output)}/: rtl/, sw/, compiled/, graph/, report.json, report.html"
     )

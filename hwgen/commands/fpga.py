@@ -47,6 +47,7 @@ def handle(args: argparse.Namespace) -> int:
     extras.require("fpga", "hwgen fpga")
     summary = build.report()
     board = find_board(args.board)
+    board.check_supported()
     config = build.config
     console = Console(highlight=False)
     with console.status("") as status:

@@ -111,6 +111,8 @@ def compile_options(
 ) -> CompileOptions:
     """The options given, over the board's (with --board) and then the defaults."""
     board = find_board(args.board) if args.board else None
+    if board:
+        board.check_supported()
     budget = board.npu if board else DEFAULT_BUDGET
     m = args.array if args.array is not None else (budget.array if board else array)
 

@@ -148,7 +148,13 @@ class AxiMemory(wiring.Component):
 
 
 class BlockRam(wiring.Component):
-    """A memory_port backed by FPGA block RAM: the board's system memory."""
+    """A memory_port backed by FPGA block RAM: the board's system memory.
+
+    A write lands the cycle after the port shows it: its enable, address and data are
+    registered first, so that no logic before the port (the AXI4 slave's, the host port's)
+    drives the many blocks of a large memory directly. It lands no later than the AXI4 write
+    response (the cycle after the burst's last beat), so a master that waits for its response
+    reads what it wrote; the host port's reads come long after its writes."""
 
     def __init__(
         self, word_addr_width: int, data_width: int, words: int, init: Sequence[int] = ()
@@ -164,13 +170,17 @@ class BlockRam(wiring.Component):
         index = range(self.words)
         read = ram.read_port()
         write = ram.write_port(granularity=8)
+        addr_bits = bits_for(index.stop - 1)
         m.d.comb += [
             read.en.eq(self.port.rd_en),
-            read.addr.eq(self.port.rd_addr[: bits_for(index.stop - 1)]),
+            read.addr.eq(self.port.rd_addr[:addr_bits]),
             self.port.rd_data.eq(read.data),
-            write.addr.eq(self.port.wr_addr[: bits_for(index.stop - 1)]),
-            write.data.eq(self.port.wr_data),
         ]
-        for k in range(self.data_width // 8):
-            m.d.comb += write.en[k].eq(self.port.wr_en & self.port.wr_strb[k])
+        lanes = self.data_width // 8
+        m.d.sync += [
+            write.addr.eq(self.port.wr_addr[:addr_bits]),
+            write.data.eq(self.port.wr_data),
+            write.en.eq(Mux(self.port.wr_en, self.port.wr_strb, 0)),
+        ]
+        assert len(write.en) == lanes
         return m
