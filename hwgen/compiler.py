@@ -26,6 +26,7 @@ from hwgen.passes import (
     npu_plan,
     placement,
     storage,
+    unfold_stem,
 )
 from hwgen.passes.memory_plan import MemoryPlan
 from hwgen.passes.npu_image import NpuImage
@@ -155,6 +156,7 @@ def graph_steps(options: CompileOptions) -> list[tuple[str, GraphStep]]:
         (fuse_requant_shift.NAME, fuse_requant_shift.apply),
         (fuse_activation.NAME, fuse_activation.apply),
         (placement.NAME, lambda g: placement.apply(g, options.place)),
+        (unfold_stem.NAME, lambda g: unfold_stem.apply(g, options.array)),
     ]
 
 

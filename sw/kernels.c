@@ -367,6 +367,26 @@ void pad_copy(const pad_layer_t *l, const void *in, void *out) {
     }
 }
 
+void im2col_copy(const im2col_layer_t *l, const uint8_t *in, uint8_t *out) {
+    size_t c = (size_t)l->in.c;
+    uint8_t *dst = out;
+    for (int32_t oy = 0; oy < l->out.h; oy++) {
+        for (int32_t ox = 0; ox < l->out.w; ox++) {
+            for (int32_t ky = 0; ky < l->kernel_h; ky++) {
+                int32_t iy = oy * l->stride_h - l->pad_top + ky * l->dilation_h;
+                for (int32_t kx = 0; kx < l->kernel_w; kx++, dst += c) {
+                    int32_t ix = ox * l->stride_w - l->pad_left + kx * l->dilation_w;
+                    if (iy < 0 || iy >= l->in.h || ix < 0 || ix >= l->in.w) {
+                        memset(dst, (uint8_t)l->pad_value, c);
+                    } else {
+                        memcpy(dst, in + ((size_t)iy * (size_t)l->in.w + (size_t)ix) * c, c);
+                    }
+                }
+            }
+        }
+    }
+}
+
 void kernel_int_add(const add_layer_t *l, const void *a, const void *b, void *out, int32_t rows) {
     size_t count = (size_t)rows * (size_t)l->out.w * (size_t)l->out.c;
     for (size_t i = 0; i < count; i++) {

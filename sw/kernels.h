@@ -32,6 +32,7 @@ void kernel_cast(const cast_layer_t *l, const void *in, void *out, int32_t rows)
 void concat_copy(const concat_layer_t *l, const uint8_t *const *in, uint8_t *out);
 void permute_copy(const permute_layer_t *l, const uint8_t *in, uint8_t *out);
 void pad_copy(const pad_layer_t *l, const void *in, void *out);
+void im2col_copy(const im2col_layer_t *l, const uint8_t *in, uint8_t *out);
 
 /* The kernels as row_kernel_fn for the tile engine (tiling.h): `layer` is the kernel's own
  * descriptor. */

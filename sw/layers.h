@@ -105,4 +105,12 @@ typedef struct {
     int32_t value;
 } pad_layer_t;
 
+/* Each output pixel's window, tap by tap (ky, kx), each tap's in.c channels: out.c is
+ * kernel_h * kernel_w * in.c. A tap in the padding takes pad_value. One-byte elements. */
+typedef struct {
+    tensor_shape_t in, out;
+    int32_t kernel_h, kernel_w, stride_h, stride_w, pad_top, pad_left, dilation_h, dilation_w;
+    int32_t pad_value;
+} im2col_layer_t;
+
 #endif

@@ -148,7 +148,8 @@ def test_corrupted_host_constant_is_reported_with_its_tile(tmp_path: Path) -> No
     built = _build(tmp_path, "cnn", Format.QOPERATOR, True, 4)
     source = built.network.directory / "network.c"
     text = source.read_text()
-    marker = "static const int32_t layer3_bias[] = { "
+    index = next(k for k, layer in enumerate(built.network.layers) if layer.node == "dw2_quant")
+    marker = f"static const int32_t layer{index}_bias[] = {{ "
     start = text.index(marker) + len(marker)
     first = text[start : text.index(",", start)]
     source.write_text(text[:start] + str(int(first) + 100000) + text[text.index(",", start) :])

@@ -32,6 +32,7 @@ def test_compile_writes_rtl_graphs_and_report(
         "01_fuse_requant_shift.onnx",
         "02_fuse_activation.onnx",
         "03_place.onnx",
+        "04_unfold_stem.onnx",
     ]
     onnx.checker.check_model(onnx.load(str(out / "graph" / "03_place.onnx")))
     report = json.loads((out / "report.json").read_text())

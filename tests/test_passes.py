@@ -151,7 +151,8 @@ def test_a_layer_that_does_not_fit_the_buffers_is_refused_with_what_would_do() -
     with pytest.raises(HwgenError) as caught:
         compile_graph(lower_or_raise(example_cnn(True)), CompileOptions(array=8, weight_kib=0.5))
     message = caught.value.message
-    assert "node 'conv1_quant' (conv): cannot be tiled into the NPU's buffers" in message
-    assert "the weights of one block of 8 output channels (3x3 over 8 channels)" in message
-    assert "take 576 bytes per bank, where the budget gives 256" in message
-    assert "the smallest that would do is --weight-kib 1.125" in message
+    # conv1 (3x3 over 3 channels) is unfolded into 27 channels: four blocks, 256 bytes.
+    assert "node 'conv3_quant' (conv): cannot be tiled into the NPU's buffers" in message
+    assert "the weights of one block of 8 output channels (3x3 over 16 channels)" in message
+    assert "take 1,152 bytes per bank, where the budget gives 256" in message
+    assert "the smallest that would do is --weight-kib 2.25" in message

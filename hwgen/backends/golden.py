@@ -19,6 +19,7 @@ from hwgen.ir import (
     ConvAttrs,
     GlobalPoolAttrs,
     Graph,
+    Im2ColAttrs,
     IntPoolAttrs,
     LinearAttrs,
     MatMulAttrs,
@@ -152,6 +153,11 @@ def _pad(node: Node, args: list[Array], _: list[QType], __: QType) -> Array:
     return movement.pad_constant(args[0], node.attrs.pads, node.attrs.value)
 
 
+def _im2col(node: Node, args: list[Array], _: list[QType], __: QType) -> Array:
+    assert isinstance(node.attrs, Im2ColAttrs)
+    return movement.im2col(args[0], node.attrs.geometry, node.attrs.pad_value)
+
+
 def _cast(node: Node, args: list[Array], types: list[QType], out: QType) -> Array:
     value = args[0]
     if out.dtype is DType.FLOAT32:
@@ -199,6 +205,7 @@ KERNELS: dict[OpKind, Kernel] = {
     OpKind.TRANSPOSE: _transpose,
     OpKind.CONCAT: _concat,
     OpKind.PAD: _pad,
+    OpKind.IM2COL: _im2col,
     OpKind.CAST: _cast,
     OpKind.INT_ADD: _int_add,
     OpKind.REQUANT_SHIFT: _requant_shift,

@@ -22,6 +22,7 @@ from hwgen.ir import (
     ConvAttrs,
     GlobalPoolAttrs,
     Graph,
+    Im2ColAttrs,
     IntPoolAttrs,
     MatMulAttrs,
     Node,
@@ -460,6 +461,25 @@ def _pad(ctx: HostContext, node: Node, out: TensorLayout, ins: list[TensorLayout
     return HostLayer(ctx._pad(node, ins[0], out))
 
 
+def _im2col(ctx: HostContext, node: Node, out: TensorLayout, ins: list[TensorLayout]) -> HostLayer:
+    attrs = node.attrs
+    assert isinstance(attrs, Im2ColAttrs)
+    if ins[0].dtype.numpy.itemsize != 1:
+        raise ctx.refuse(node, f"im2col of {ins[0].dtype.value} elements (one byte only)")
+    geom = attrs.geometry
+    return HostLayer(
+        {
+            "kind": "im2col",
+            "in": ins[0].c_struct(),
+            "k": geom.kernel,
+            "s": geom.strides,
+            "p": geom.pads[:2],
+            "d": geom.dilations,
+            "value": attrs.pad_value,
+        }
+    )
+
+
 EMITTERS: dict[OpKind, Emitter] = {
     OpKind.QUANTIZE: _quant,
     OpKind.DEQUANTIZE: _quant,
@@ -478,6 +498,7 @@ EMITTERS: dict[OpKind, Emitter] = {
     OpKind.CONCAT: _concat,
     OpKind.TRANSPOSE: _transpose,
     OpKind.PAD: _pad,
+    OpKind.IM2COL: _im2col,
 }
 # Element-wise layers tile any way: as rows of one element (one pixel's channels where their
 # parameters are per channel), so that they tile finely whatever their shape.

@@ -30,6 +30,9 @@ class OpKind(enum.Enum):
     TRANSPOSE = "transpose"
     CONCAT = "concat"
     PAD = "pad"
+    # A convolution's windows as pixels of channels (ky, kx, c): a few input channels, which the
+    # NPU would pad to a block of M at every tap, packed into blocks once (passes/unfold_stem).
+    IM2COL = "im2col"
     # Integer-only dialects (Deeploy, NEMO/DORY).
     CAST = "cast"  # integer values in a float32 container <-> an integer tensor, exactly
     INT_ADD = "int_add"  # exact sum of two integer tensors, as int32
@@ -144,6 +147,16 @@ class PadAttrs:
 
 
 @dataclass(frozen=True)
+class Im2ColAttrs:
+    """Output (N, kh * kw * C, OH, OW): channel (ky * kw + kx) * C + c of output pixel (oy, ox)
+    is input channel c at the tap (ky, kx) of the window `geometry` places there, `pad_value`
+    where that tap lies in the padding."""
+
+    geometry: Conv2dGeometry
+    pad_value: int
+
+
+@dataclass(frozen=True)
 class NoAttrs:
     pass
 
@@ -158,6 +171,7 @@ OpAttrs = (
     | TransposeAttrs
     | ConcatAttrs
     | PadAttrs
+    | Im2ColAttrs
     | ShiftRequantAttrs
     | NoAttrs
 )

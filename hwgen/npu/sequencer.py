@@ -13,8 +13,11 @@ Commands before it have all started, so these are the only orders to keep: loads
 and stores of tile k - 1 overlap the computation of tile k. The cycle model
 (hwgen.sim_models.npu_timing) follows the same rules cycle for cycle:
 
-- a command is looked at from the cycle after the one before it started (the command memory is
-  read when a command starts), and starts in the first cycle its conditions hold;
+- a command is looked at from the cycle after the one before it started, and starts in the
+  first cycle its conditions hold: the commands wait in a queue of registers that reads the
+  command memory ahead (`QUEUE` records), so what decides a start reads flip-flops, never the
+  memory's slow output, and the memory's address comes from a counter, never from that
+  decision (the two, in a row, were the ULX3S's critical path at 57 MHz);
 - its engine sees `start` the cycle after, and an engine's `done` frees it (and its banks) for
   the cycle after that.
 
@@ -25,7 +28,7 @@ failing command's index.
 
 from __future__ import annotations
 
-from amaranth import Cat, Module, Signal, Value
+from amaranth import Cat, Module, Mux, Signal, Value
 from amaranth.lib import data, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
@@ -46,8 +49,10 @@ from hwgen.npu.loader import Loader, Target
 from hwgen.npu.storer import Storer
 
 # The program fetch is a load into the command memory; its first command is looked at this
-# many cycles after the fetch's `done`.
-RUN_LATENCY = 2
+# many cycles after the fetch's `done` (read, then in the queue's head).
+RUN_LATENCY = 3
+# Records the queue holds: with one read in flight, enough to start a command every cycle.
+QUEUE = 3
 
 
 COUNTERS = data.StructLayout(
@@ -183,7 +188,13 @@ class Sequencer(wiring.Component):
         count = Signal(16)
         pc = Signal(16)  # the command being looked at
         self._pc = pc
-        record = program.data  # type: ignore[attr-defined]
+        # The queue: records in order, `queued` of them; the head is the command looked at.
+        slots = [Signal(RECORD_BITS, name=f"queue_{k}") for k in range(QUEUE)]
+        queued = Signal(range(QUEUE + 1))
+        reading = Signal()  # a read of the command memory this cycle, at read_addr
+        read_addr = Signal(16)
+        arriving = Signal()  # last cycle's read: its record is on the memory's output
+        record = slots[0]
         head_load = LOAD_LAYOUT(record[: LOAD_LAYOUT.size])
         head_store = STORE_LAYOUT(record[: STORE_LAYOUT.size])
         head_compute = COMPUTE_LAYOUT(record[: COMPUTE_LAYOUT.size])
@@ -254,11 +265,26 @@ class Sequencer(wiring.Component):
             with m.Elif(storer.out_of_bank):
                 fail(NpuError.OUT_OF_BANK, store_pc)
 
-        program_port = program  # the command memory's read port: the head is its output
+        issue = Signal()  # the head starts this cycle
+        program_port = program  # the command memory's read port, feeding the queue
         m.d.comb += [
-            program_port.addr.eq(pc),  # type: ignore[attr-defined]
+            program_port.addr.eq(read_addr),  # type: ignore[attr-defined]
+            program_port.en.eq(reading),  # type: ignore[attr-defined]
             core.cmd.eq(compute_cmd.conv),
         ]
+        m.d.sync += arriving.eq(reading)
+        with m.If(reading):
+            m.d.sync += read_addr.eq(read_addr + 1)
+        # After this cycle's start and arrival: the records left, moved up by one if the head
+        # started, and the arriving one behind them.
+        left = Signal.like(queued)
+        m.d.comb += left.eq(queued - issue + arriving)
+        for k, slot in enumerate(slots):
+            kept = slots[k + 1] if k + 1 < QUEUE else slot
+            shifted = Mux(issue, kept, slot)
+            arrives_here = arriving & ((queued - issue) == k)
+            m.d.sync += slot.eq(Mux(arrives_here, program_port.data, shifted))  # type: ignore[attr-defined]
+        m.d.sync += queued.eq(left)
         m.d.sync += [loader.start.eq(0), core.start.eq(0), storer.start.eq(0), self.done.eq(0)]
         with m.FSM():
             with m.State("IDLE"):
@@ -299,14 +325,17 @@ class Sequencer(wiring.Component):
                         m.d.sync += [failed.eq(1), error.eq(NpuError.BUS_ERROR)]
                         m.next = "FINISH"
                     with m.Else():
-                        m.next = "READ"
-            with m.State("READ"):  # the command memory gives the first command next cycle
-                m.d.comb += program_port.en.eq(1)  # type: ignore[attr-defined]
-                m.next = "RUN"
+                        m.d.sync += [reading.eq(1), read_addr.eq(0), queued.eq(0)]
+                        m.next = "RUN"
             with m.State("RUN"):
-                issue = Signal()
+                # Read ahead while the queue has room for what is in flight (its count after
+                # this cycle, this cycle's read, the next one): a decision that only feeds
+                # flip-flops.
+                m.d.sync += reading.eq(left + reading < QUEUE)
                 with m.If(failed):
                     m.next = "FINISH"
+                with m.Elif(queued == 0):
+                    pass
                 with m.Elif(opcode == Opcode.LOAD):
                     with m.If(head_load.buffer > Buffer.PARAM):
                         fail(NpuError.BAD_COMMAND, pc)
@@ -353,12 +382,11 @@ class Sequencer(wiring.Component):
                 with m.Else():
                     fail(NpuError.BAD_COMMAND, pc)
                 with m.If(issue):
-                    m.d.comb += program_port.en.eq(1)  # type: ignore[attr-defined]
-                    m.d.comb += program_port.addr.eq(pc + 1)  # type: ignore[attr-defined]
                     m.d.sync += pc.eq(pc + 1)
                     with m.If(pc + 1 == count):
                         m.next = "FINISH"
             with m.State("FINISH"):  # every engine idle, then done
+                m.d.sync += reading.eq(0)
                 with m.If(~loading & ~computing & ~storing):
                     m.d.sync += [self.done.eq(1), self.busy.eq(0)]
                     m.next = "IDLE"
