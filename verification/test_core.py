@@ -11,7 +11,7 @@ import pytest
 from hwgen.npu.config import NpuConfig, RequantMode
 from hwgen.npu.core import Core
 from hwgen.sim.runner import run_cocotb, run_cocotb_sources
-from verification.dsp_models import yosys_ice40_model
+from verification.dsp_models import mult18x18d_model, yosys_ice40_model
 from verification.npu_env import encode
 
 # Memories small enough for quick builds, large enough for every random command.
@@ -84,3 +84,32 @@ def test_core_as_elaborated_for_the_icebreaker() -> None:
         return [models, top]
 
     run_cocotb_sources(emit, "core", "verification.core_tb", "icebreaker", encode(config))
+
+
+def test_core_as_elaborated_for_an_ecp5() -> None:
+    """The ULX3S-25F's core (M = 4, two requant lanes, command setup by multiplier): the
+    array's, the requant lanes' and command setup's products in MULT18X18D blocks with their
+    own registers, simulated with a model of the cell, through the same random commands,
+    outputs and cycle counts."""
+    from hwgen.boards.targets import board as find_board
+    from hwgen.codegen.verilog import emit_systemverilog
+
+    board = find_board("ulx3s-25f")
+    config = NpuConfig(
+        array=board.array,
+        requant_lanes=board.npu.requant_lanes,
+        serial_setup=board.npu.serial_setup,
+        **SMALL_MEMORIES,
+    )
+    assert not config.serial_setup and config.requant_lanes == 2
+    device = SimpleNamespace(device=board.device)
+
+    def emit(directory: Path) -> list[Path]:
+        model = directory / "mult18x18d.v"
+        model.write_text(mult18x18d_model())
+        top = directory / "core.sv"
+        top.write_text(emit_systemverilog(Core(config), "core", device))
+        assert "MULT18X18D" in top.read_text()
+        return [model, top]
+
+    run_cocotb_sources(emit, "core", "verification.core_tb", "ecp5", encode(config))

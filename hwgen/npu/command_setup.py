@@ -25,6 +25,8 @@ from amaranth.lib.wiring import In, Out
 
 from hwgen.npu.config import NpuConfig
 from hwgen.npu.descriptor import CONV_DESCRIPTOR
+from hwgen.npu.device import is_ecp5
+from hwgen.npu.dsp import mult18x18d
 
 
 @dataclass(frozen=True)
@@ -283,18 +285,31 @@ class MultiplierSetup(wiring.Component):
             self.done.eq(finishing[-1]),
         ]
 
-        a, a_over = Signal(word), Signal()
-        b = Signal(b_width)
+        # The operands of the product being selected: AND-OR over the one-hot.
+        a_next, a_over_next = Signal(word), Signal()
+        b_next = Signal(b_width)
+        a_terms: Value = Const(0, word)
+        flag_terms: Value = Const(0, 1)
+        b_terms: Value = Const(0, b_width)
         for k, p in enumerate(products):
-            with m.If(selecting[k]):
-                value, flag = operand(p.a)
-                m.d.sync += [a.eq(value), a_over.eq(flag), b.eq(self.cmd[p.b])]
-
-        # The true product is 2^word or more if the low bits' is, or if one operand is (its
-        # low bits alone are not the operand) and the other is not zero.
+            value, flag = operand(p.a)
+            a_terms = a_terms | Mux(selecting[k], value, 0)
+            flag_terms = flag_terms | (selecting[k] & flag)
+            b_terms = b_terms | Mux(selecting[k], self.cmd[p.b], 0)
+        m.d.comb += [a_next.eq(a_terms), a_over_next.eq(flag_terms), b_next.eq(b_terms)]
+        # The true product is 2^word or more if the low bits' is, or if `a` is (its low bits
+        # alone are not the operand) and b is not zero (b is taken whole).
+        a_over, b_nonzero, over = Signal(), Signal(), Signal()
+        m.d.sync += [a_over.eq(a_over_next), b_nonzero.eq(b_next != 0), over.eq(a_over & b_nonzero)]
         full = Signal(word + b_width)
-        over = Signal()
-        m.d.sync += [full.eq(a * b), over.eq(a_over & (b != 0))]
+        if is_ecp5(platform):
+            # In a MULT18X18D with its input and output registers: the routes into the block
+            # and out of it each get a cycle (unregistered, they held the ULX3S at 70 MHz).
+            product = mult18x18d(m, a_next, b_next, Const(1, 1), "product")
+            m.d.comb += full.eq(product[: len(full)])
+        else:
+            a, b = Signal(word), Signal(b_width)
+            m.d.sync += [a.eq(a_next), b.eq(b_next), full.eq(a * b)]
         for k, p in enumerate(products):
             with m.If(finishing[k]):
                 value, flag = made[p.name]
