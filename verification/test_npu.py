@@ -66,3 +66,14 @@ def test_npu(config: NpuConfig) -> None:
     # it would compile against 140 MB of precompiled headers left in the build directory.
     footprint = sum(f.stat().st_size for f in build.rglob("*") if f.is_file())
     assert footprint < 40 * 2**20, f"the simulator build keeps {footprint / 2**20:.0f} MB"
+
+
+def test_npu_top_under_axi_backpressure() -> None:
+    """The generated wrapper, npu_top.sv, with its AXI4 master on cocotbext-axi's RAM and random
+    stalls on every channel of both buses."""
+    config = CONFIGS[1]
+
+    def emit(directory: Path) -> list[Path]:
+        return emit_npu(config, directory).sources
+
+    run_cocotb_sources(emit, "npu_top", "verification.npu_axi_tb", "m8-axi-ram", encode(config))

@@ -39,21 +39,25 @@ def axi_lite_slave(addr_width: int, data_width: int = 32) -> wiring.Signature:
 
 
 def axi4(addr_width: int, data_width: int) -> wiring.Signature:
-    """AXI4 from the master's side (what it drives is Out): one ID, INCR bursts. A slave
-    takes In(...)."""
+    """AXI4 from the master's side (what it drives is Out): INCR bursts, in order, with one
+    ID (the ports are there, for interconnects and verification IP that expect them; the NPU
+    sends ID 0, a slave answers with the ID of the burst). A slave takes In(...)."""
     return wiring.Signature(
         {
+            "arid": Out(ID_WIDTH),
             "araddr": Out(addr_width),
             "arlen": Out(8),
             "arsize": Out(3),
             "arburst": Out(2),
             "arvalid": Out(1),
             "arready": In(1),
+            "rid": In(ID_WIDTH),
             "rdata": In(data_width),
             "rresp": In(2),
             "rlast": In(1),
             "rvalid": In(1),
             "rready": Out(1),
+            "awid": Out(ID_WIDTH),
             "awaddr": Out(addr_width),
             "awlen": Out(8),
             "awsize": Out(3),
@@ -65,6 +69,7 @@ def axi4(addr_width: int, data_width: int) -> wiring.Signature:
             "wlast": Out(1),
             "wvalid": Out(1),
             "wready": In(1),
+            "bid": In(ID_WIDTH),
             "bresp": In(2),
             "bvalid": In(1),
             "bready": Out(1),
@@ -72,6 +77,7 @@ def axi4(addr_width: int, data_width: int) -> wiring.Signature:
     )
 
 
+ID_WIDTH = 1
 INCR = 0b01
 
 

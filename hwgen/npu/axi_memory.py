@@ -84,8 +84,10 @@ class AxiMemory(wiring.Component):
         ]
         with m.If(issue):
             m.d.sync += [addr.eq(addr + 1), left.eq(left - 1)]
+        burst_id = Signal.like(bus.arid)  # answered with each beat of the burst
         with m.If(bus.arvalid & bus.arready):
             m.d.sync += [
+                burst_id.eq(bus.arid),
                 active.eq(1),
                 addr.eq(bus.araddr[self.shift :]),
                 left.eq(bus.arlen + 1),
@@ -96,6 +98,7 @@ class AxiMemory(wiring.Component):
         m.d.comb += bus.rdata.eq(port.rd_data)
         with m.If(issue):
             m.d.sync += [
+                bus.rid.eq(burst_id),
                 bus.rvalid.eq(1),
                 bus.rlast.eq(left == 1),
                 inside.eq(addr < self.words),
@@ -127,8 +130,10 @@ class AxiMemory(wiring.Component):
             m.d.sync += [addr.eq(addr + 1), left.eq(left - 1)]
             with m.If(addr >= self.words):
                 m.d.sync += failed.eq(1)
+        burst_id = Signal.like(bus.awid)  # answered with the burst's response
         with m.If(bus.awvalid & bus.awready):
             m.d.sync += [
+                burst_id.eq(bus.awid),
                 active.eq(1),
                 addr.eq(bus.awaddr[self.shift :]),
                 left.eq(bus.awlen + 1),
@@ -140,6 +145,7 @@ class AxiMemory(wiring.Component):
         # response before it is taken (the NPU takes each at once), so one register holds it.
         with m.If(last):
             m.d.sync += [
+                bus.bid.eq(burst_id),
                 bus.bvalid.eq(1),
                 bus.bresp.eq(Mux(failed | (addr >= self.words), SLVERR, OKAY)),
             ]

@@ -15,7 +15,7 @@ A layer is a program of three kinds of command, run in order by three engines th
   pattern as a load.
 
 The dispatcher starts each command, in order, once its engine is idle and no running command
-of another engine touches a bank it uses in a conflicting way (hwgen/npu/dispatch.py): loads of
+of another engine touches a bank it uses in a conflicting way (hwgen/npu/sequencer.py): loads of
 tile k + 1 and stores of tile k - 1 run while tile k computes.
 """
 

@@ -9,7 +9,7 @@ in system memory then. A store of B beats takes store_duration(B) cycles.
 
 from __future__ import annotations
 
-from amaranth import Module, Mux, Signal
+from amaranth import Module, Mux, Signal, signed
 from amaranth.lib import fifo, wiring
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import exact_log2
@@ -124,18 +124,36 @@ class Storer(wiring.Component):
         # while the bursts asked for and the one the walker offers have beats not yet covered
         # by words read: the next burst's first word is read before its address is taken, so
         # its beats follow the last burst's with no gap.
+        #
+        # Counted in words, as flags: `gap` is the words of the bursts asked for not yet read.
+        # It is -1 at least (one word is read ahead of its burst's address at most: it is held
+        # until its burst is asked for), and a burst is whole words. So the bursts asked for
+        # and the one offered have a word to read if gap > 0, or if a burst is offered and gap
+        # is 0, or it is -1 and the burst has two words or more. The comparison of beat
+        # counts this replaces, in front of the output memory's read port, was the ULX3S's
+        # critical path (71 MHz).
         read = Signal()
-        words_read = Signal(32)  # beats covered by the words read
-        offered = Signal(32)
+        shift = exact_log2(self.lanes)
+        gap = Signal(signed(17))
+        gap_positive, gap_nonnegative = Signal(), Signal(init=1)
+        burst_words = walker.burst.beats[shift:]
         m.d.comb += [
-            offered.eq(asked + Mux(self.awvalid, walker.burst.beats, 0)),
-            read.eq((~holding | (beat & last_lane)) & (words_read < offered)),
+            read.eq(
+                (~holding | (beat & last_lane))
+                & (gap_positive | (self.awvalid & (gap_nonnegative | (burst_words > 1))))
+            ),
             self.read_en.eq(read),
+        ]
+        next_gap = Signal.like(gap)
+        m.d.comb += next_gap.eq(gap + Mux(aw, burst_words, 0) - read)
+        m.d.sync += [
+            gap.eq(next_gap),
+            gap_positive.eq(next_gap > 0),
+            gap_nonnegative.eq(next_gap >= 0),
         ]
         with m.If(read):
             m.d.sync += [
                 word.eq(word + 1),
-                words_read.eq(words_read + self.lanes),
                 holding.eq(1),
             ]
             with m.If(word >= self.depth):
@@ -165,7 +183,9 @@ class Storer(wiring.Component):
                 self.busy.eq(1),
                 asked.eq(0),
                 sent.eq(0),
-                words_read.eq(0),
+                gap.eq(0),
+                gap_positive.eq(0),
+                gap_nonnegative.eq(1),
                 bursts.eq(0),
                 responses.eq(0),
                 word.eq(self.local_addr),

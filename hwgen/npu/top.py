@@ -45,9 +45,13 @@ class Npu(wiring.Component):
         bus = self.m_axi
         for path, member, _ in bus.signature.flatten(bus):
             name = path[0]
-            if member.flow == Out:
+            if name in ("arid", "awid"):
+                m.d.comb += getattr(bus, name).eq(0)
+            elif name in ("rid", "bid", "rlast"):  # one ID; the loader counts beats, not bursts
+                pass
+            elif member.flow == Out:
                 m.d.comb += getattr(bus, name).eq(getattr(seq, name))
-            elif name != "rlast":  # the loader counts beats, not bursts
+            else:
                 m.d.comb += getattr(seq, name).eq(getattr(bus, name))
 
         irq_enable = Signal()
