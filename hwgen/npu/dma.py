@@ -4,7 +4,7 @@ burst to) or exceed 256 beats. Addresses are beat-aligned (the dispatcher refuse
 
 from __future__ import annotations
 
-from amaranth import Module, Mux, Signal
+from amaranth import Module, Mux, Signal, Value
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import exact_log2
@@ -63,13 +63,22 @@ class BurstWalker(wiring.Component):
         stride0, stride1 = Signal.like(self.stride0), Signal.like(self.stride1)
 
         # The next burst: what is left of the chunk, cut at the page's end and at 256 beats.
+        # What decides it is in registers: the beats to the page's end (`to_page`, kept with
+        # `addr`) and whether the chunk is its row's last and the row the last (kept with i0
+        # and i1). Computed in the cycle from `addr` and the indices, subtraction, comparisons
+        # and the choice in a row reached every register of the walk (the ULX3S's critical
+        # path at 76 MHz).
         page_beats = PAGE >> self.shift
         to_page = Signal(range(page_beats + 1))
-        m.d.comb += to_page.eq(page_beats - addr[self.shift : 12])
-        size = Signal(range(MAX_BURST + 1))
-        capped = Mux(left > MAX_BURST, MAX_BURST, left)
-        m.d.comb += size.eq(Mux(to_page < capped, to_page, capped))
-        chunk_done = size == left
+        last_chunk_of_row = Signal()
+        last_row = Signal()
+
+        def room(address: Value) -> Value:
+            return page_beats - address[self.shift : 12]
+
+        chunk_done = (left <= to_page) & (left <= MAX_BURST)
+        cut = Mux(to_page < MAX_BURST, to_page, MAX_BURST)  # a burst that does not end the chunk
+        size = Mux(chunk_done, left, cut)
 
         advance = running & (~out.valid | out.ready)
         with m.If(out.ready):
@@ -77,22 +86,32 @@ class BurstWalker(wiring.Component):
         with m.If(advance):
             m.d.sync += [out.valid.eq(1), out.addr.eq(addr), out.beats.eq(size)]
             with m.If(~chunk_done):
-                m.d.sync += [addr.eq(addr + (size << self.shift)), left.eq(left - size)]
-            with m.Elif(i0 + 1 != n0):  # the next chunk of the row
+                m.d.sync += [
+                    addr.eq(addr + (cut << self.shift)),
+                    left.eq(left - cut),
+                    # Cut at the page's end: the next burst starts a page.
+                    to_page.eq(Mux(to_page <= MAX_BURST, page_beats, to_page - MAX_BURST)),
+                ]
+            with m.Elif(~last_chunk_of_row):  # the next chunk of the row
                 m.d.sync += [
                     i0.eq(i0 + 1),
                     chunk.eq(chunk + stride0),
                     addr.eq(chunk + stride0),
+                    to_page.eq(room(chunk + stride0)),
                     left.eq(beats_per_chunk),
+                    last_chunk_of_row.eq(i0 + 2 == n0),
                 ]
-            with m.Elif(i1 + 1 != n1):  # the first chunk of the next row
+            with m.Elif(~last_row):  # the first chunk of the next row
                 m.d.sync += [
                     i0.eq(0),
                     i1.eq(i1 + 1),
                     row.eq(row + stride1),
                     chunk.eq(row + stride1),
                     addr.eq(row + stride1),
+                    to_page.eq(room(row + stride1)),
                     left.eq(beats_per_chunk),
+                    last_chunk_of_row.eq(n0 == 1),
+                    last_row.eq(i1 + 2 == n1),
                 ]
             with m.Else():
                 m.d.sync += running.eq(0)
@@ -100,6 +119,7 @@ class BurstWalker(wiring.Component):
             m.d.sync += [
                 running.eq((self.n0 != 0) & (self.n1 != 0) & (self.chunk_beats != 0)),
                 addr.eq(self.base),
+                to_page.eq(room(self.base)),
                 row.eq(self.base),
                 chunk.eq(self.base),
                 left.eq(self.chunk_beats),
@@ -107,6 +127,8 @@ class BurstWalker(wiring.Component):
                 i1.eq(0),
                 n0.eq(self.n0),
                 n1.eq(self.n1),
+                last_chunk_of_row.eq(self.n0 == 1),
+                last_row.eq(self.n1 == 1),
                 beats_per_chunk.eq(self.chunk_beats),
                 stride0.eq(self.stride0),
                 stride1.eq(self.stride1),
