@@ -10,7 +10,7 @@ module hwgen_sysmem_dpi #(
     input  wire                    clk,
     input  wire                    rd_en,
     input  wire [ADDR_WIDTH-1:0]   rd_addr,
-    output reg  [DATA_WIDTH-1:0]   rd_data,
+    output reg  [DATA_WIDTH-1:0]   rd_data,  // two cycles after rd_en, as a board's block RAM
     input  wire                    wr_en,
     input  wire [ADDR_WIDTH-1:0]   wr_addr,
     input  wire [DATA_WIDTH-1:0]   wr_data,
@@ -25,10 +25,13 @@ module hwgen_sysmem_dpi #(
 
     localparam int BYTES = DATA_WIDTH / 8;
 
-    // A read holds its word until the next read, as block RAM does.
+    // The word read, then registered again: a board's block RAM registers each block's word
+    // (hwgen.npu.axi_memory.PORT_LATENCY).
+    reg [DATA_WIDTH-1:0] word;
     always @(posedge clk) begin
         if (rd_en)
-            rd_data <= DATA_WIDTH'(hwgen_sysmem_read(64'(rd_addr) * BYTES, BYTES));
+            word <= DATA_WIDTH'(hwgen_sysmem_read(64'(rd_addr) * BYTES, BYTES));
+        rd_data <= word;
         if (wr_en)
             hwgen_sysmem_write(64'(wr_addr) * BYTES, BYTES, 64'(wr_data), 32'(wr_strb));
     end

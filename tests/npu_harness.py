@@ -45,9 +45,11 @@ class Rig(wiring.Component):
         bus = memory.s_axi  # the slave's side: what the master drives is In here
         for path, member, _ in bus.signature.flatten(bus):
             name = path[0]
+            if name in ("arid", "awid", "rid", "bid", "rlast"):  # one ID; beats, not bursts
+                continue
             if member.flow == wiring.In:
                 m.d.comb += getattr(bus, name).eq(getattr(seq, name))
-            elif name != "rlast":
+            else:
                 m.d.comb += getattr(seq, name).eq(getattr(bus, name))
         return m
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 import enum
 
 from amaranth import Module, Mux, Signal
-from amaranth.lib import wiring
+from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import exact_log2
 
 from hwgen.npu.axi import AxiLiteSlave, axi_lite_slave, axi_stream
-from hwgen.npu.axi_memory import memory_port
+from hwgen.npu.axi_memory import ReadQueue, memory_port
 
 NPU_SPAN = 0x100  # the NPU's registers lie below; this port's from here
 ADDR_WIDTH = 9  # the bridge's register addresses: the NPU's and this port's
@@ -94,29 +94,30 @@ class HostPort(wiring.Component):
             self.port.wr_data.eq(self.s_axis.tdata),
             self.port.wr_strb.eq(-1),
         ]
-        # Reads: the word the memory gives the cycle after it is asked for, held on the stream
-        # until taken (the memory holds its output while not asked again).
+        # Reads: words from the memory into a queue the stream drains (the memory gives a word
+        # PORT_LATENCY cycles after it is asked for, for that cycle).
         out = self.m_axis
-        ask = reading & more & (~out.tvalid | out.tready)
+        m.submodules.reads = reads = ReadQueue(self.data_width, data.StructLayout({"last": 1}))
+        ask = reads.issue
         m.d.comb += [
+            reads.want.eq(reading & more),
+            reads.tag.last.eq(left == 1),
+            reads.data.eq(self.port.rd_data),
             self.port.rd_en.eq(ask),
             self.port.rd_addr.eq(pointer),
-            out.tdata.eq(self.port.rd_data),
+            out.tvalid.eq(reads.valid),
+            out.tdata.eq(reads.word),
+            out.tlast.eq(reads.tag_out.last),
+            reads.ready.eq(out.tready),
             # From flip-flops only: it selects the memory's every address and enable.
             self.active.eq(reading | self.s_axis.tvalid),
         ]
         with m.If(beat_in | ask):
             m.d.sync += pointer.eq(pointer + 1)
         with m.If(ask):
-            m.d.sync += [
-                out.tvalid.eq(1),
-                out.tlast.eq(left == 1),
-                left.eq(left - 1),
-                more.eq(left != 1),
-            ]
-        with m.Elif(out.tready):
-            m.d.sync += out.tvalid.eq(0)
-        with m.If(reading & ~more & (~out.tvalid | out.tready)):
+            m.d.sync += [left.eq(left - 1), more.eq(left != 1)]
+        # Done once the last word asked for has left.
+        with m.If(reading & ~more & out.tvalid & out.tready & out.tlast):
             m.d.sync += reading.eq(0)
         return m
 

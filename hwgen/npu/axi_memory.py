@@ -3,7 +3,8 @@ C's own memory (through a DPI port). Both run the same protocol logic here, so t
 one timing, which the cycle model counts on:
 
 - a read burst accepted in cycle t answers its first beat in t + READ_LATENCY, then one beat
-  per cycle; the next burst is accepted on the last beat's issue, so bursts run back to back;
+  per cycle while the master takes them; the next burst is accepted on the last beat's issue,
+  so bursts run back to back;
 - a write burst is accepted when the last one's last beat is (or when idle), its beats are
   taken one per cycle, and its response comes the cycle after its last beat.
 
@@ -15,20 +16,27 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from amaranth import Module, Mux, Signal
-from amaranth.lib import wiring
+from amaranth import Array, Cat, Module, Mux, Signal
+from amaranth.lib import data, fifo, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import bits_for, exact_log2
 
 from hwgen.npu.axi import OKAY, SLVERR, axi4
 
-READ_LATENCY = 2  # cycles from a read burst's acceptance to its first beat
+# Cycles from a read's `rd_en` to its word on `rd_data`: the block RAM's read, then a register
+# beside each block. A large memory's blocks spread over the device, and their slow outputs
+# (5.8 ns on an ECP5) with the route to the reader did not fit a 100 MHz cycle on the ULX3S.
+PORT_LATENCY = 2
+# Cycles from a read burst's acceptance to its first beat: the burst taken, the port, the
+# queue that holds words while the master waits.
+READ_LATENCY = 1 + PORT_LATENCY + 1
+QUEUE_DEPTH = 4  # words read or on their way: enough for a beat every cycle
 
 
 def memory_port(word_addr_width: int, data_width: int) -> wiring.Signature:
-    """A word-addressed memory with one synchronous read port (data the cycle after `rd_en`,
-    held while `rd_en` is low) and one write port with byte strobes."""
+    """A word-addressed memory with one read port (the word at `rd_addr` on `rd_data`
+    PORT_LATENCY cycles after `rd_en`, for that cycle) and one write port with byte strobes."""
     return wiring.Signature(
         {
             "rd_en": Out(1),
@@ -71,20 +79,24 @@ class AxiMemory(wiring.Component):
         active = Signal()
         addr = Signal(word)
         left = Signal(9)  # beats of the burst not yet issued
-        inside = Signal()  # the beat issued is inside the memory
-        can_issue = ~bus.rvalid | bus.rready
-        issue = Signal()
+        burst_id = Signal.like(bus.arid)  # answered with each beat of the burst
+        tag = data.StructLayout({"last": 1, "inside": 1, "id": len(bus.arid)})
+        m.submodules.reads = reads = ReadQueue(self.data_width, tag)
+        issue = reads.issue
         last = Signal()
         m.d.comb += [
-            issue.eq(active & can_issue),
+            reads.want.eq(active),
+            reads.tag.last.eq(left == 1),
+            reads.tag.inside.eq(addr < self.words),
+            reads.tag.id.eq(burst_id),
             last.eq(issue & (left == 1)),
             bus.arready.eq(~active | last),
             port.rd_en.eq(issue),
             port.rd_addr.eq(addr),
+            reads.data.eq(port.rd_data),
         ]
         with m.If(issue):
             m.d.sync += [addr.eq(addr + 1), left.eq(left - 1)]
-        burst_id = Signal.like(bus.arid)  # answered with each beat of the burst
         with m.If(bus.arvalid & bus.arready):
             m.d.sync += [
                 burst_id.eq(bus.arid),
@@ -94,18 +106,14 @@ class AxiMemory(wiring.Component):
             ]
         with m.Elif(last):
             m.d.sync += active.eq(0)
-        # The answer: the memory's word the cycle after it was read.
-        m.d.comb += bus.rdata.eq(port.rd_data)
-        with m.If(issue):
-            m.d.sync += [
-                bus.rid.eq(burst_id),
-                bus.rvalid.eq(1),
-                bus.rlast.eq(left == 1),
-                inside.eq(addr < self.words),
-            ]
-        with m.Elif(bus.rready):
-            m.d.sync += bus.rvalid.eq(0)
-        m.d.comb += bus.rresp.eq(Mux(inside, OKAY, SLVERR))
+        m.d.comb += [
+            bus.rvalid.eq(reads.valid),
+            reads.ready.eq(bus.rready),
+            bus.rdata.eq(reads.word),
+            bus.rlast.eq(reads.tag_out.last),
+            bus.rid.eq(reads.tag_out.id),
+            bus.rresp.eq(Mux(reads.tag_out.inside, OKAY, SLVERR)),
+        ]
 
     def _writes(self, m: Module) -> None:
         bus, port = self.s_axi, self.port
@@ -153,11 +161,62 @@ class AxiMemory(wiring.Component):
             m.d.sync += bus.bvalid.eq(0)
 
 
+class ReadQueue(wiring.Component):
+    """Reads of a memory_port into a queue that a stream drains. A read is issued (`issue`)
+    while one is wanted and the queue has room for it beside those on their way, so no word is
+    lost while the stream waits; each word leaves with the `tag` given at its issue. The room
+    is judged from registers only: the decision reaches the memory's address."""
+
+    def __init__(self, data_width: int, tag: data.StructLayout) -> None:
+        super().__init__(
+            {
+                "want": In(1),
+                "tag": In(tag),
+                "issue": Out(1),
+                "data": In(data_width),  # the memory's rd_data
+                "valid": Out(1),
+                "ready": In(1),
+                "word": Out(data_width),
+                "tag_out": Out(tag),
+            }
+        )
+        self.width = data_width
+        self.tag_layout = tag
+
+    def elaborate(self, platform: object) -> Module:
+        m = Module()
+        tag_bits = self.tag_layout.size
+        m.submodules.queue = queue = fifo.SyncFIFO(width=self.width + tag_bits, depth=QUEUE_DEPTH)
+        coming = [Signal(name=f"coming_{k}") for k in range(PORT_LATENCY)]
+        tags = [Signal(tag_bits, name=f"tag_{k}") for k in range(PORT_LATENCY)]
+        room = queue.level + sum(coming) < QUEUE_DEPTH
+        m.d.comb += self.issue.eq(self.want & room)
+        m.d.sync += [coming[0].eq(self.issue), tags[0].eq(self.tag)]
+        for k in range(1, PORT_LATENCY):
+            m.d.sync += [coming[k].eq(coming[k - 1]), tags[k].eq(tags[k - 1])]
+        m.d.comb += [
+            queue.w_en.eq(coming[-1]),
+            queue.w_data.eq(Cat(self.data, tags[-1])),
+            self.valid.eq(queue.r_rdy),
+            queue.r_en.eq(self.ready),
+            self.word.eq(queue.r_data[: self.width]),
+            self.tag_out.eq(queue.r_data[self.width :]),
+        ]
+        return m
+
+
+# Words of each bank of a BlockRam: one block deep (an ECP5 DP16KD of 2,048 x 9 per byte), so
+# that each bank's register sits by its blocks.
+BANK_WORDS = 2048
+
+
 class BlockRam(wiring.Component):
     """A memory_port backed by FPGA block RAM: the board's system memory.
 
-    A write lands the cycle after the port shows it: its enable, address and data are
-    registered first, so that no logic before the port (the AXI4 slave's, the host port's)
+    Banks of BANK_WORDS words, each read every cycle (a read has no side effect) and its word
+    registered beside its blocks; the register of the bank addressed two cycles before is
+    `rd_data`. A write lands the cycle after the port shows it: its enable, address and data
+    are registered first, so that no logic before the port (the AXI4 slave's, the host port's)
     drives the many blocks of a large memory directly. It lands no later than the AXI4 write
     response (the cycle after the burst's last beat), so a master that waits for its response
     reads what it wrote; the host port's reads come long after its writes."""
@@ -167,26 +226,44 @@ class BlockRam(wiring.Component):
     ) -> None:
         self.words = words
         self.data_width = data_width
-        self.ram = Memory(shape=data_width, depth=words, init=init)
+        self.init = list(init)
         super().__init__({"port": In(memory_port(word_addr_width, data_width))})
 
     def elaborate(self, platform: object) -> Module:
         m = Module()
-        m.submodules.ram = ram = self.ram
-        index = range(self.words)
-        read = ram.read_port()
-        write = ram.write_port(granularity=8)
-        addr_bits = bits_for(index.stop - 1)
-        m.d.comb += [
-            read.en.eq(self.port.rd_en),
-            read.addr.eq(self.port.rd_addr[:addr_bits]),
-            self.port.rd_data.eq(read.data),
-        ]
-        lanes = self.data_width // 8
+        port = self.port
+        bank_words = min(BANK_WORDS, 1 << bits_for(max(self.words - 1, 1)))
+        banks = -(-self.words // bank_words)
+        low = exact_log2(bank_words)
+        high_bits = max(bits_for(banks - 1), 1)
+        wr_en = Signal(self.data_width // 8)
+        wr_addr = Signal.like(port.wr_addr)
+        wr_data = Signal.like(port.wr_data)
         m.d.sync += [
-            write.addr.eq(self.port.wr_addr[:addr_bits]),
-            write.data.eq(self.port.wr_data),
-            write.en.eq(Mux(self.port.wr_en, self.port.wr_strb, 0)),
+            wr_addr.eq(port.wr_addr),
+            wr_data.eq(port.wr_data),
+            wr_en.eq(Mux(port.wr_en, port.wr_strb, 0)),
         ]
-        assert len(write.en) == lanes
+        selected = Signal(high_bits)  # the bank of the read two cycles before
+        reading = Signal(high_bits)
+        m.d.sync += [reading.eq(port.rd_addr[low : low + high_bits]), selected.eq(reading)]
+        staged = []
+        for k in range(banks):
+            depth = min(bank_words, self.words - k * bank_words)
+            init = self.init[k * bank_words : k * bank_words + depth]
+            ram = Memory(shape=self.data_width, depth=depth, init=init)
+            m.submodules[f"bank_{k}"] = ram
+            read = ram.read_port()
+            write = ram.write_port(granularity=8)
+            word = Signal(self.data_width, name=f"bank_{k}_word")
+            mine = wr_addr[low : low + high_bits] == k
+            m.d.comb += [
+                read.addr.eq(port.rd_addr[:low]),
+                write.addr.eq(wr_addr[:low]),
+                write.data.eq(wr_data),
+                write.en.eq(Mux(mine, wr_en, 0)),
+            ]
+            m.d.sync += word.eq(read.data)
+            staged.append(word)
+        m.d.comb += port.rd_data.eq(Array(staged)[selected])
         return m
