@@ -164,6 +164,17 @@ def test_corrupted_host_constant_is_reported_with_its_tile(tmp_path: Path) -> No
     assert layer.rows_per_tile < layer.layout.h  # several tiles, and the report names one
 
 
+def test_build_in_a_relative_directory_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`hwgen demo` and `hwgen compile -o out` name the build relative to the working directory;
+    the C compiler runs inside the build, so it must not see those names relative to itself."""
+    monkeypatch.chdir(tmp_path)
+    built = build_of(model("cnn", Format.QOPERATOR, True), Path("relative"), array=4, l1=1536)[0]
+    assert not built.network.directory.is_absolute()
+    library = build_library(built.network, Path("relative.so"))
+    program = HostProgram(library, built.network, built.graph, FunctionalNpu(built.config))
+    program.run_checked({"input": _inputs("cnn", 1, seed=0)[0]})
+
+
 def test_generated_c_runs_clean_under_sanitizers(tmp_path: Path) -> None:
     """AddressSanitizer and UndefinedBehaviorSanitizer over a whole run, in a process that
     preloads the ASan runtime (Python itself is not instrumented)."""

@@ -40,7 +40,7 @@ def build_library(network: CNetwork, output: Path, *, sanitize: bool = False) ->
         *(SANITIZE if sanitize else []),
         "-o",
         str(output.resolve()),
-        *(str(s) for s in network.sources),
+        *(s.name for s in network.sources),
         "-lm",
     ]
     # The NPU image is linked in with .incbin, found beside the C: built in its directory.

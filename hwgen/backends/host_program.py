@@ -109,7 +109,7 @@ class HostProgram:
     def __init__(self, library: Path, network: CNetwork, graph: Graph, npu: NpuPort) -> None:
         self.network = network
         self.graph = graph
-        self.lib = ctypes.CDLL(str(library))
+        self.lib = ctypes.CDLL(str(library.resolve()))
         self.trace: Callable[[int, bytes], None] | None = None
         # ctypes prints and drops an exception raised in a callback, and C carries on: the
         # first one is kept here and raised once control is back in Python.
