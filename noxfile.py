@@ -84,7 +84,15 @@ def bench(session: nox.Session) -> None:
 
 
 @nox.session
+def real(session: nox.Session) -> None:
+    """torchvision networks through the hwgen command: compiled for the ULX3S, run on the c
+    backend at 224x224 and co-simulated at 64x64, against onnxruntime; figures land in
+    build/bench.json. Minutes."""
+    session.run("python", "-m", "verification.real_networks")
+
+
+@nox.session
 def fpga(session: nox.Session) -> None:
-    """Bitstreams of the demo network for iCEBreaker (M = 4) and ULX3S (M = 8) with the YoWASP
-    tools; resources and Fmax land in each report.json and in build/bench.json. Minutes."""
+    """The demo network's bitstream for the ULX3S (M = 8, 100 MHz) with the YoWASP tools;
+    resources and Fmax land in its report.json and in build/bench.json. Minutes."""
     session.run("python", "-m", "verification.fpga_builds")

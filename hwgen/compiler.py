@@ -10,6 +10,7 @@ from typing import Any
 from hwgen.errors import HwgenError
 from hwgen.frontend import Dialect, load
 from hwgen.ir import Graph, Target
+from hwgen.ir.types import DType
 from hwgen.npu.budget import Budget
 from hwgen.npu.config import (
     ARRAY_SIZES,
@@ -57,6 +58,8 @@ class CompileOptions:
     serial_setup: bool = DEFAULT_BUDGET.serial_setup
     place: Mapping[str, Target] = field(default_factory=dict)
     dialect: Dialect | None = None  # None: detected from the graph
+    # An integer graph's 8-bit input types where not int8 (its float container does not say).
+    input_types: Mapping[str, DType] = field(default_factory=dict)
     board: str | None = None  # the board the NPU was sized for, if any
 
     def __post_init__(self) -> None:
@@ -107,6 +110,7 @@ class CompileOptions:
             "requant": self.requant.value if self.requant else None,
             "place": {name: target.value for name, target in sorted(self.place.items())},
             "dialect": self.dialect.value if self.dialect else None,
+            "input_types": {name: t.value for name, t in sorted(self.input_types.items())},
             "board": self.board,
         }
 
@@ -130,6 +134,7 @@ class CompileOptions:
             requant=RequantMode(values["requant"]) if values.get("requant") else None,
             place={name: Target(where) for name, where in values.get("place", {}).items()},
             dialect=Dialect(values["dialect"]) if values.get("dialect") else None,
+            input_types={n: DType(t) for n, t in values.get("input_types", {}).items()},
             board=values.get("board"),
         )
 
@@ -194,4 +199,4 @@ def compile_model(
     model: str | Path, options: CompileOptions, dump: GraphDump | None = None
 ) -> Compilation:
     """Read, lower and compile an ONNX file."""
-    return compile_graph(load(model, options.dialect), options, dump)
+    return compile_graph(load(model, options.dialect, options.input_types), options, dump)

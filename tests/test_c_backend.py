@@ -164,7 +164,9 @@ def test_corrupted_host_constant_is_reported_with_its_tile(tmp_path: Path) -> No
     assert layer.rows_per_tile < layer.layout.h  # several tiles, and the report names one
 
 
-def test_build_in_a_relative_directory_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_build_in_a_relative_directory_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """`hwgen demo` and `hwgen compile -o out` name the build relative to the working directory;
     the C compiler runs inside the build, so it must not see those names relative to itself."""
     monkeypatch.chdir(tmp_path)

@@ -12,6 +12,7 @@ import pytest
 from onnx import TensorProto, helper
 
 from hwgen.cli import main
+from hwgen.examples import integer_networks as inet
 from tests.single_node import single_node_model
 
 
@@ -89,6 +90,18 @@ def test_run_unsupported_op_is_one_error(
     assert code == 1
     assert "node 'probabilities' (Softmax)" in _error_line(err)
     assert not out.exists()
+
+
+def test_bad_input_type_option(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    model = _save(inet.mlp("deeploy")[0], tmp_path)
+    code, _, err = _run(capsys, "check", model, "--input-type", "input=int16")
+    assert code == 1
+    assert "--input-type input=int16: expected INPUT=TYPE with TYPE one of int8, uint8" in (
+        _error_line(err)
+    )
+    code, _, err = _run(capsys, "check", model, "--input-type", "nothing=uint8")
+    assert code == 1
+    assert "--input-type names ['nothing']" in _error_line(err)
 
 
 def test_float_only_graph(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -4,6 +4,7 @@ carry non-integers where integers are required are refused by name."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,7 @@ from hwgen.backends import golden
 from hwgen.errors import HwgenError
 from hwgen.examples import integer_networks as inet
 from hwgen.frontend import Dialect, lower_model, lower_or_raise
+from hwgen.ir.types import DType
 from hwgen.npu.config import RequantMode
 from hwgen.oracle import onnxruntime_outputs
 from tests.builds import build_of, functional_program
@@ -200,6 +202,67 @@ def test_requantshift_parameters_as_attributes() -> None:
     x = _inputs(inet.MLP_INPUT, 1)[0]
     (value,) = golden.run(lower_or_raise(model), {"input": x}).values()
     np.testing.assert_array_equal(value.astype(np.int64), reference(spec, x, "deeploy"))
+
+
+def test_requantshift_attributes_as_tensors() -> None:
+    """Deeploy's exporter writes div, n_levels_out and signed as TENSOR attributes."""
+    model, spec = inet.mlp("deeploy")
+    for node in model.graph.node:
+        if node.op_type == "RequantShift":
+            for attribute in node.attribute:
+                if attribute.type == onnx.AttributeProto.INT:
+                    value = np.array(attribute.i, np.int64)
+                    attribute.CopyFrom(
+                        helper.make_attribute(attribute.name, numpy_helper.from_array(value))
+                    )
+    assert any(a.type == onnx.AttributeProto.TENSOR for n in model.graph.node for a in n.attribute)
+    x = _inputs(inet.MLP_INPUT, 1)[0]
+    (value,) = golden.run(lower_or_raise(model), {"input": x}).values()
+    np.testing.assert_array_equal(value.astype(np.int64), reference(spec, x, "deeploy"))
+
+
+def _weightless_add(values: list[float] | None = None) -> onnx.ModelProto:
+    """x + y (+ a constant, where given): float containers, no requantization."""
+    inputs = ["x", "y"]
+    initializers = []
+    if values is not None:
+        initializers.append(numpy_helper.from_array(np.array(values, np.float32), "k"))
+        inputs = ["x", "k"]
+    graph = helper.make_graph(
+        [helper.make_node("Add", inputs, ["z"], name="add")],
+        "add",
+        [helper.make_tensor_value_info(n, TensorProto.FLOAT, [1, 4]) for n in ("x", "y")][
+            : 2 if values is None else 1
+        ],
+        [helper.make_tensor_value_info("z", TensorProto.INT32, [1, 4])],
+        initializers,
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+
+
+def test_integer_graph_without_requantization_is_detected() -> None:
+    """Deeploy's single-kernel graphs carry integers in float tensors and hold no RequantShift:
+    integer-valued constants (or none) make them integer graphs, fractional ones float."""
+    assert lower_model(_weightless_add()).dialect is Dialect.DEEPLOY
+    assert lower_model(_weightless_add([1, -2, 3, 4])).dialect is Dialect.DEEPLOY
+    with pytest.raises(HwgenError, match="float-only graph"):
+        lower_or_raise(_weightless_add([0.5, -2, 3, 4]))
+
+
+def test_uint8_input_of_an_integer_graph() -> None:
+    """Whether a float-carried input is int8 or uint8 the graph does not say: int8 unless told."""
+    model = _weightless_add()
+    x = np.array([[200, 0, 255, 3]], np.float32)
+    y = np.array([[1, 2, 3, 4]], np.float32)
+    with pytest.raises(
+        HwgenError, match=re.escape("200.0 at [0, 0], where an integer in [-128, 127]")
+    ):
+        golden.run(lower_or_raise(model), {"x": x, "y": y})
+    graph = lower_or_raise(model, input_types={"x": DType.UINT8})
+    (z,) = golden.run(graph, {"x": x, "y": y}).values()
+    np.testing.assert_array_equal(z, [[201, 2, 258, 7]])
+    with pytest.raises(HwgenError, match=re.escape("--input-type names ['w']")):
+        lower_or_raise(model, input_types={"w": DType.UINT8})
 
 
 def _global_pool_model(dialect: str, container: int) -> onnx.ModelProto:

@@ -14,7 +14,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from hwgen.commands.options import add_dialect_option, dialect_of
+from hwgen.commands.options import add_dialect_option, dialect_of, input_types_of
 from hwgen.frontend import Lowering, NodeReport, Status, lower_model, read_model
 
 # Models up to this many ONNX nodes get the per-node table without --verbose.
@@ -84,7 +84,7 @@ def op_summary(lowering: Lowering) -> str:
 
 
 def handle(args: argparse.Namespace) -> int:
-    lowering = lower_model(read_model(args.model), dialect_of(args))
+    lowering = lower_model(read_model(args.model), dialect_of(args), input_types_of(args))
     out = Console(highlight=False)
     reports = lowering.reports
     if args.verbose or len(reports) <= SMALL_MODEL:

@@ -12,6 +12,7 @@ from hwgen.compiler import DEFAULT_ARRAY, DEFAULT_BUDGET, DEFAULT_L1, CompileOpt
 from hwgen.errors import HwgenError
 from hwgen.frontend import Dialect
 from hwgen.ir import Target
+from hwgen.ir.types import DType
 from hwgen.npu.config import RequantMode
 
 # Every compile option defaults to None here, so that a command can tell which were given.
@@ -29,6 +30,7 @@ COMPILE_OPTIONS = (
     "requant",
     "place",
     "dialect",
+    "input_type",
 )
 
 
@@ -39,9 +41,33 @@ def add_dialect_option(parser: argparse.ArgumentParser) -> None:
         help="the graph's dialect (default: detected from its ops)",
     )
 
+    parser.add_argument(
+        "--input-type",
+        action="append",
+        metavar="INPUT=uint8",
+        help="an integer graph's input holds uint8 (or int8, the default) values: its float "
+        "container does not say (repeatable)",
+    )
+
 
 def dialect_of(args: argparse.Namespace) -> Dialect | None:
     return Dialect(args.dialect) if args.dialect else None
+
+
+INPUT_TYPES = {t.value: t for t in (DType.INT8, DType.UINT8)}
+
+
+def input_types_of(args: argparse.Namespace) -> dict[str, DType]:
+    types: dict[str, DType] = {}
+    for given in getattr(args, "input_type", None) or []:
+        name, _, kind = given.rpartition("=")
+        if not name or kind not in INPUT_TYPES:
+            raise HwgenError(
+                f"--input-type {given}: expected INPUT=TYPE with TYPE one of "
+                f"{', '.join(INPUT_TYPES)}"
+            )
+        types[name] = INPUT_TYPES[kind]
+    return types
 
 
 def add_compile_options(parser: argparse.ArgumentParser) -> None:
@@ -136,5 +162,6 @@ def compile_options(
         serial_setup=budget.serial_setup,
         place=parse_place(args.place or []),
         dialect=dialect_of(args),
+        input_types=input_types_of(args),
         board=board.name if board else None,
     )

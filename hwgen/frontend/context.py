@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import onnx
-from onnx import helper
+from onnx import helper, numpy_helper
 
 from hwgen.errors import DownstreamError, UnsupportedError
 from hwgen.frontend.model import OnnxView
@@ -40,6 +40,10 @@ class LoweringContext:
         for a in self.node.attribute:
             if a.name == name:
                 value = helper.get_attribute_value(a)
+                if isinstance(value, onnx.TensorProto):
+                    # Deeploy writes RequantShift's div, n_levels_out and signed as tensors.
+                    array = numpy_helper.to_array(value)
+                    return array.reshape(-1)[0].item() if array.size == 1 else array
                 return value.decode() if isinstance(value, bytes) else value
         return default
 

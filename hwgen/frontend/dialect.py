@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import enum
 
+import numpy as np
 import onnx
+from onnx import numpy_helper
 
 from hwgen.errors import ModelError
 
@@ -30,7 +32,42 @@ ONNXRUNTIME_OPS = {
     "MatMulInteger",
     "ConvInteger",
 }
-DEEPLOY_OPS = {"RequantShift"}
+# Deeploy's own integer ops (its ONNX-level layers), any of which makes a graph Deeploy's.
+DEEPLOY_OPS = {
+    "RequantShift",
+    "iSoftmax",
+    "iGELU",
+    "iLayerNorm",
+    "ITAMax",
+    "ITAPartialMax",
+    "IntegerDiv",
+    "RQIntegerDiv",
+    "iRMSNorm",
+    "iHardswish",
+    "RQSiGELU",
+    "RQGEMM",
+    "RQMatMul",
+}
+# NEMO requantizes by a Div by a power of two, then a Floor or a Cast to an integer type.
+NEMO_OPS = {"Floor", "Div"}
+# The standard ops an integer graph without requantization is made of (Deeploy's single-kernel
+# graphs): float containers of integer values.
+INTEGER_GRAPH_OPS = {
+    "Add",
+    "Conv",
+    "Gemm",
+    "MatMul",
+    "MaxPool",
+    "Pad",
+    "Concat",
+    "Slice",
+    "ReduceMean",
+    "ReduceSum",
+    "Flatten",
+    "Reshape",
+    "Transpose",
+    "Constant",
+}
 
 
 def _first(nodes: list[onnx.NodeProto], ops: set[str]) -> onnx.NodeProto | None:
@@ -42,7 +79,7 @@ def detect(model: onnx.ModelProto) -> Dialect:
     nodes = list(model.graph.node)
     standard = _first(nodes, ONNXRUNTIME_OPS)
     deeploy = _first(nodes, DEEPLOY_OPS)
-    nemo = _first(nodes, {"Floor"})
+    nemo = _first(nodes, NEMO_OPS)
     found = [
         (name, node)
         for name, node in (("onnxruntime", standard), ("Deeploy", deeploy), ("NEMO", nemo))
@@ -60,4 +97,17 @@ def detect(model: onnx.ModelProto) -> Dialect:
         return Dialect.DEEPLOY
     if nemo is not None:
         return Dialect.NEMO
+    if standard is None and _integer_graph(model):
+        return Dialect.DEEPLOY
     return Dialect.ONNXRUNTIME
+
+
+def _integer_graph(model: onnx.ModelProto) -> bool:
+    """No quantized op, yet an integer graph: only the ops integer graphs are made of, and
+    every float constant an integer (a float network's weights never all are)."""
+    if any(n.op_type not in INTEGER_GRAPH_OPS for n in model.graph.node):
+        return False
+    constants = [numpy_helper.to_array(t) for t in model.graph.initializer]
+    for node in model.graph.node:
+        constants += [numpy_helper.to_array(a.t) for a in node.attribute if a.type == a.TENSOR]
+    return all(bool(np.all(np.rint(c) == c)) for c in constants if c.dtype.kind == "f")

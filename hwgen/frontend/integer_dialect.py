@@ -9,14 +9,15 @@ is clamp(floor((x * mul + add + div / 2) / div)) to its level range.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import numpy.typing as npt
 import onnx
 from onnx import helper, numpy_helper
 
-from hwgen.errors import UnsupportedError
+from hwgen.errors import ModelError, UnsupportedError
 from hwgen.frontend.context import LoweringContext
-from hwgen.frontend.dialect import Dialect
 from hwgen.frontend.geometry import geometry_2d
 from hwgen.frontend.model import OnnxView
 from hwgen.frontend.registry import Lowering
@@ -135,9 +136,13 @@ def lower_matmul(ctx: LoweringContext) -> None:
     inputs = [a, weights]
     if gemm and ctx.input(2) is not None:
         bias = f"{ctx.node.name}.bias"
-        ctx.graph.constants[bias] = (
-            integer_constant(ctx, 2, "bias", DType.INT32).astype(np.int32).reshape(-1)
-        )
+        c = integer_constant(ctx, 2, "bias", DType.INT32)
+        if c.size != n or (c.ndim == 2 and c.shape[0] != 1):
+            raise ctx.unsupported(
+                f"Gemm's C of shape {list(c.shape)}: only a bias per output column ([{n}] or "
+                f"[1, {n}]) is supported"
+            )
+        ctx.graph.constants[bias] = c.astype(np.int32).reshape(-1)
         ctx.graph.tensors[bias] = QType(DType.INT32, (n,))
         inputs.append(bias)
     attrs = MatMulAttrs(0, np.zeros(1, np.int32), _exact(1), trans_b=trans_b)
@@ -386,13 +391,22 @@ def _clip_bounds(view: OnnxView, clip: onnx.NodeProto) -> tuple[int, int]:
     return bounds[0], bounds[1]
 
 
-def cast_inputs(ctx: LoweringContext, dialect: Dialect) -> None:
-    """Float32 and int64 graph inputs carry int8 values: an exact cast at the boundary."""
+def cast_inputs(ctx: LoweringContext, input_types: Mapping[str, DType]) -> None:
+    """Float32 and int64 graph inputs carry 8-bit values: an exact cast at the boundary. Whether
+    they are signed the graph does not say (Deeploy's own runner takes it from the test data):
+    int8 unless `input_types` says uint8."""
+    unknown = sorted(set(input_types) - set(ctx.graph.inputs))
+    if unknown:
+        raise ModelError(
+            f"--input-type names {unknown}, which the graph does not take; its inputs are "
+            f"{ctx.graph.inputs}"
+        )
     for name in list(ctx.graph.inputs):
         qtype = ctx.graph.tensors[name]
         if qtype.dtype in CONTAINERS:
-            inner = f"{name}.int8"
-            ctx.graph.tensors[inner] = QType(DType.INT8, qtype.shape)
+            inner_type = input_types.get(name, DType.INT8)
+            inner = f"{name}.{inner_type.value}"
+            ctx.graph.tensors[inner] = QType(inner_type, qtype.shape)
             ctx.graph.nodes.append(
                 Node(f"{name}.cast", OpKind.CAST, (name,), (inner,), NoAttrs(), (name,))
             )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import onnx
@@ -16,6 +17,7 @@ from hwgen.frontend.model import index_model
 from hwgen.frontend.qdq import QdqFolding, fold_qdq
 from hwgen.frontend.registry import lowering_for
 from hwgen.ir import Graph, OpKind
+from hwgen.ir.types import DType
 
 # Importing the lowering modules registers them.
 _REGISTERED = (lower_elementwise, lower_linear, lower_movement, lower_pool, lower_quant)
@@ -55,8 +57,13 @@ class Lowering:
         return not self.errors
 
 
-def lower_model(model: onnx.ModelProto, dialect: Dialect | None = None) -> Lowering:
-    """Lower every node it can; unsupported nodes are reported, not raised."""
+def lower_model(
+    model: onnx.ModelProto,
+    dialect: Dialect | None = None,
+    input_types: Mapping[str, DType] | None = None,
+) -> Lowering:
+    """Lower every node it can; unsupported nodes are reported, not raised. `input_types`:
+    the 8-bit type an integer graph's float- or int64-carried input holds (int8 by default)."""
     dialect = dialect or detect(model)
     original = index_model(model)
     if dialect is Dialect.ONNXRUNTIME:
@@ -70,7 +77,7 @@ def lower_model(model: onnx.ModelProto, dialect: Dialect | None = None) -> Lower
     ctx = LoweringContext(view)
     result = Lowering(ctx.graph, dialect=dialect)
     if dialect is not Dialect.ONNXRUNTIME:
-        cast_inputs(ctx, dialect)
+        cast_inputs(ctx, input_types or {})
     for node in view.nodes:
         ctx.node = node
         before = len(ctx.graph.nodes)
@@ -147,8 +154,12 @@ def _refuse_float_only(nodes: list[onnx.NodeProto], model: onnx.ModelProto) -> N
     )
 
 
-def lower_or_raise(model: onnx.ModelProto, dialect: Dialect | None = None) -> Graph:
-    result = lower_model(model, dialect)
+def lower_or_raise(
+    model: onnx.ModelProto,
+    dialect: Dialect | None = None,
+    input_types: Mapping[str, DType] | None = None,
+) -> Graph:
+    result = lower_model(model, dialect, input_types)
     if result.errors:
         raise result.errors[0]
     return result.graph
