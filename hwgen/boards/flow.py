@@ -66,7 +66,6 @@ def plan_options(board: Board, nextpnr_opts: str = "") -> dict[str, str]:
     options = {"script_after_read": UNDEFINED_COLLISIONS}
     if board.synth_opts:
         options["synth_opts"] = board.synth_opts
-    nextpnr_opts = " ".join(o for o in (board.pnr_opts, nextpnr_opts) if o)
     if nextpnr_opts:
         options["nextpnr_opts"] = nextpnr_opts
     return options

@@ -101,7 +101,6 @@ class Board:
     sysmem_bytes: int  # on-chip RAM behind the bridge: the NPU's system memory
     capacity: Capacity
     synth_opts: str = ""  # for yosys's synth_<family>
-    pnr_opts: str = ""  # for nextpnr-<family>
     # Why the board cannot host the NPU, if it cannot: builds for it are refused with this.
     unsupported: str = ""
 
@@ -183,7 +182,6 @@ def read_board(path: Path) -> Board:
             }
         ),
         synth_opts=data.get("synth_opts", ""),
-        pnr_opts=data.get("pnr_opts", ""),
         unsupported=npu.get("unsupported", ""),
     )
 
