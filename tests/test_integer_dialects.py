@@ -353,3 +353,89 @@ def test_nemo_average_pool_without_floor_is_refused() -> None:
     model.graph.output[0].name = "gap.mean"
     with pytest.raises(HwgenError, match=r"node 'gap'.*must be followed by a Floor"):
         lower_or_raise(model)
+
+
+def _conv1d_model() -> tuple[onnx.ModelProto, dict[str, np.ndarray]]:
+    """A Deeploy-style 1-D network: Conv (kernel 3, stride 2, pads 1 and 2, dilation 1) ->
+    RequantShift (per channel) -> MaxPool (kernel 2, stride 2), on [1, 4, 21]."""
+    rng = np.random.default_rng(11)
+    p = {
+        "w": rng.integers(-128, 128, size=(8, 4, 3)),
+        "b": rng.integers(-2000, 2000, size=8),
+        "mul": rng.integers(1, 200, size=8),
+        "add": rng.integers(-500, 500, size=8),
+    }
+    tensor = numpy_helper.from_array
+    nodes = [
+        helper.make_node(
+            "Conv",
+            ["x", "w", "b"],
+            ["acc"],
+            name="conv",
+            kernel_shape=[3],
+            strides=[2],
+            pads=[1, 2],
+            dilations=[1],
+        ),
+        helper.make_node(
+            "RequantShift",
+            ["acc", "mul", "add"],
+            ["rq"],
+            name="rq",
+            div=tensor(np.array(256, np.int64)),
+            n_levels_out=tensor(np.array(256, np.int64)),
+            signed=tensor(np.array(1, np.int64)),
+        ),
+        helper.make_node("MaxPool", ["rq"], ["y"], name="pool", kernel_shape=[2], strides=[2]),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "conv1d",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 21])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 8, 5])],
+        [
+            tensor(p["w"].astype(np.float32), "w"),
+            tensor(p["b"].astype(np.float32), "b"),
+            tensor(p["mul"].astype(np.float32).reshape(1, 8, 1), "mul"),
+            tensor(p["add"].astype(np.float32).reshape(1, 8, 1), "add"),
+        ],
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), p
+
+
+def _conv1d_reference(x: np.ndarray, p: dict[str, np.ndarray]) -> np.ndarray:
+    """The same network in plain integer loops."""
+    padded = np.pad(x[0].astype(np.int64), ((0, 0), (1, 2)))
+    length = (padded.shape[1] - 3) // 2 + 1
+    acc = np.array(
+        [
+            [
+                int((p["w"][o] * padded[:, 2 * t : 2 * t + 3]).sum()) + p["b"][o]
+                for t in range(length)
+            ]
+            for o in range(8)
+        ]
+    )
+    rq = np.clip(np.floor((acc * p["mul"][:, None] + p["add"][:, None] + 128) / 256), -128, 127)
+    pooled = rq[:, : 2 * (length // 2)].reshape(8, -1, 2).max(axis=2)
+    return pooled[None].astype(np.int64)
+
+
+def test_1d_network_as_height_1_images(tmp_path: Path) -> None:
+    """1-D convolution, requantization and pooling run as 2-D ones on [N, C, 1, L]: golden and
+    the c backend (the convolution on the NPU) against integer loops."""
+    model, p = _conv1d_model()
+    lowering = lower_model(model)
+    assert lowering.dialect is Dialect.DEEPLOY and lowering.supported, lowering.errors
+    built, comp = build_of(model, tmp_path, array=4)
+    assert comp.npu is not None and comp.npu.layers
+    program = functional_program(built)
+    rng = np.random.default_rng(3)
+    for _ in range(3):
+        x = rng.integers(-128, 128, size=(1, 4, 21)).astype(np.float32)
+        want = _conv1d_reference(x, p)
+        (golden_y,) = golden.run(lowering.graph, {"x": x}).values()
+        np.testing.assert_array_equal(golden_y.astype(np.int64), want)
+        (c_y,) = program.run_checked({"x": x}).values()
+        assert c_y.shape == (1, 8, 5)
+        np.testing.assert_array_equal(c_y.astype(np.int64), want)

@@ -44,9 +44,11 @@ class TensorLayout:
             raise HwgenError(f"{where}: {qtype.dtype.value} tensors have no host kernels")
         if len(shape) == 4 and shape[0] == 1:
             return TensorLayout(shape[2], shape[3], shape[1], qtype.dtype)
+        if len(shape) == 3 and shape[0] == 1:  # [1, C, L]: an image of height 1
+            return TensorLayout(1, shape[2], shape[1], qtype.dtype)
         if len(shape) == 2:
             return TensorLayout(shape[0], 1, shape[1], qtype.dtype)
-        raise HwgenError(f"{where}: tensors of shape {list(shape)} (batch 1, 2-D or 4-D only)")
+        raise HwgenError(f"{where}: tensors of shape {list(shape)} (batch 1, 2-D to 4-D only)")
 
     @property
     def row_bytes(self) -> int:

@@ -36,6 +36,7 @@ from hwgen.ir import (
     TransposeAttrs,
 )
 from hwgen.ir.geometry import Conv2dGeometry
+from hwgen.ir.types import DType
 
 
 def c_float(value: float) -> str:
@@ -194,12 +195,12 @@ class HostContext:
         assert isinstance(attrs, MatMulAttrs)
         a_shape = g.type_of(node.inputs[0]).shape
         if (
-            attrs.output.mode is not OutputMode.REQUANT
+            attrs.output.mode not in (OutputMode.REQUANT, OutputMode.SHIFT, OutputMode.INT32)
             or attrs.trans_a
             or len(a_shape) != 2
             or not g.is_constant(node.inputs[1])
         ):
-            raise self.refuse(node, "only 2-D, requantized products with constant weights")
+            raise self.refuse(node, "only 2-D products with constant weights")
         b = g.constants[node.inputs[1]].astype(np.int8)
         w = (b if attrs.trans_b else b.T)[:, None, None, :]  # N, 1, 1, K
         n = w.shape[0]
@@ -230,7 +231,18 @@ class HostContext:
         }
 
     def _shift_stage(self, out: Requant, channels: int) -> dict[str, Any]:
-        """The integer dialects' requantization of a host conv or matmul, when it has one."""
+        """The integer dialects' requantization of a host conv or matmul, when it has one. An
+        accumulator kept as the output (ConvInteger, an integer graph's Conv without
+        RequantShift) is the identity of that stage: times 1, plus 0, shifted by 0, unclamped."""
+        if out.mode is OutputMode.INT32:
+            return {
+                "shift_mode": 1,
+                "shift": 0,
+                "mul": [1] * channels,
+                "add": [0] * channels,
+                "lower": DType.INT32.qmin,
+                "upper": DType.INT32.qmax,
+            }
         if out.mode is not OutputMode.SHIFT:
             return {"shift_mode": 0, "shift": 0, "mul": [0] * channels, "add": [0] * channels}
         assert out.shift is not None
@@ -258,8 +270,8 @@ class HostContext:
         g = self.graph
         attrs = node.attrs
         assert isinstance(attrs, ConvAttrs)
-        if attrs.output.mode not in (OutputMode.REQUANT, OutputMode.SHIFT):
-            raise self.refuse(node, "convolution without requantization (ConvInteger)")
+        if attrs.output.mode not in (OutputMode.REQUANT, OutputMode.SHIFT, OutputMode.INT32):
+            raise self.refuse(node, f"convolution with a {attrs.output.mode.value} output")
         if not g.is_constant(node.inputs[1]):
             raise self.refuse(node, "convolution with runtime weights")
         w = g.constants[node.inputs[1]].astype(np.int8)
@@ -442,7 +454,9 @@ def _conv(ctx: HostContext, node: Node, out: TensorLayout, ins: list[TensorLayou
 
 def _reshape(ctx: HostContext, node: Node, out: TensorLayout, ins: list[TensorLayout]) -> HostLayer:
     source = ctx.graph.type_of(node.inputs[0]).shape
-    if len(source) == 4 and source[2] * source[3] > 1:
+    if (out.h, out.w, out.c) == (ins[0].h, ins[0].w, ins[0].c):  # [1, C, L] <-> [1, C, 1, L]
+        return HostLayer({"kind": "copy", "bytes": out.bytes})
+    if len(source) == 3 or (len(source) == 4 and source[2] * source[3] > 1):
         return HostLayer({"kind": "flatten", "in": ins[0].c_struct()})
     return HostLayer({"kind": "copy", "bytes": out.bytes})
 

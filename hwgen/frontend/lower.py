@@ -13,6 +13,7 @@ from hwgen.frontend import lower_elementwise, lower_linear, lower_movement, lowe
 from hwgen.frontend.context import LoweringContext
 from hwgen.frontend.dialect import ONNXRUNTIME_OPS, Dialect, detect
 from hwgen.frontend.integer_dialect import cast_inputs, cast_outputs, fold_nemo, integer_lowering
+from hwgen.frontend.lift_1d import lift_1d
 from hwgen.frontend.model import index_model
 from hwgen.frontend.qdq import QdqFolding, fold_qdq
 from hwgen.frontend.registry import lowering_for
@@ -65,6 +66,8 @@ def lower_model(
     """Lower every node it can; unsupported nodes are reported, not raised. `input_types`:
     the 8-bit type an integer graph's float- or int64-carried input holds (int8 by default)."""
     dialect = dialect or detect(model)
+    if dialect is not Dialect.ONNXRUNTIME:
+        model = lift_1d(model)
     original = index_model(model)
     if dialect is Dialect.ONNXRUNTIME:
         _refuse_float_only(original.nodes, model)
