@@ -343,9 +343,10 @@ void permute_copy(const permute_layer_t *l, const uint8_t *in, uint8_t *out) {
         for (int32_t b = 0; b < l->out_dims[1]; b++) {
             for (int32_t c = 0; c < l->out_dims[2]; c++) {
                 for (int32_t d = 0; d < l->out_dims[3]; d++) {
-                    size_t src = (size_t)a * (size_t)l->src_strides[0] + (size_t)b * (size_t)l->src_strides[1]
-                                 + (size_t)c * (size_t)l->src_strides[2] + (size_t)d * (size_t)l->src_strides[3];
-                    memcpy(out, in + src * elem, elem);
+                    /* signed: a slice with a negative step walks backwards from its offset */
+                    int64_t src = (int64_t)l->src_offset + (int64_t)a * l->src_strides[0] + (int64_t)b * l->src_strides[1]
+                                  + (int64_t)c * l->src_strides[2] + (int64_t)d * l->src_strides[3];
+                    memcpy(out, in + (size_t)src * elem, elem);
                     out += elem;
                 }
             }

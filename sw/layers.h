@@ -95,7 +95,8 @@ typedef struct {
 
 typedef struct {
     int32_t out_dims[4];    /* output storage dims, outermost first */
-    int32_t src_strides[4]; /* element stride in the input for each output dim */
+    int32_t src_strides[4]; /* element stride in the input for each output dim (may be < 0) */
+    int32_t src_offset;     /* the input element of the first output element */
     int32_t elem_bytes;
 } permute_layer_t;
 

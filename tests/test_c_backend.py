@@ -267,3 +267,35 @@ def test_uint8_activations_equal_golden(tmp_path: Path, name: str) -> None:
         want = golden.run(lower_or_raise(onnx_model), {"input": x})
         for key, value in want.items():
             np.testing.assert_array_equal(got[key].view(np.uint32), value.view(np.uint32))
+
+
+@pytest.mark.parametrize(
+    ("shape", "starts", "ends", "axes", "steps"),
+    [
+        ((1, 6, 5, 7), [1, -1, 0], [5, -6, 7], [1, 2, 3], [2, -1, 3]),  # channels, rows, columns
+        ((1, 6, 9), [-2, 1], [-7, 8], [1, 2], [-1, 2]),  # [1, C, L], stored as an image
+        ((5, 8), [1, 7], [4, 0], [0, 1], [1, -2]),  # a matrix, rows x features
+    ],
+    ids=["nchw", "ncl", "matrix"],
+)
+def test_slice_on_the_host(
+    tmp_path: Path,
+    shape: tuple[int, ...],
+    starts: list[int],
+    ends: list[int],
+    axes: list[int],
+    steps: list[int],
+) -> None:
+    """Slice in the host C: a strided walk of the input's storage (NHWC for images)."""
+    x = np.random.default_rng(4).integers(-128, 128, size=shape, dtype=np.int8)
+    consts = {
+        name: np.array(values, np.int64)
+        for name, values in (("s", starts), ("e", ends), ("a", axes), ("t", steps))
+    }
+    model = single_node_model("Slice", {"x": x}, consts, ["x", "s", "e", "a", "t"], opset=13)
+    built = build_of(model, tmp_path, array=4)[0]
+    (got,) = functional_program(built).run_checked({"x": x}).values()
+    picks = [slice(None)] * len(shape)
+    for start, end, axis, step in zip(starts, ends, axes, steps, strict=True):
+        picks[axis] = slice(start, end, step)
+    np.testing.assert_array_equal(got, x[tuple(picks)])

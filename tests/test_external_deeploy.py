@@ -35,7 +35,6 @@ NOT_YET = {
     "Kernels/Integer/MatMul/Regular_RQ": "MatMul of two runtime tensors",
     "Kernels/Integer/ReduceMean": "ReduceMean",
     "Kernels/Integer/ReduceSum": "ReduceSum",
-    "Kernels/Integer/Slice": "Slice",
 }
 
 

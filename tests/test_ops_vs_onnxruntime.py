@@ -407,3 +407,44 @@ def test_qlinearconcat_with_shared_quantization(dt: type) -> None:
     order = ["s", "z"] + [n for name in parts for n in (name, "s", "z")]
     model = single_node_model("QLinearConcat", parts, consts, order, domain=MS, axis=1)
     check_against_onnxruntime(model, parts)
+
+
+@st.composite
+def slice_case(draw: st.DrawFn) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """An int8 tensor and Slice's starts, ends, axes and steps: negative indices, ends past
+    the extent, negative steps, axes in any order and sign; never an empty result."""
+    rank = draw(st.integers(1, 4))
+    shape = tuple(draw(st.integers(1, 6)) for _ in range(rank))
+    x = np.random.default_rng(draw(st.integers(0, 2**32 - 1))).integers(
+        -128, 128, size=shape, dtype=np.int8
+    )
+    axes = draw(st.lists(st.integers(0, rank - 1), min_size=1, max_size=rank, unique=True))
+    starts, ends, steps = [], [], []
+    for axis in axes:
+        extent = shape[axis]
+        step = draw(st.sampled_from([1, 1, 2, 3, -1, -2]))
+        start = draw(st.integers(-extent - 2, extent + 2))
+        end = draw(st.integers(-extent - 2, extent + 2))
+        count = len(range(extent)[slice(start, end, step)])
+        assume(count > 0)
+        starts.append(start)
+        ends.append(end if draw(st.booleans()) else (2**62 if step > 0 else -(2**62)))
+        steps.append(step)
+    signed_axes = [a - rank if draw(st.booleans()) else a for a in axes]
+    consts = {
+        "starts": np.array(starts, np.int64),
+        "ends": np.array(ends, np.int64),
+        "axes": np.array(signed_axes, np.int64),
+        "steps": np.array(steps, np.int64),
+    }
+    return x, consts
+
+
+@PROPERTY
+@given(slice_case())
+def test_slice(case: tuple[np.ndarray, dict[str, np.ndarray]]) -> None:
+    x, consts = case
+    model = single_node_model(
+        "Slice", {"x": x}, consts, ["x", "starts", "ends", "axes", "steps"], opset=13
+    )
+    check_against_onnxruntime(model, {"x": x})

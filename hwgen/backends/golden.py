@@ -31,6 +31,7 @@ from hwgen.ir import (
     PoolRounding,
     QType,
     ShiftRequantAttrs,
+    SliceAttrs,
     TransposeAttrs,
 )
 from hwgen.ir.types import DType
@@ -143,6 +144,13 @@ def _transpose(node: Node, args: list[Array], _: list[QType], __: QType) -> Arra
     return np.ascontiguousarray(args[0].transpose(node.attrs.perm))
 
 
+def _slice(node: Node, args: list[Array], _: list[QType], __: QType) -> Array:
+    attrs = node.attrs
+    assert isinstance(attrs, SliceAttrs)
+    picks = [list(attrs.indices(axis)) for axis in range(args[0].ndim)]
+    return np.ascontiguousarray(args[0][np.ix_(*picks)])
+
+
 def _concat(node: Node, args: list[Array], _: list[QType], __: QType) -> Array:
     assert isinstance(node.attrs, ConcatAttrs)
     return np.concatenate(args, axis=node.attrs.axis)
@@ -203,6 +211,7 @@ KERNELS: dict[OpKind, Kernel] = {
     OpKind.CLAMP: _clamp,
     OpKind.RESHAPE: _reshape,
     OpKind.TRANSPOSE: _transpose,
+    OpKind.SLICE: _slice,
     OpKind.CONCAT: _concat,
     OpKind.PAD: _pad,
     OpKind.IM2COL: _im2col,

@@ -33,6 +33,7 @@ from hwgen.ir import (
     PoolRounding,
     Requant,
     ShiftRequantAttrs,
+    SliceAttrs,
     TransposeAttrs,
 )
 from hwgen.ir.geometry import Conv2dGeometry
@@ -119,6 +120,9 @@ class HostContext:
             n, c, h, w = shape
             storage = np.arange(n * h * w * c).reshape(n, h, w, c)
             return storage.transpose(0, 3, 1, 2), (n, h, w, c)
+        if len(shape) == 3 and shape[0] == 1:  # [1, C, L]: an image of height 1
+            _, c, length = shape
+            return np.arange(length * c).reshape(1, length, c).transpose(0, 2, 1), (1, length, c)
         return np.arange(int(np.prod(shape))).reshape(shape), tuple(shape)
 
     def _concat(self, node: Node) -> dict[str, Any]:
@@ -140,24 +144,39 @@ class HostContext:
         return {"kind": "concat", "outer": outer, "chunks": chunks}
 
     def _permute(self, node: Node) -> dict[str, Any]:
+        """Transpose and Slice: each output element, in the output's storage order, is one of
+        the input's at an affine position (offset plus a stride per output axis)."""
         attrs = node.attrs
-        assert isinstance(attrs, TransposeAttrs)
         source, _ = self._storage(node.inputs[0])
-        logical = source.transpose(attrs.perm)
+        if isinstance(attrs, TransposeAttrs):
+            logical = source.transpose(attrs.perm)
+        else:
+            assert isinstance(attrs, SliceAttrs)
+            logical = source[np.ix_(*[list(attrs.indices(a)) for a in range(source.ndim)])]
         out_shape = self.graph.type_of(node.outputs[0]).shape
+        stored, _ = self._storage(node.outputs[0])
         if len(out_shape) == 4:  # output stored NHWC
             logical = logical.transpose(0, 2, 3, 1)
-        elif len(out_shape) != 2:
-            raise self.refuse(node, f"transpose to rank {len(out_shape)}")
+        elif len(out_shape) == 3 and stored.ndim == 3 and out_shape[0] == 1:
+            logical = logical.transpose(0, 2, 1)
+        elif len(out_shape) > 2:
+            raise self.refuse(node, f"{node.op.value} to shape {list(out_shape)}")
         dims = (1,) * (4 - logical.ndim) + logical.shape
         table = logical.reshape(dims)
+        origin = int(table[0, 0, 0, 0])
         strides = []
         for axis in range(4):
             step = [0, 0, 0, 0]
             step[axis] = 1
-            strides.append(int(table[tuple(step)] - table[0, 0, 0, 0]) if dims[axis] > 1 else 0)
+            strides.append(int(table[tuple(step)]) - origin if dims[axis] > 1 else 0)
         elem = self.graph.type_of(node.outputs[0]).dtype.numpy.itemsize
-        return {"kind": "permute", "dims": list(dims), "strides": strides, "elem": elem}
+        return {
+            "kind": "permute",
+            "dims": list(dims),
+            "strides": strides,
+            "offset": origin,
+            "elem": elem,
+        }
 
     def _pad(self, node: Node, src: TensorLayout, out: TensorLayout) -> dict[str, Any]:
         attrs = node.attrs
@@ -511,6 +530,7 @@ EMITTERS: dict[OpKind, Emitter] = {
     OpKind.RESHAPE: _reshape,
     OpKind.CONCAT: _concat,
     OpKind.TRANSPOSE: _transpose,
+    OpKind.SLICE: _transpose,
     OpKind.PAD: _pad,
     OpKind.IM2COL: _im2col,
 }

@@ -10,7 +10,7 @@ import numpy as np
 
 from hwgen.frontend.context import LoweringContext
 from hwgen.frontend.registry import MS_DOMAIN, lowers
-from hwgen.ir import ConcatAttrs, NoAttrs, OpKind, PadAttrs, QType, TransposeAttrs
+from hwgen.ir import ConcatAttrs, NoAttrs, OpKind, PadAttrs, QType, SliceAttrs, TransposeAttrs
 
 
 def _reshape_to(ctx: LoweringContext, shape: tuple[int, ...]) -> None:
@@ -92,6 +92,59 @@ def unsqueeze(ctx: LoweringContext) -> None:
     for a in _normalized(raw, len(in_shape) + len(raw)):
         shape.insert(a, 1)
     _reshape_to(ctx, tuple(shape))
+
+
+def _slice_range(start: int, end: int, step: int, extent: int) -> tuple[int, int, int]:
+    """ONNX Slice's clamping of one axis (negative indices from the end, out-of-range ends
+    clamped), as (first index, count, step)."""
+    start = start + extent if start < 0 else start
+    end = end + extent if end < 0 else end
+    if step > 0:
+        start, end = min(max(start, 0), extent), min(max(end, 0), extent)
+        count = max(0, -(-(end - start) // step))
+    else:
+        start, end = min(max(start, 0), extent - 1), min(max(end, -1), extent - 1)
+        count = max(0, -(-(start - end) // -step))
+    return start, count, step
+
+
+@lowers("Slice")
+def slice_(ctx: LoweringContext) -> None:
+    in_shape = _input_shape(ctx)
+    rank = len(in_shape)
+    if ctx.input(1) is not None:  # from opset 10: starts, ends, axes, steps are inputs
+        starts = [int(v) for v in ctx.const(1, "starts").reshape(-1)]
+        ends = [int(v) for v in ctx.const(2, "ends").reshape(-1)]
+        axes = [int(v) for v in ctx.const(3, "axes").reshape(-1)] if ctx.input(3) else None
+        steps = [int(v) for v in ctx.const(4, "steps").reshape(-1)] if ctx.input(4) else None
+    else:
+        starts, ends = list(ctx.attr("starts", [])), list(ctx.attr("ends", []))
+        axes, steps = ctx.attr("axes"), None
+    axes = list(range(len(starts))) if axes is None else [int(a) for a in axes]
+    steps = [1] * len(starts) if steps is None else steps
+    if not len(starts) == len(ends) == len(axes) == len(steps):
+        raise ctx.unsupported("starts, ends, axes and steps differ in length")
+    ranges = [(0, extent, 1) for extent in in_shape]
+    seen: set[int] = set()
+    for start, end, axis, step in zip(starts, ends, axes, steps, strict=True):
+        axis = axis + rank if axis < 0 else axis
+        if not 0 <= axis < rank or axis in seen:
+            raise ctx.unsupported(f"axes {axes} for a rank-{rank} input")
+        if step == 0:
+            raise ctx.unsupported("a step of 0")
+        seen.add(axis)
+        ranges[axis] = _slice_range(start, end, step, in_shape[axis])
+    shape = tuple(count for _, count, _ in ranges)
+    if 0 in shape:
+        raise ctx.unsupported(f"the slice of {list(in_shape)} is empty")
+    attrs = SliceAttrs(tuple(ranges))
+    x = ctx.required(0, "data")
+    if x in ctx.consts:
+        picks = [list(attrs.indices(axis)) for axis in range(rank)]
+        ctx.fold_constant(ctx.consts[x][np.ix_(*picks)])
+        return
+    name, xt = ctx.tensor(0, "data")
+    ctx.emit(OpKind.SLICE, [name], attrs, [(ctx.output(), xt.with_shape(shape))])
 
 
 @lowers("Transpose")

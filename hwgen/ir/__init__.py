@@ -19,6 +19,7 @@ from hwgen.ir.ops import (
     PoolRounding,
     Requant,
     ShiftRequantAttrs,
+    SliceAttrs,
     TransposeAttrs,
 )
 from hwgen.ir.types import DType, QType, Quant
@@ -46,6 +47,7 @@ __all__ = [
     "Quant",
     "Requant",
     "ShiftRequantAttrs",
+    "SliceAttrs",
     "Target",
     "TransposeAttrs",
 ]

@@ -28,6 +28,7 @@ class OpKind(enum.Enum):
     CLAMP = "clamp"
     RESHAPE = "reshape"
     TRANSPOSE = "transpose"
+    SLICE = "slice"  # Slice and each output of Split: a strided box of the input
     CONCAT = "concat"
     PAD = "pad"
     # A convolution's windows as pixels of channels (ky, kx, c): a few input channels, which the
@@ -136,6 +137,17 @@ class TransposeAttrs:
 
 
 @dataclass(frozen=True)
+class SliceAttrs:
+    # Per axis of the input: the first index, how many, and the step between them (negative
+    # steps walk backwards). Normalised from ONNX's starts/ends/axes/steps at lowering.
+    ranges: tuple[tuple[int, int, int], ...]
+
+    def indices(self, axis: int) -> range:
+        start, count, step = self.ranges[axis]
+        return range(start, start + count * step, step)
+
+
+@dataclass(frozen=True)
 class ConcatAttrs:
     axis: int
 
@@ -169,6 +181,7 @@ OpAttrs = (
     | GlobalPoolAttrs
     | ClampAttrs
     | TransposeAttrs
+    | SliceAttrs
     | ConcatAttrs
     | PadAttrs
     | Im2ColAttrs

@@ -39,6 +39,7 @@ _DATACLASSES: dict[str, type] = {
         ops.GlobalPoolAttrs,
         ops.ClampAttrs,
         ops.TransposeAttrs,
+        ops.SliceAttrs,
         ops.ConcatAttrs,
         ops.PadAttrs,
         ops.Im2ColAttrs,
