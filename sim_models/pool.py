@@ -111,3 +111,20 @@ def qlinear_global_avgpool(
     f = (acc.astype(np.int32).astype(np.float32) * np.float32(scale)).astype(np.float32)
     f = np.clip(f, np.float32(info.min - y_zero_point), np.float32(info.max - y_zero_point))
     return np.asarray((rne(f).astype(np.int64) + y_zero_point).astype(xi.dtype))
+
+
+def int_reduce(
+    x: npt.ArrayLike, axes: tuple[int, ...], keepdims: bool, mean: bool
+) -> npt.NDArray[np.int64]:
+    """Deeploy's integer ReduceSum and ReduceMean (its Generic templates, ReduceSumTemplate.py
+    and ReduceMeanTemplate.py): the exact int32 sum, and for the mean that sum over the count
+    n rounded half away from zero, sgn(s) * ((|s| + n // 2) // n), which is what its C,
+    (s + sgn(s) * (n >> 1)) / n, truncates to. Where n is a power of two Deeploy shifts
+    instead, (s + n / 2) >> log2(n): half up, which differs for negative ties only."""
+    total = np.asarray(np.asarray(x, dtype=np.int64).sum(axis=axes, keepdims=keepdims))
+    if not mean:
+        return total
+    count = int(np.prod([np.shape(x)[a] for a in axes]))
+    if count > 1 and count & (count - 1) == 0:
+        return np.asarray((total + count // 2) >> (count.bit_length() - 1), np.int64)
+    return np.asarray(np.sign(total) * ((np.abs(total) + count // 2) // count), np.int64)

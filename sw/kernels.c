@@ -354,6 +354,52 @@ void permute_copy(const permute_layer_t *l, const uint8_t *in, uint8_t *out) {
     }
 }
 
+/* Deeploy's integer ReduceSum and ReduceMean (Generic templates ReduceSumTemplate.py and
+ * ReduceMeanTemplate.py): the int32 sum; the mean as (s + n/2) >> log2(n) where the count n is a
+ * power of two, else (s + sgn(s) * (n >> 1)) / n, truncated. */
+void reduce_sum_mean(const reduce_layer_t *l, const void *in, void *out) {
+    int32_t shift = -1;
+    for (int32_t s = 1; s < 31; s++) {
+        if (l->count == (1 << s)) {
+            shift = s;
+        }
+    }
+    size_t index = 0;
+    for (int32_t a = 0; a < l->out_dims[0]; a++) {
+        for (int32_t b = 0; b < l->out_dims[1]; b++) {
+            for (int32_t c = 0; c < l->out_dims[2]; c++) {
+                for (int32_t d = 0; d < l->out_dims[3]; d++) {
+                    size_t base = (size_t)a * (size_t)l->src_strides[0] + (size_t)b * (size_t)l->src_strides[1]
+                                  + (size_t)c * (size_t)l->src_strides[2] + (size_t)d * (size_t)l->src_strides[3];
+                    int32_t sum = 0;
+                    for (int32_t p = 0; p < l->red_dims[0]; p++) {
+                        for (int32_t q = 0; q < l->red_dims[1]; q++) {
+                            for (int32_t r = 0; r < l->red_dims[2]; r++) {
+                                for (int32_t s = 0; s < l->red_dims[3]; s++) {
+                                    size_t at = base + (size_t)p * (size_t)l->red_strides[0]
+                                                + (size_t)q * (size_t)l->red_strides[1]
+                                                + (size_t)r * (size_t)l->red_strides[2]
+                                                + (size_t)s * (size_t)l->red_strides[3];
+                                    /* int32 wraps like the golden model's, through unsigned */
+                                    sum = (int32_t)((uint32_t)sum + (uint32_t)load(in, l->in_dtype, at));
+                                }
+                            }
+                        }
+                    }
+                    int32_t y = sum;
+                    if (l->mean && shift > 0) {
+                        y = (int32_t)(((int64_t)sum + (1 << (shift - 1))) >> shift);
+                    } else if (l->mean) {
+                        int64_t sign = sum < 0 ? -1 : 1;
+                        y = (int32_t)(((int64_t)sum + sign * (l->count >> 1)) / l->count);
+                    }
+                    store(out, l->out_dtype, index++, y);
+                }
+            }
+        }
+    }
+}
+
 void pad_copy(const pad_layer_t *l, const void *in, void *out) {
     size_t count = (size_t)l->out.h * (size_t)l->out.w * (size_t)l->out.c;
     for (size_t i = 0; i < count; i++) {

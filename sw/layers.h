@@ -101,6 +101,16 @@ typedef struct {
 } permute_layer_t;
 
 typedef struct {
+    int32_t out_dims[4];    /* output storage dims, outermost first */
+    int32_t src_strides[4]; /* where each output element's box starts, per output dim */
+    int32_t red_dims[4];    /* the box */
+    int32_t red_strides[4];
+    int32_t count;          /* elements in the box */
+    int32_t mean;           /* 0: the sum; 1: the mean, rounded as Deeploy rounds it */
+    dtype_t in_dtype, out_dtype;
+} reduce_layer_t;
+
+typedef struct {
     tensor_shape_t in, out;
     int32_t top, left, front; /* rows, columns, channels of padding before the data */
     int32_t value;

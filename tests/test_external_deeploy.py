@@ -33,8 +33,6 @@ NOT_YET = {
     "Kernels/Integer/MatMul/Batch": "MatMul of two runtime tensors",
     "Kernels/Integer/MatMul/Regular": "MatMul of two runtime tensors",
     "Kernels/Integer/MatMul/Regular_RQ": "MatMul of two runtime tensors",
-    "Kernels/Integer/ReduceMean": "ReduceMean",
-    "Kernels/Integer/ReduceSum": "ReduceSum",
 }
 
 

@@ -439,3 +439,53 @@ def test_1d_network_as_height_1_images(tmp_path: Path) -> None:
         (c_y,) = program.run_checked({"x": x}).values()
         assert c_y.shape == (1, 8, 5)
         np.testing.assert_array_equal(c_y.astype(np.int64), want)
+
+
+def _rounded_mean(total: int, count: int) -> int:
+    """Deeploy's mean of integers, from its templates: half up where the count is a power of
+    two (it shifts), half away from zero otherwise (it divides in C)."""
+    if count & (count - 1) == 0:
+        return (2 * total + count) // (2 * count)
+    magnitude = (2 * abs(total) + count) // (2 * count)
+    return magnitude if total >= 0 else -magnitude
+
+
+@pytest.mark.parametrize(
+    ("op", "axes", "keepdims"),
+    [
+        ("ReduceMean", [2, 3], 1),  # 20 elements: divided
+        ("ReduceMean", [-1], 0),  # 4 elements: shifted, ties up
+        ("ReduceMean", [1], 0),  # 6 channels, to [1, H, W]: an image of height 1
+        ("ReduceSum", [1, 3], 0),
+    ],
+)
+def test_integer_reductions(tmp_path: Path, op: str, axes: list[int], keepdims: int) -> None:
+    x = np.random.default_rng(8).integers(-128, 128, size=(1, 6, 5, 4))
+    x[0, :, 0, :] = [[-1, -1, 0, 0]] * 6  # -0.5 over 4 (along W): half up, to 0
+    x[0, :, 1, :] = [[1, 1, 0, 0]] * 6  # 0.5 over 4: to 1
+    x[0, :, 2, 1] = [-1, -1, -1, 0, 0, 0]  # -0.5 over 6 (along C): away from zero, to -1
+    x[0, :, 2, 2] = [1, 1, 1, 0, 0, 0]  # 0.5 over 6: to 1
+    model = helper.make_model(
+        helper.make_graph(
+            [helper.make_node(op, ["x"], ["y"], name="reduce", axes=axes, keepdims=keepdims)],
+            "reduce",
+            [helper.make_tensor_value_info("x", TensorProto.FLOAT, list(x.shape))],
+            [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+        ),
+        opset_imports=[helper.make_opsetid("", 13 if op == "ReduceSum" else 11)],
+    )
+    if op == "ReduceSum":  # axes became an input in opset 13
+        model.graph.node[0].ClearField("attribute")
+        model.graph.node[0].attribute.append(helper.make_attribute("keepdims", keepdims))
+        model.graph.node[0].input.append("axes")
+        model.graph.initializer.append(numpy_helper.from_array(np.array(axes, np.int64), "axes"))
+    sums = x.sum(axis=tuple(axes), keepdims=bool(keepdims))
+    count = x.size // sums.size
+    want = sums if op == "ReduceSum" else np.vectorize(lambda s: _rounded_mean(int(s), count))(sums)
+    lowering = lower_model(model)
+    assert lowering.dialect is Dialect.DEEPLOY and lowering.supported, lowering.errors
+    (golden_y,) = golden.run(lowering.graph, {"x": x.astype(np.float32)}).values()
+    np.testing.assert_array_equal(golden_y.astype(np.int64), want)
+    built, _ = build_of(model, tmp_path, array=4)
+    (c_y,) = functional_program(built).run_checked({"x": x.astype(np.float32)}).values()
+    np.testing.assert_array_equal(c_y.astype(np.int64), want)

@@ -21,6 +21,7 @@ from hwgen.ir import (
     Graph,
     Im2ColAttrs,
     IntPoolAttrs,
+    IntReduceAttrs,
     LinearAttrs,
     MatMulAttrs,
     Node,
@@ -144,6 +145,13 @@ def _transpose(node: Node, args: list[Array], _: list[QType], __: QType) -> Arra
     return np.ascontiguousarray(args[0].transpose(node.attrs.perm))
 
 
+def _int_reduce(node: Node, args: list[Array], _: list[QType], out: QType) -> Array:
+    attrs = node.attrs
+    assert isinstance(attrs, IntReduceAttrs)
+    value = pool.int_reduce(args[0], attrs.axes, attrs.keepdims, attrs.mean)
+    return quant.wrap_int32(value) if out.dtype is DType.INT32 else value.astype(out.dtype.numpy)
+
+
 def _slice(node: Node, args: list[Array], _: list[QType], __: QType) -> Array:
     attrs = node.attrs
     assert isinstance(attrs, SliceAttrs)
@@ -212,6 +220,7 @@ KERNELS: dict[OpKind, Kernel] = {
     OpKind.RESHAPE: _reshape,
     OpKind.TRANSPOSE: _transpose,
     OpKind.SLICE: _slice,
+    OpKind.INT_REDUCE: _int_reduce,
     OpKind.CONCAT: _concat,
     OpKind.PAD: _pad,
     OpKind.IM2COL: _im2col,

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from hwgen.codegen.c_abi import TensorLayout
+from hwgen.codegen.c_abi import C_DTYPE, TensorLayout
 from hwgen.errors import HwgenError
 from hwgen.ir import (
     ClampAttrs,
@@ -24,6 +24,7 @@ from hwgen.ir import (
     Graph,
     Im2ColAttrs,
     IntPoolAttrs,
+    IntReduceAttrs,
     MatMulAttrs,
     Node,
     OpKind,
@@ -161,21 +162,61 @@ class HostContext:
             logical = logical.transpose(0, 2, 1)
         elif len(out_shape) > 2:
             raise self.refuse(node, f"{node.op.value} to shape {list(out_shape)}")
-        dims = (1,) * (4 - logical.ndim) + logical.shape
-        table = logical.reshape(dims)
-        origin = int(table[0, 0, 0, 0])
-        strides = []
-        for axis in range(4):
-            step = [0, 0, 0, 0]
-            step[axis] = 1
-            strides.append(int(table[tuple(step)]) - origin if dims[axis] > 1 else 0)
+        dims, strides = self._affine(logical, 4)
         elem = self.graph.type_of(node.outputs[0]).dtype.numpy.itemsize
         return {
             "kind": "permute",
-            "dims": list(dims),
+            "dims": dims,
             "strides": strides,
-            "offset": origin,
+            "offset": int(logical.reshape(-1)[0]),
             "elem": elem,
+        }
+
+    def _affine(self, table: npt.NDArray[np.int64], rank: int) -> tuple[list[int], list[int]]:
+        """Extents and strides (in elements) of a table of storage positions that is affine in
+        each axis, padded in front to `rank` axes."""
+        dims = (1,) * (rank - table.ndim) + table.shape
+        table = table.reshape(dims)
+        origin = int(table.reshape(-1)[0])
+        strides = []
+        for axis in range(rank):
+            step = [0] * rank
+            step[axis] = 1
+            strides.append(int(table[tuple(step)]) - origin if dims[axis] > 1 else 0)
+        return list(dims), strides
+
+    def _reduce(self, node: Node) -> dict[str, Any]:
+        """ReduceSum / ReduceMean: the output in its storage order, each element the sum of a
+        box of the input's storage, both walked by strides."""
+        attrs = node.attrs
+        assert isinstance(attrs, IntReduceAttrs)
+        source, _ = self._storage(node.inputs[0])
+        kept = [a for a in range(source.ndim) if a not in attrs.axes]
+        ordered = source.transpose(*kept, *attrs.axes)
+        out_shape = self.graph.type_of(node.outputs[0]).shape
+        red_shape = ordered.shape[len(kept) :]
+        table = ordered.reshape(*out_shape, *red_shape)
+        stored = len(out_shape)
+        if stored == 4:  # output stored NHWC
+            table = table.transpose(0, 2, 3, 1, *range(4, table.ndim))
+        elif stored == 3 and out_shape[0] == 1:
+            table = table.transpose(0, 2, 1, *range(3, table.ndim))
+        elif stored > 2:
+            raise self.refuse(node, f"a reduction to shape {list(out_shape)}")
+        first = table.reshape(*table.shape[:stored], -1)[..., 0]
+        out_dims, out_strides = self._affine(first, 4)
+        inner = table.reshape(-1, *red_shape)[0]
+        red_dims, red_strides = self._affine(inner, 4)
+        return {
+            "kind": "reduce",
+            "dims": out_dims,
+            "strides": out_strides,
+            "red_dims": red_dims,
+            "red_strides": red_strides,
+            "count": int(np.prod(red_shape)),
+            "mean": int(attrs.mean),
+            "in_dtype": C_DTYPE[self.graph.type_of(node.inputs[0]).dtype],
+            "out_dtype": C_DTYPE[self.graph.type_of(node.outputs[0]).dtype],
         }
 
     def _pad(self, node: Node, src: TensorLayout, out: TensorLayout) -> dict[str, Any]:
@@ -484,6 +525,12 @@ def _concat(ctx: HostContext, node: Node, out: TensorLayout, ins: list[TensorLay
     return HostLayer(ctx._concat(node))
 
 
+def _int_reduce(
+    ctx: HostContext, node: Node, out: TensorLayout, ins: list[TensorLayout]
+) -> HostLayer:
+    return HostLayer(ctx._reduce(node))
+
+
 def _transpose(
     ctx: HostContext, node: Node, out: TensorLayout, ins: list[TensorLayout]
 ) -> HostLayer:
@@ -531,6 +578,7 @@ EMITTERS: dict[OpKind, Emitter] = {
     OpKind.CONCAT: _concat,
     OpKind.TRANSPOSE: _transpose,
     OpKind.SLICE: _transpose,
+    OpKind.INT_REDUCE: _int_reduce,
     OpKind.PAD: _pad,
     OpKind.IM2COL: _im2col,
 }

@@ -25,6 +25,7 @@ from hwgen.ir import (
     ConvAttrs,
     DType,
     IntPoolAttrs,
+    IntReduceAttrs,
     MatMulAttrs,
     NoAttrs,
     Node,
@@ -229,11 +230,34 @@ def lower_avgpool(ctx: LoweringContext) -> None:
     ctx.emit(OpKind.INT_AVGPOOL, [x], attrs, [(ctx.output(), QType(xt.dtype, shape))])
 
 
+def lower_reduce(ctx: LoweringContext) -> None:
+    """ReduceSum (an int32 sum) and ReduceMean (rounded as Deeploy's kernels round: see
+    sim_models.pool.int_reduce) over integer tensors."""
+    x, xt = _int_operand(ctx, 0, "data")
+    rank = len(xt.shape)
+    raw = ctx.attr("axes")
+    if raw is None and ctx.input(1) is not None:  # from opset 18 (ReduceSum: 13), an input
+        raw = [int(a) for a in ctx.const(1, "axes").reshape(-1)]
+    axes = sorted({int(a) + rank if int(a) < 0 else int(a) for a in (raw or range(rank))})
+    if any(not 0 <= a < rank for a in axes):
+        raise ctx.unsupported(f"axes {list(raw or [])} for a rank-{rank} input")
+    keepdims = bool(ctx.attr("keepdims", 1))
+    mean = ctx.node.op_type == "ReduceMean"
+    shape = tuple(
+        1 if a in axes else extent for a, extent in enumerate(xt.shape) if keepdims or a not in axes
+    )
+    dtype = xt.dtype if mean else DType.INT32
+    attrs = IntReduceAttrs(tuple(axes), keepdims, mean)
+    ctx.emit(OpKind.INT_REDUCE, [x], attrs, [(ctx.output(), QType(dtype, shape))])
+
+
 INTEGER_LOWERINGS: dict[tuple[str, str], Lowering] = {
     ("", "Conv"): lower_conv,
     ("", "Gemm"): lower_matmul,
     ("", "MatMul"): lower_matmul,
     ("", "Add"): lower_add,
+    ("", "ReduceMean"): lower_reduce,
+    ("", "ReduceSum"): lower_reduce,
     (NEMO_DOMAIN, "Requant"): lower_requant_shift,
     ("", "AveragePool"): lower_avgpool,
     ("", "GlobalAveragePool"): lower_avgpool,

@@ -39,6 +39,7 @@ class OpKind(enum.Enum):
     INT_ADD = "int_add"  # exact sum of two integer tensors, as int32
     REQUANT_SHIFT = "requant_shift"  # clamp((x * mul + add) >> shift), per channel
     INT_AVGPOOL = "int_avgpool"  # the window's exact sum divided by its count, rounded
+    INT_REDUCE = "int_reduce"  # ReduceSum / ReduceMean over axes, Deeploy's rounding
 
 
 class OutputMode(enum.Enum):
@@ -148,6 +149,13 @@ class SliceAttrs:
 
 
 @dataclass(frozen=True)
+class IntReduceAttrs:
+    axes: tuple[int, ...]  # sorted, non-negative
+    keepdims: bool
+    mean: bool  # the sum divided by the count, rounded half away from zero; else the sum
+
+
+@dataclass(frozen=True)
 class ConcatAttrs:
     axis: int
 
@@ -182,6 +190,7 @@ OpAttrs = (
     | ClampAttrs
     | TransposeAttrs
     | SliceAttrs
+    | IntReduceAttrs
     | ConcatAttrs
     | PadAttrs
     | Im2ColAttrs

@@ -40,6 +40,7 @@ _DATACLASSES: dict[str, type] = {
         ops.ClampAttrs,
         ops.TransposeAttrs,
         ops.SliceAttrs,
+        ops.IntReduceAttrs,
         ops.ConcatAttrs,
         ops.PadAttrs,
         ops.Im2ColAttrs,
