@@ -28,7 +28,9 @@ from hwgen.npu.requant import ORT_PARAMS, SHIFT_PARAMS, requant_unit
 
 # What the fetch carries beside the memory words.
 FETCHED = data.StructLayout({"valid": 1, "pad": 1, "last": 1})
-FETCH_LATENCY = 3  # the address generator's register, the memory read, the operand registers
+# The address generator's register, the memory read, the words registered, the operand
+# registers (see Core.elaborate).
+FETCH_LATENCY = 4
 ISSUE_LATENCY = 3  # a channel's parameter read, the word registered, the bias added
 CHECK_LATENCY = 1  # the range check's verdict, registered
 
@@ -227,16 +229,20 @@ class Core(wiring.Component):
         en = Signal(init=1)
         m.d.comb += [agen.en.eq(en), array.en.eq(en), array.taken.eq(row_taken)]
 
-        # Memory read, then the operands registered (a padded tap takes the pad value on the
-        # way): nothing but wires between a memory's slow output and a multiplier. On an
+        # Four stages from the step to the array's operands. On an ECP5 the activation words
+        # are registered as they leave the memory, before the bank and pad selects: a block
+        # RAM's output is slow (5.8 ns), the buffer's blocks spread over the device, and memory,
+        # selects and route together missed a 100 MHz cycle. The weights need no select and
+        # take their extra stage on the address instead (a dozen flip-flops, not 512). On an
         # iCE40 the multipliers' own input registers follow the memory directly, and the
-        # fetch's third stage registers the step before the read instead: 36 flip-flops for
+        # fetch's extra stages register the step before the read instead: 36 flip-flops for
         # 160, and those 160 could not share a logic cell with a LUT (a RAM drives them).
         act_read = act_mem.read_port()
         weight_read = weights.read_port()
         fetched = Signal(FETCHED)
         stage_1 = Signal(FETCHED)  # the step as the memories read it
         stage_2 = Signal(FETCHED)  # the step whose words the memories give
+        stage_3 = Signal(FETCHED)
         at_step = Signal(FETCHED)
         step = agen.step
         m.d.comb += [
@@ -248,29 +254,37 @@ class Core(wiring.Component):
         operand_weights = Signal(self.block_width)
         pad_vector = cmd.pad_value.as_unsigned().replicate(lanes)
         if ice40_mac16_blocks(platform):
+            early_act, early_weight = Signal.like(step.act_addr), Signal.like(step.weight_addr)
             act_addr, weight_addr = Signal.like(step.act_addr), Signal.like(step.weight_addr)
             with m.If(en):
                 m.d.sync += [
-                    act_addr.eq(step.act_addr),
-                    weight_addr.eq(step.weight_addr),
+                    early_act.eq(step.act_addr),
+                    early_weight.eq(step.weight_addr),
+                    act_addr.eq(early_act),
+                    weight_addr.eq(early_weight),
                     stage_1.eq(at_step),
                     stage_2.eq(stage_1),
+                    stage_3.eq(stage_2),
                 ]
             m.d.comb += [
-                fetched.eq(stage_2),
-                operands.eq(Mux(stage_2.pad, pad_vector, act_read.data)),
+                fetched.eq(stage_3),
+                operands.eq(Mux(stage_3.pad, pad_vector, act_read.data)),
                 operand_weights.eq(weight_read.data),
             ]
         else:
-            act_addr, weight_addr = step.act_addr, step.weight_addr
+            act_addr, weight_addr = step.act_addr, Signal.like(step.weight_addr)
+            act_word = Signal(self.vector_width)
             with m.If(en):
                 m.d.sync += [
+                    weight_addr.eq(step.weight_addr),
                     stage_1.eq(at_step),
                     stage_2.eq(stage_1),
-                    operands.eq(Mux(stage_1.pad, pad_vector, act_read.data)),
+                    stage_3.eq(stage_2),
+                    act_word.eq(act_read.data),
+                    operands.eq(Mux(stage_2.pad, pad_vector, act_word)),
                     operand_weights.eq(weight_read.data),
                 ]
-            m.d.comb += fetched.eq(stage_2)
+            m.d.comb += fetched.eq(stage_3)
         m.d.comb += [
             act_read.addr.eq(act_addr),
             act_read.en.eq(en),
