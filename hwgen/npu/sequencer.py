@@ -201,8 +201,6 @@ class Sequencer(wiring.Component):
         opcode = head_load.opcode
 
         # What each engine runs (held still while it runs), and whether it runs it.
-        load_cmd = Signal(LOAD_LAYOUT)
-        store_cmd = Signal(STORE_LAYOUT)
         compute_cmd = Signal(COMPUTE_LAYOUT)
         loading, computing, storing = Signal(), Signal(), Signal()
         fetching = Signal()  # the loader runs the program fetch
@@ -210,30 +208,43 @@ class Sequencer(wiring.Component):
             with m.If(engine.done):
                 m.d.sync += busy.eq(0)
 
-        # Conflicts with what runs, and whether the head's engine is free.
-        def reads(buffer: Buffer, bank: Value) -> Value:
-            field = {
-                Buffer.ACT: compute_cmd.conv.act_bank,
-                Buffer.WEIGHT: compute_cmd.weight_bank,
-                Buffer.PARAM: compute_cmd.param_bank,
-            }[buffer]
-            return computing & (field == bank)
+        # Conflicts with what runs, and whether the head's engine is free. The banks each
+        # engine holds are flags set when it starts and cleared when it is done, so that the
+        # head's checks against them are a select each: the decision to start feeds the
+        # queue's many flip-flops, and was the design's longest path.
+        buffers = len(Buffer)
+        load_holds = Signal(2 * buffers)  # the bank a load fills, by (buffer, bank)
+        compute_reads = Signal(2 * buffers)  # the input banks the running compute reads
+        compute_writes = Signal(2)  # its output bank
+        store_reads = Signal(2)  # the output bank the running store drains
+        with m.If(loader.done):
+            m.d.sync += load_holds.eq(0)
+        with m.If(core.done):
+            m.d.sync += [compute_reads.eq(0), compute_writes.eq(0)]
+        with m.If(storer.done):
+            m.d.sync += store_reads.eq(0)
 
-        def loads(buffer: Buffer, bank: Value) -> Value:
-            return loading & (load_cmd.buffer == buffer) & (load_cmd.bank == bank)
+        def held(flags: Value, buffer: int, bank: Value) -> Value:
+            return flags.bit_select(2 * buffer + bank, 1)
 
         load_ok = ~loading & ~(
-            ((head_load.buffer == Buffer.ACT) & reads(Buffer.ACT, head_load.bank))
-            | ((head_load.buffer == Buffer.WEIGHT) & reads(Buffer.WEIGHT, head_load.bank))
-            | ((head_load.buffer == Buffer.PARAM) & reads(Buffer.PARAM, head_load.bank))
+            ((head_load.buffer == Buffer.ACT) & held(compute_reads, Buffer.ACT, head_load.bank))
+            | (
+                (head_load.buffer == Buffer.WEIGHT)
+                & held(compute_reads, Buffer.WEIGHT, head_load.bank)
+            )
+            | (
+                (head_load.buffer == Buffer.PARAM)
+                & held(compute_reads, Buffer.PARAM, head_load.bank)
+            )
         )
         compute_ok = ~computing & ~(
-            loads(Buffer.ACT, head_compute.conv.act_bank)
-            | loads(Buffer.WEIGHT, head_compute.weight_bank)
-            | loads(Buffer.PARAM, head_compute.param_bank)
-            | (storing & (store_cmd.bank == head_compute.out_bank))
+            held(load_holds, Buffer.ACT, head_compute.conv.act_bank)
+            | held(load_holds, Buffer.WEIGHT, head_compute.weight_bank)
+            | held(load_holds, Buffer.PARAM, head_compute.param_bank)
+            | store_reads.bit_select(head_compute.out_bank, 1)
         )
-        store_ok = ~storing & ~(computing & (compute_cmd.out_bank == head_store.bank))
+        store_ok = ~storing & ~compute_writes.bit_select(head_store.bank, 1)
 
         def misaligned(*fields: data.View) -> Value:
             """Any address bit below a beat set."""
@@ -282,7 +293,9 @@ class Sequencer(wiring.Component):
         for k, slot in enumerate(slots):
             kept = slots[k + 1] if k + 1 < QUEUE else slot
             shifted = Mux(issue, kept, slot)
-            arrives_here = arriving & ((queued - issue) == k)
+            # Compared with the registered count, then selected by `issue`: no subtraction
+            # after the decision.
+            arrives_here = arriving & Mux(issue, queued == k + 1, queued == k)
             m.d.sync += slot.eq(Mux(arrives_here, program_port.data, shifted))  # type: ignore[attr-defined]
         m.d.sync += queued.eq(left)
         m.d.sync += [loader.start.eq(0), core.start.eq(0), storer.start.eq(0), self.done.eq(0)]
@@ -345,7 +358,7 @@ class Sequencer(wiring.Component):
                         m.d.comb += issue.eq(1)
                         m.d.sync += [
                             loading.eq(1),
-                            load_cmd.eq(head_load),
+                            load_holds.eq(1 << (2 * head_load.buffer + head_load.bank)),
                             load_pc.eq(pc),
                             loader.start.eq(1),
                             loader.target.eq(head_load.buffer),
@@ -360,6 +373,12 @@ class Sequencer(wiring.Component):
                         m.d.comb += issue.eq(1)
                         m.d.sync += [
                             computing.eq(1),
+                            compute_reads.eq(
+                                (1 << (2 * Buffer.ACT + head_compute.conv.act_bank))
+                                | (1 << (2 * Buffer.WEIGHT + head_compute.weight_bank))
+                                | (1 << (2 * Buffer.PARAM + head_compute.param_bank))
+                            ),
+                            compute_writes.eq(1 << head_compute.out_bank),
                             compute_cmd.eq(head_compute),
                             compute_pc.eq(pc),
                             core.start.eq(1),
@@ -371,7 +390,7 @@ class Sequencer(wiring.Component):
                         m.d.comb += issue.eq(1)
                         m.d.sync += [
                             storing.eq(1),
-                            store_cmd.eq(head_store),
+                            store_reads.eq(1 << head_store.bank),
                             store_pc.eq(pc),
                             storer.start.eq(1),
                             storer.bank.eq(head_store.bank),
