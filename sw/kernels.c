@@ -474,6 +474,20 @@ void rows_int_add(const void *layer, const uint8_t *const *in, int32_t in_row0, 
     kernel_int_add(layer, in[0], in[1], out, out_rows);
 }
 
+/* A constant added to an integer tensor, int32 wrapping as the golden model's. The rows given
+ * are the output's, from `out_row0`: the addend is indexed from there. */
+void rows_int_add_const(const void *layer, const uint8_t *const *in, int32_t in_row0,
+                        int32_t in_rows, uint8_t *out, int32_t out_row0, int32_t out_rows) {
+    const int_add_const_layer_t *l = layer;
+    (void)in_row0, (void)in_rows;
+    size_t row = (size_t)l->out.w * (size_t)l->out.c;
+    size_t first = (size_t)out_row0 * row;
+    for (size_t i = 0; i < (size_t)out_rows * row; i++) {
+        uint32_t sum = (uint32_t)load(in[0], l->a.dtype, i) + (uint32_t)l->addend[first + i];
+        store(out, DT_INT32, i, (int32_t)sum);
+    }
+}
+
 void rows_requant_shift(const void *layer, const uint8_t *const *in, int32_t in_row0,
                         int32_t in_rows, uint8_t *out, int32_t out_row0, int32_t out_rows) {
     (void)in_row0, (void)in_rows, (void)out_row0;

@@ -20,11 +20,9 @@ pytestmark = pytest.mark.skipif(not CASES, reason=MISSING)
 NOT_YET = {
     "Kernels/Integer/Concat": "int16 inputs (the NPU and its host layers are 8-bit)",
     "Kernels/Integer/GEMM/Batch_RQ": "batched MatMul",
-    "Kernels/Integer/GEMM/Regular": "Gemm with a full [M, N] matrix C",
     "Kernels/Integer/GEMM/Regular_RQPerRow": "Gemm with alpha and beta, per-row requantization",
     "Kernels/Integer/Hardswish/Regular": "iHardswish",
     "Kernels/Integer/Hardswish/Regular_RQ": "iHardswish",
-    "Kernels/Integer/MatMul/Add": "MatMul + Add of a full [M, N] constant",
     "Kernels/Integer/MatMul/Batch": "MatMul of two runtime tensors",
     "Kernels/Integer/MatMul/Regular": "MatMul of two runtime tensors",
     "Kernels/Integer/MatMul/Regular_RQ": "MatMul of two runtime tensors",

@@ -489,3 +489,30 @@ def test_integer_reductions(tmp_path: Path, op: str, axes: list[int], keepdims: 
     built, _ = build_of(model, tmp_path, array=4)
     (c_y,) = functional_program(built).run_checked({"x": x.astype(np.float32)}).values()
     np.testing.assert_array_equal(c_y.astype(np.int64), want)
+
+
+def test_integer_add_of_a_broadcast_constant(tmp_path: Path) -> None:
+    """x + k for a per-channel k of shape [C, 1, 1]: the constant in the output's storage
+    order (NHWC), in the host C's tiles of a small L1."""
+    k = np.arange(-3, 3).reshape(6, 1, 1) * 1000
+    model = helper.make_model(
+        helper.make_graph(
+            [helper.make_node("Add", ["x", "k"], ["y"], name="add")],
+            "add",
+            [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 6, 5, 4])],
+            [helper.make_tensor_value_info("y", TensorProto.INT32, [1, 6, 5, 4])],
+            [numpy_helper.from_array(k.astype(np.float32), "k")],
+        ),
+        opset_imports=[helper.make_opsetid("", 13)],
+    )
+    x = np.random.default_rng(2).integers(-128, 128, size=(1, 6, 5, 4))
+    want = x + k[None]
+    lowering = lower_model(model)
+    assert lowering.dialect is Dialect.DEEPLOY and lowering.supported, lowering.errors
+    (golden_y,) = golden.run(lowering.graph, {"x": x.astype(np.float32)}).values()
+    np.testing.assert_array_equal(golden_y, want)
+    built, _ = build_of(model, tmp_path, array=4, l1=64)
+    layer = next(layer for layer in built.network.layers if layer.node == "add")
+    assert layer.rows_per_tile * layer.row_elements < x.size  # several tiles
+    (c_y,) = functional_program(built).run_checked({"x": x.astype(np.float32)}).values()
+    np.testing.assert_array_equal(c_y, want)

@@ -461,6 +461,19 @@ def _add(ctx: HostContext, node: Node, out: TensorLayout, ins: list[TensorLayout
 
 def _int_add(ctx: HostContext, node: Node, out: TensorLayout, ins: list[TensorLayout]) -> HostLayer:
     _same_shapes(ctx, node)
+    if ctx.graph.is_constant(node.inputs[1]):  # a bias or offset, in the output's storage order
+        logical, _ = ctx._storage(node.outputs[0])
+        stored = np.empty(logical.size, np.int64)
+        stored[logical.reshape(-1)] = ctx.graph.constants[node.inputs[1]].reshape(-1)
+        return HostLayer(
+            {
+                "kind": "int_add_const",
+                "a": ins[0].c_struct(),
+                "addend": [int(v) for v in stored],
+                "rows_fn": "rows_int_add_const",
+            },
+            Window(),
+        )
     return HostLayer(
         {"a": ins[0].c_struct(), "b": ins[1].c_struct(), "rows_fn": "rows_int_add"}, Window()
     )

@@ -135,27 +135,53 @@ def lower_matmul(ctx: LoweringContext) -> None:
     ctx.graph.constants[weights] = b.astype(np.int8)
     ctx.graph.tensors[weights] = QType(DType.INT8, tuple(b.shape))
     inputs = [a, weights]
+    offset = None
     if gemm and ctx.input(2) is not None:
-        bias = f"{ctx.node.name}.bias"
         c = integer_constant(ctx, 2, "bias", DType.INT32)
-        if c.size != n or (c.ndim == 2 and c.shape[0] != 1):
-            raise ctx.unsupported(
-                f"Gemm's C of shape {list(c.shape)}: only a bias per output column ([{n}] or "
-                f"[1, {n}]) is supported"
-            )
-        ctx.graph.constants[bias] = c.astype(np.int32).reshape(-1)
-        ctx.graph.tensors[bias] = QType(DType.INT32, (n,))
-        inputs.append(bias)
+        if c.size == n and (c.ndim < 2 or c.shape[0] == 1):  # one value per output column
+            bias = f"{ctx.node.name}.bias"
+            ctx.graph.constants[bias] = c.astype(np.int32).reshape(-1)
+            ctx.graph.tensors[bias] = QType(DType.INT32, (n,))
+            inputs.append(bias)
+        else:  # a matrix: the product, then C added to it
+            offset = c
     attrs = MatMulAttrs(0, np.zeros(1, np.int32), _exact(1), trans_b=trans_b)
-    ctx.emit(OpKind.MATMUL, inputs, attrs, [(ctx.output(), _int32_output((at.shape[0], n)))])
+    shape = (at.shape[0], n)
+    product = ctx.output() if offset is None else f"{ctx.node.name}.product"
+    ctx.emit(OpKind.MATMUL, inputs, attrs, [(product, _int32_output(shape))])
+    if offset is not None:
+        name = f"{ctx.node.name}.offset"
+        _add_constant(ctx, product, _int32_output(shape), offset, ctx.output(), name)
 
 
 def lower_add(ctx: LoweringContext) -> None:
+    """The exact sum of two integer tensors, or of one and a constant broadcast to its shape
+    (a bias or an offset matrix)."""
+    constant = [i for i in (0, 1) if ctx.required(i, "operand") in ctx.consts]
+    if len(constant) == 1:
+        x, xt = _int_operand(ctx, 1 - constant[0], "A" if constant[0] else "B")
+        k = integer_constant(ctx, constant[0], "addend", DType.INT32)
+        _add_constant(ctx, x, xt, k, ctx.output())
+        return
     a, at = _int_operand(ctx, 0, "A")
     b, bt = _int_operand(ctx, 1, "B")
     if at.shape != bt.shape:
         raise ctx.unsupported(f"integer Add of shapes {list(at.shape)} and {list(bt.shape)}")
     ctx.emit(OpKind.INT_ADD, [a, b], NoAttrs(), [(ctx.output(), _int32_output(at.shape))])
+
+
+def _add_constant(
+    ctx: LoweringContext, x: str, xt: QType, k: npt.NDArray[np.int64], output: str, name: str = ""
+) -> None:
+    if np.broadcast_shapes(xt.shape, k.shape) != xt.shape:
+        raise ctx.unsupported(
+            f"a constant of shape {list(k.shape)} added to {list(xt.shape)} would broadcast it"
+        )
+    addend = f"{name or ctx.node.name}.addend"
+    ctx.graph.constants[addend] = np.broadcast_to(k, xt.shape).astype(np.int32)
+    ctx.graph.tensors[addend] = QType(DType.INT32, xt.shape)
+    node = ctx.emit(OpKind.INT_ADD, [x, addend], NoAttrs(), [(output, _int32_output(xt.shape))])
+    node.name = name or node.name
 
 
 def _shift_of(ctx: LoweringContext, div: int) -> int:
