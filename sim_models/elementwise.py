@@ -39,3 +39,13 @@ def clamp(x: npt.ArrayLike, lower: int, upper: int) -> npt.NDArray[np.integer]:
     """Clip / Relu on raw integers (ONNX applies them to the stored values, not real values)."""
     xi = np.asarray(x)
     return np.asarray(np.minimum(np.maximum(xi, lower), upper).astype(xi.dtype))
+
+
+def int_hardswish(
+    x: npt.ArrayLike, three: int, six: int, one_over_six: int
+) -> npt.NDArray[np.int32]:
+    """Deeploy's iHardswish (TargetLibraries/Generic/src/Hardswish_s8.c, signed input):
+    x * (clamp(x + three, 0, six) * one_over_six), in int32 as its C computes it."""
+    xi = np.asarray(x, dtype=np.int64)
+    gate = np.clip(xi + three, 0, six) * one_over_six
+    return np.asarray((xi * gate).astype(np.int32))

@@ -474,6 +474,20 @@ void rows_int_add(const void *layer, const uint8_t *const *in, int32_t in_row0, 
     kernel_int_add(layer, in[0], in[1], out, out_rows);
 }
 
+/* Deeploy's iHardswish (TargetLibraries/Generic/src/Hardswish_s8.c): x * (clamp(x + three, 0,
+ * six) * one_over_six), int32 wrapping as the golden model's. */
+void rows_int_hardswish(const void *layer, const uint8_t *const *in, int32_t in_row0,
+                        int32_t in_rows, uint8_t *out, int32_t out_row0, int32_t out_rows) {
+    const hardswish_layer_t *l = layer;
+    (void)in_row0, (void)in_rows, (void)out_row0;
+    size_t count = (size_t)out_rows * (size_t)l->out.w * (size_t)l->out.c;
+    for (size_t i = 0; i < count; i++) {
+        int64_t x = load(in[0], l->in.dtype, i);
+        int64_t gate = x + l->three < 0 ? 0 : (x + l->three > l->six ? l->six : x + l->three);
+        store(out, DT_INT32, i, (int32_t)(uint32_t)(uint64_t)(x * (gate * l->one_over_six)));
+    }
+}
+
 /* A constant added to an integer tensor, int32 wrapping as the golden model's. The rows given
  * are the output's, from `out_row0`: the addend is indexed from there. */
 void rows_int_add_const(const void *layer, const uint8_t *const *in, int32_t in_row0,

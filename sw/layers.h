@@ -50,6 +50,11 @@ typedef struct {
 } add_layer_t;
 
 typedef struct {
+    tensor_shape_t in, out;
+    int32_t three, six, one_over_six;
+} hardswish_layer_t;
+
+typedef struct {
     tensor_shape_t a, out;
     const int32_t *addend; /* the whole output's, in its storage order */
 } int_add_const_layer_t;

@@ -21,8 +21,6 @@ NOT_YET = {
     "Kernels/Integer/Concat": "int16 inputs (the NPU and its host layers are 8-bit)",
     "Kernels/Integer/GEMM/Batch_RQ": "batched MatMul",
     "Kernels/Integer/GEMM/Regular_RQPerRow": "Gemm with alpha and beta, per-row requantization",
-    "Kernels/Integer/Hardswish/Regular": "iHardswish",
-    "Kernels/Integer/Hardswish/Regular_RQ": "iHardswish",
     "Kernels/Integer/MatMul/Batch": "MatMul of two runtime tensors",
     "Kernels/Integer/MatMul/Regular": "MatMul of two runtime tensors",
     "Kernels/Integer/MatMul/Regular_RQ": "MatMul of two runtime tensors",

@@ -516,3 +516,27 @@ def test_integer_add_of_a_broadcast_constant(tmp_path: Path) -> None:
     assert layer.rows_per_tile * layer.row_elements < x.size  # several tiles
     (c_y,) = functional_program(built).run_checked({"x": x.astype(np.float32)}).values()
     np.testing.assert_array_equal(c_y, want)
+
+
+def test_deeploy_hardswish(tmp_path: Path) -> None:
+    """iHardswish with Deeploy's exporter's constants (3 and 6 at scale 255, 1/6 as 33),
+    values worked by hand: x * clamp(x + 765, 0, 1530) * 33."""
+    attrs = {"three": 765, "six": 1530, "one_over_six": 33}
+    model = helper.make_model(
+        helper.make_graph(
+            [helper.make_node("iHardswish", ["x"], ["y"], name="hswish", **attrs)],
+            "hswish",
+            [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 1, 4])],
+            [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 1, 1, 4])],
+        ),
+        opset_imports=[helper.make_opsetid("", 13)],
+    )
+    x = np.array([[[[-128, -1, 0, 127]]]], np.float32)
+    # -128: 637 * 33 = 21021; -1: 764 * 33 = 25212; 127: 892 * 33 = 29436
+    want = np.array([[[[-128 * 21021, -25212, 0, 127 * 29436]]]])
+    graph = lower_or_raise(model)
+    (golden_y,) = golden.run(graph, {"x": x}).values()
+    np.testing.assert_array_equal(golden_y.astype(np.int64), want)
+    built, _ = build_of(model, tmp_path, array=4)
+    (c_y,) = functional_program(built).run_checked({"x": x}).values()
+    np.testing.assert_array_equal(c_y.astype(np.int64), want)

@@ -20,6 +20,7 @@ from hwgen.ir import (
     GlobalPoolAttrs,
     Graph,
     Im2ColAttrs,
+    IntHardswishAttrs,
     IntPoolAttrs,
     IntReduceAttrs,
     LinearAttrs,
@@ -152,6 +153,12 @@ def _int_reduce(node: Node, args: list[Array], _: list[QType], out: QType) -> Ar
     return quant.wrap_int32(value) if out.dtype is DType.INT32 else value.astype(out.dtype.numpy)
 
 
+def _int_hardswish(node: Node, args: list[Array], _: list[QType], __: QType) -> Array:
+    attrs = node.attrs
+    assert isinstance(attrs, IntHardswishAttrs)
+    return elementwise.int_hardswish(args[0], attrs.three, attrs.six, attrs.one_over_six)
+
+
 def _slice(node: Node, args: list[Array], _: list[QType], __: QType) -> Array:
     attrs = node.attrs
     assert isinstance(attrs, SliceAttrs)
@@ -221,6 +228,7 @@ KERNELS: dict[OpKind, Kernel] = {
     OpKind.TRANSPOSE: _transpose,
     OpKind.SLICE: _slice,
     OpKind.INT_REDUCE: _int_reduce,
+    OpKind.INT_HARDSWISH: _int_hardswish,
     OpKind.CONCAT: _concat,
     OpKind.PAD: _pad,
     OpKind.IM2COL: _im2col,

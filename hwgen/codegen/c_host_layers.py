@@ -23,6 +23,7 @@ from hwgen.ir import (
     GlobalPoolAttrs,
     Graph,
     Im2ColAttrs,
+    IntHardswishAttrs,
     IntPoolAttrs,
     IntReduceAttrs,
     MatMulAttrs,
@@ -479,6 +480,22 @@ def _int_add(ctx: HostContext, node: Node, out: TensorLayout, ins: list[TensorLa
     )
 
 
+def _int_hardswish(
+    ctx: HostContext, node: Node, out: TensorLayout, ins: list[TensorLayout]
+) -> HostLayer:
+    attrs = node.attrs
+    assert isinstance(attrs, IntHardswishAttrs)
+    return HostLayer(
+        {
+            "three": attrs.three,
+            "six": attrs.six,
+            "one_over_six": attrs.one_over_six,
+            "rows_fn": "rows_int_hardswish",
+        },
+        Window(),
+    )
+
+
 def _cast(ctx: HostContext, node: Node, out: TensorLayout, ins: list[TensorLayout]) -> HostLayer:
     return HostLayer({"rows_fn": "rows_cast"}, Window())
 
@@ -592,6 +609,7 @@ EMITTERS: dict[OpKind, Emitter] = {
     OpKind.TRANSPOSE: _transpose,
     OpKind.SLICE: _transpose,
     OpKind.INT_REDUCE: _int_reduce,
+    OpKind.INT_HARDSWISH: _int_hardswish,
     OpKind.PAD: _pad,
     OpKind.IM2COL: _im2col,
 }
@@ -604,6 +622,7 @@ ELEMENTWISE = {
     OpKind.CLAMP,
     OpKind.CAST,
     OpKind.INT_ADD,
+    OpKind.INT_HARDSWISH,
     OpKind.REQUANT_SHIFT,
 }
 

@@ -24,6 +24,7 @@ from hwgen.frontend.registry import Lowering
 from hwgen.ir import (
     ConvAttrs,
     DType,
+    IntHardswishAttrs,
     IntPoolAttrs,
     IntReduceAttrs,
     MatMulAttrs,
@@ -277,6 +278,21 @@ def lower_reduce(ctx: LoweringContext) -> None:
     ctx.emit(OpKind.INT_REDUCE, [x], attrs, [(ctx.output(), QType(dtype, shape))])
 
 
+def lower_hardswish(ctx: LoweringContext) -> None:
+    """Deeploy's iHardswish on an int8 tensor, to int32 (sim_models.elementwise)."""
+    x, xt = _int_operand(ctx, 0, "data_in")
+    if xt.dtype is not DType.INT8:
+        raise ctx.unsupported(f"iHardswish of {xt.dtype.value} (int8 only)")
+    values = {}
+    for name in ("three", "six", "one_over_six"):
+        value = ctx.attr(name)
+        if value is None or int(value) != value:
+            raise ctx.unsupported(f"attribute {name} = {value!r}, where an integer is required")
+        values[name] = int(value)
+    attrs = IntHardswishAttrs(**values)
+    ctx.emit(OpKind.INT_HARDSWISH, [x], attrs, [(ctx.output(), _int32_output(xt.shape))])
+
+
 INTEGER_LOWERINGS: dict[tuple[str, str], Lowering] = {
     ("", "Conv"): lower_conv,
     ("", "Gemm"): lower_matmul,
@@ -296,6 +312,8 @@ def integer_lowering(domain: str, op_type: str) -> Lowering | None:
     """The integer dialects' own lowering of an op, where it differs from the standard one."""
     if op_type == "RequantShift":
         return lower_requant_shift
+    if op_type == "iHardswish":
+        return lower_hardswish
     if op_type in DEEPLOY_CUSTOM:
 
         def refuse(ctx: LoweringContext) -> None:

@@ -40,6 +40,7 @@ class OpKind(enum.Enum):
     REQUANT_SHIFT = "requant_shift"  # clamp((x * mul + add) >> shift), per channel
     INT_AVGPOOL = "int_avgpool"  # the window's exact sum divided by its count, rounded
     INT_REDUCE = "int_reduce"  # ReduceSum / ReduceMean over axes, Deeploy's rounding
+    INT_HARDSWISH = "int_hardswish"  # Deeploy's iHardswish: x * clamp(x + 3, 0, 6) * (1/6)
 
 
 class OutputMode(enum.Enum):
@@ -156,6 +157,16 @@ class IntReduceAttrs:
 
 
 @dataclass(frozen=True)
+class IntHardswishAttrs:
+    """Deeploy's iHardswish in its own fixed point: three and six on the input's scale, and
+    one_over_six the integer that stands for 1/6."""
+
+    three: int
+    six: int
+    one_over_six: int
+
+
+@dataclass(frozen=True)
 class ConcatAttrs:
     axis: int
 
@@ -191,6 +202,7 @@ OpAttrs = (
     | TransposeAttrs
     | SliceAttrs
     | IntReduceAttrs
+    | IntHardswishAttrs
     | ConcatAttrs
     | PadAttrs
     | Im2ColAttrs

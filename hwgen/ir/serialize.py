@@ -41,6 +41,7 @@ _DATACLASSES: dict[str, type] = {
         ops.TransposeAttrs,
         ops.SliceAttrs,
         ops.IntReduceAttrs,
+        ops.IntHardswishAttrs,
         ops.ConcatAttrs,
         ops.PadAttrs,
         ops.Im2ColAttrs,
