@@ -354,6 +354,31 @@ void permute_copy(const permute_layer_t *l, const uint8_t *in, uint8_t *out) {
     }
 }
 
+/* A matrix product of two runtime integer tensors, batched, to int32 (wrapping through
+ * unsigned, as the golden model's). */
+void int_matmul(const int_matmul_layer_t *l, const void *a, const void *b, void *out) {
+    size_t index = 0;
+    for (int32_t i0 = 0; i0 < l->out_dims[0]; i0++) {
+        for (int32_t i1 = 0; i1 < l->out_dims[1]; i1++) {
+            for (int32_t i2 = 0; i2 < l->out_dims[2]; i2++) {
+                for (int32_t i3 = 0; i3 < l->out_dims[3]; i3++) {
+                    size_t ra = (size_t)i0 * (size_t)l->a_strides[0] + (size_t)i1 * (size_t)l->a_strides[1]
+                                + (size_t)i2 * (size_t)l->a_strides[2] + (size_t)i3 * (size_t)l->a_strides[3];
+                    size_t cb = (size_t)i0 * (size_t)l->b_strides[0] + (size_t)i1 * (size_t)l->b_strides[1]
+                                + (size_t)i2 * (size_t)l->b_strides[2] + (size_t)i3 * (size_t)l->b_strides[3];
+                    uint32_t sum = 0;
+                    for (int32_t k = 0; k < l->k; k++) {
+                        int32_t x = load(a, l->a_dtype, ra + (size_t)k * (size_t)l->a_step);
+                        int32_t w = load(b, l->b_dtype, cb + (size_t)k * (size_t)l->b_step);
+                        sum += (uint32_t)(x * w);
+                    }
+                    store(out, DT_INT32, index++, (int32_t)sum);
+                }
+            }
+        }
+    }
+}
+
 /* Deeploy's integer ReduceSum and ReduceMean (Generic templates ReduceSumTemplate.py and
  * ReduceMeanTemplate.py): the int32 sum; the mean as (s + n/2) >> log2(n) where the count n is a
  * power of two, else (s + sgn(s) * (n >> 1)) / n, truncated. */
@@ -462,8 +487,10 @@ void kernel_cast(const cast_layer_t *l, const void *in, void *out, int32_t rows)
             store(out, l->out.dtype, i, (int32_t)((const int64_t *)in)[i]);
         } else if (l->out.dtype == DT_INT64) {
             ((int64_t *)out)[i] = load(in, l->in.dtype, i);
-        } else {
+        } else if (l->out.dtype == DT_FLOAT32) {
             ((float *)out)[i] = (float)load(in, l->in.dtype, i);
+        } else { /* between integer types: int32 containers of 8-bit values, and back */
+            store(out, l->out.dtype, i, load(in, l->in.dtype, i));
         }
     }
 }

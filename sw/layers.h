@@ -55,6 +55,14 @@ typedef struct {
 } hardswish_layer_t;
 
 typedef struct {
+    int32_t out_dims[4];  /* output storage dims, outermost first */
+    int32_t a_strides[4]; /* where each output element's row of A starts, per output dim */
+    int32_t b_strides[4]; /* and its column of B */
+    int32_t k, a_step, b_step; /* the dot product's length, and its steps in A and in B */
+    dtype_t a_dtype, b_dtype;
+} int_matmul_layer_t;
+
+typedef struct {
     tensor_shape_t a, out;
     const int32_t *addend; /* the whole output's, in its storage order */
 } int_add_const_layer_t;

@@ -21,9 +21,10 @@ NOT_YET = {
     "Kernels/Integer/Concat": "int16 inputs (the NPU and its host layers are 8-bit)",
     "Kernels/Integer/GEMM/Batch_RQ": "batched MatMul",
     "Kernels/Integer/GEMM/Regular_RQPerRow": "Gemm with alpha and beta, per-row requantization",
-    "Kernels/Integer/MatMul/Batch": "MatMul of two runtime tensors",
-    "Kernels/Integer/MatMul/Regular": "MatMul of two runtime tensors",
-    "Kernels/Integer/MatMul/Regular_RQ": "MatMul of two runtime tensors",
+}
+# Read and equal in golden, but refused by the host C.
+HOST_NOT_YET = {
+    "Kernels/Integer/MatMul/Batch": "a batch of 4 (the host C stores images of batch 1)",
 }
 
 
@@ -41,7 +42,7 @@ def test_golden_equals_deeploy(case: Path) -> None:
     data.assert_equal(golden.run(lowering.graph, data.feed(lowering.graph)))
 
 
-RUNNABLE = [c for c in CASES if name_of(c) not in NOT_YET]
+RUNNABLE = [c for c in CASES if name_of(c) not in NOT_YET and name_of(c) not in HOST_NOT_YET]
 
 
 @pytest.mark.parametrize("case", RUNNABLE, ids=name_of)
@@ -49,3 +50,10 @@ def test_c_backend_equals_deeploy(tmp_path: Path, case: Path) -> None:
     data = DeeployCase.read(case)
     build, _ = build_of(data.model, tmp_path, array=4, input_types=data.input_types)
     data.assert_equal(functional_program(build).run_checked(data.feed(build.graph)))
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if name_of(c) in HOST_NOT_YET], ids=name_of)
+def test_c_backend_refuses_cleanly(tmp_path: Path, case: Path) -> None:
+    data = DeeployCase.read(case)
+    with pytest.raises(HwgenError):
+        build_of(data.model, tmp_path, array=4, input_types=data.input_types)

@@ -540,3 +540,39 @@ def test_deeploy_hardswish(tmp_path: Path) -> None:
     built, _ = build_of(model, tmp_path, array=4)
     (c_y,) = functional_program(built).run_checked({"x": x}).values()
     np.testing.assert_array_equal(c_y.astype(np.int64), want)
+
+
+@pytest.mark.parametrize(
+    ("a_shape", "b_shape"),
+    [((1, 2, 3, 5), (1, 2, 5, 4)), ((1, 3, 5), (1, 5, 2)), ((3, 5), (5, 2))],
+    ids=["nchw", "ncl", "matrix"],
+)
+def test_matmul_of_two_runtime_tensors(
+    tmp_path: Path, a_shape: tuple[int, ...], b_shape: tuple[int, ...]
+) -> None:
+    """Attention's products: both operands computed at run time, batched over leading axes,
+    read from the host's storage of each (NHWC for images)."""
+    model = helper.make_model(
+        helper.make_graph(
+            [helper.make_node("MatMul", ["a", "b"], ["y"], name="matmul")],
+            "matmul",
+            [
+                helper.make_tensor_value_info("a", TensorProto.FLOAT, list(a_shape)),
+                helper.make_tensor_value_info("b", TensorProto.INT32, list(b_shape)),
+            ],
+            [helper.make_tensor_value_info("y", TensorProto.INT32, None)],
+        ),
+        opset_imports=[helper.make_opsetid("", 13)],
+    )
+    rng = np.random.default_rng(6)
+    a = rng.integers(-128, 128, size=a_shape)
+    b = rng.integers(-128, 128, size=b_shape)
+    feed = {"a": a.astype(np.float32), "b": b.astype(np.int32)}
+    want = np.matmul(a, b)
+    lowering = lower_model(model)
+    assert lowering.dialect is Dialect.DEEPLOY and lowering.supported, lowering.errors
+    (golden_y,) = golden.run(lowering.graph, feed).values()
+    np.testing.assert_array_equal(golden_y, want)
+    built, _ = build_of(model, tmp_path, array=4)
+    (c_y,) = functional_program(built).run_checked(feed).values()
+    np.testing.assert_array_equal(c_y, want)

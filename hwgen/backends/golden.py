@@ -153,6 +153,10 @@ def _int_reduce(node: Node, args: list[Array], _: list[QType], out: QType) -> Ar
     return quant.wrap_int32(value) if out.dtype is DType.INT32 else value.astype(out.dtype.numpy)
 
 
+def _int_matmul(node: Node, args: list[Array], _: list[QType], __: QType) -> Array:
+    return quant.wrap_int32(np.matmul(args[0].astype(np.int64), args[1].astype(np.int64)))
+
+
 def _int_hardswish(node: Node, args: list[Array], _: list[QType], __: QType) -> Array:
     attrs = node.attrs
     assert isinstance(attrs, IntHardswishAttrs)
@@ -187,8 +191,10 @@ def _cast(node: Node, args: list[Array], types: list[QType], out: QType) -> Arra
         return value.astype(np.float32)
     if value.dtype.kind in "iu" and out.dtype is DType.INT64:
         return value.astype(np.int64)
-    integral = np.rint(value)
-    bad = (integral != value) | (integral < out.dtype.qmin) | (integral > out.dtype.qmax)
+    # Integers compared as int64 (np.rint of int8 would give float16), floats as float64.
+    wide = value.astype(np.int64 if value.dtype.kind in "iu" else np.float64)
+    integral = np.rint(wide) if wide.dtype.kind == "f" else wide
+    bad = (integral != wide) | (integral < out.dtype.qmin) | (integral > out.dtype.qmax)
     if bad.any():
         where = tuple(int(i) for i in np.argwhere(bad)[0])
         raise HwgenError(
@@ -229,6 +235,7 @@ KERNELS: dict[OpKind, Kernel] = {
     OpKind.SLICE: _slice,
     OpKind.INT_REDUCE: _int_reduce,
     OpKind.INT_HARDSWISH: _int_hardswish,
+    OpKind.INT_MATMUL: _int_matmul,
     OpKind.CONCAT: _concat,
     OpKind.PAD: _pad,
     OpKind.IM2COL: _im2col,

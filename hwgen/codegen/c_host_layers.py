@@ -186,6 +186,42 @@ class HostContext:
             strides.append(int(table[tuple(step)]) - origin if dims[axis] > 1 else 0)
         return list(dims), strides
 
+    def _stored_order(self, table: npt.NDArray[np.int64], shape: tuple[int, ...]) -> Any:
+        """A table over a tensor's logical (NCHW) axes, in the order the host C stores it."""
+        if len(shape) == 4:
+            return table.transpose(0, 2, 3, 1)
+        if len(shape) == 3 and shape[0] == 1:
+            return table.transpose(0, 2, 1)
+        return table
+
+    def _matmul_of_tensors(self, node: Node) -> dict[str, Any]:
+        """Each output element, in its storage order, a dot product of a row of A and a
+        column of B that start at affine positions and step by a stride each."""
+        a, b = (self._storage(t)[0] for t in node.inputs)
+        out_shape = self.graph.type_of(node.outputs[0]).shape
+        if len(out_shape) > 4 or (len(out_shape) == 3 and out_shape[0] != 1):
+            raise self.refuse(node, f"a matrix product of shape {list(out_shape)}")
+        k = a.shape[-1]
+        rows = np.broadcast_to(a[..., :, :1], out_shape)  # A's row starts, by output element
+        columns = np.broadcast_to(b[..., :1, :], out_shape)  # B's column starts
+        dims, a_strides = self._affine(self._stored_order(rows, out_shape), 4)
+        _, b_strides = self._affine(self._stored_order(columns, out_shape), 4)
+        a_rows = a.reshape(-1, k)
+        b_cols = np.moveaxis(b, -2, -1).reshape(-1, k)
+        a_step = int(a_rows[0, 1] - a_rows[0, 0]) if k > 1 else 0
+        b_step = int(b_cols[0, 1] - b_cols[0, 0]) if k > 1 else 0
+        return {
+            "kind": "int_matmul",
+            "dims": dims,
+            "a_strides": a_strides,
+            "b_strides": b_strides,
+            "k": k,
+            "a_step": a_step,
+            "b_step": b_step,
+            "a_dtype": C_DTYPE[self.graph.type_of(node.inputs[0]).dtype],
+            "b_dtype": C_DTYPE[self.graph.type_of(node.inputs[1]).dtype],
+        }
+
     def _reduce(self, node: Node) -> dict[str, Any]:
         """ReduceSum / ReduceMean: the output in its storage order, each element the sum of a
         box of the input's storage, both walked by strides."""
@@ -480,6 +516,12 @@ def _int_add(ctx: HostContext, node: Node, out: TensorLayout, ins: list[TensorLa
     )
 
 
+def _int_matmul(
+    ctx: HostContext, node: Node, out: TensorLayout, ins: list[TensorLayout]
+) -> HostLayer:
+    return HostLayer(ctx._matmul_of_tensors(node))
+
+
 def _int_hardswish(
     ctx: HostContext, node: Node, out: TensorLayout, ins: list[TensorLayout]
 ) -> HostLayer:
@@ -610,6 +652,7 @@ EMITTERS: dict[OpKind, Emitter] = {
     OpKind.SLICE: _transpose,
     OpKind.INT_REDUCE: _int_reduce,
     OpKind.INT_HARDSWISH: _int_hardswish,
+    OpKind.INT_MATMUL: _int_matmul,
     OpKind.PAD: _pad,
     OpKind.IM2COL: _im2col,
 }

@@ -41,7 +41,12 @@ from hwgen.ir.geometry import Conv2dGeometry
 
 NEMO_DOMAIN = "hwgen.nemo"
 POOLS = ("AveragePool", "GlobalAveragePool")
-CONTAINER_OF = {onnx.TensorProto.FLOAT: DType.FLOAT32, onnx.TensorProto.INT64: DType.INT64}
+# Deeploy declares activations as float32 or int32 tensors too, holding 8-bit values.
+CONTAINER_OF = {
+    onnx.TensorProto.FLOAT: DType.FLOAT32,
+    onnx.TensorProto.INT64: DType.INT64,
+    onnx.TensorProto.INT32: DType.INT32,
+}
 CONTAINERS = tuple(CONTAINER_OF.values())
 DEEPLOY_CUSTOM = {
     "iSoftmax",
@@ -123,6 +128,9 @@ def lower_conv(ctx: LoweringContext) -> None:
 def lower_matmul(ctx: LoweringContext) -> None:
     a, at = _int_operand(ctx, 0, "A")
     gemm = ctx.node.op_type == "Gemm"
+    if not gemm and ctx.required(1, "B") not in ctx.consts:
+        _matmul_of_tensors(ctx, a, at)
+        return
     if gemm and (float(ctx.attr("alpha", 1.0)) != 1.0 or float(ctx.attr("beta", 1.0)) != 1.0):
         raise ctx.unsupported("integer Gemm with alpha or beta other than 1")
     if gemm and ctx.attr("transA", 0):
@@ -153,6 +161,19 @@ def lower_matmul(ctx: LoweringContext) -> None:
     if offset is not None:
         name = f"{ctx.node.name}.offset"
         _add_constant(ctx, product, _int32_output(shape), offset, ctx.output(), name)
+
+
+def _matmul_of_tensors(ctx: LoweringContext, a: str, at: QType) -> None:
+    """A MatMul of two runtime 8-bit tensors (attention's products), batched over equal
+    leading axes, to int32: on the host."""
+    b, bt = _int_operand(ctx, 1, "B")
+    for name, qtype in ((a, at), (b, bt)):
+        if qtype.dtype not in (DType.INT8, DType.UINT8) or len(qtype.shape) < 2:
+            raise ctx.unsupported(f"MatMul operand '{name}' is {qtype.describe()}")
+    if at.shape[:-2] != bt.shape[:-2] or at.shape[-1] != bt.shape[-2]:
+        raise ctx.unsupported(f"MatMul of shapes {list(at.shape)} and {list(bt.shape)}")
+    shape = (*at.shape[:-1], bt.shape[-1])
+    ctx.emit(OpKind.INT_MATMUL, [a, b], NoAttrs(), [(ctx.output(), _int32_output(shape))])
 
 
 def lower_add(ctx: LoweringContext) -> None:

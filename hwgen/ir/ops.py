@@ -40,6 +40,7 @@ class OpKind(enum.Enum):
     REQUANT_SHIFT = "requant_shift"  # clamp((x * mul + add) >> shift), per channel
     INT_AVGPOOL = "int_avgpool"  # the window's exact sum divided by its count, rounded
     INT_REDUCE = "int_reduce"  # ReduceSum / ReduceMean over axes, Deeploy's rounding
+    INT_MATMUL = "int_matmul"  # two runtime integer tensors, batched, to int32
     INT_HARDSWISH = "int_hardswish"  # Deeploy's iHardswish: x * clamp(x + 3, 0, 6) * (1/6)
 
 
