@@ -427,6 +427,8 @@ def test_1d_network_as_height_1_images(tmp_path: Path) -> None:
     model, p = _conv1d_model()
     lowering = lower_model(model)
     assert lowering.dialect is Dialect.DEEPLOY and lowering.supported, lowering.errors
+    # hwgen check reports the user's nodes, not the rewrite's reshapes
+    assert [r.name for r in lowering.reports] == ["conv", "rq", "pool"]
     built, comp = build_of(model, tmp_path, array=4)
     assert comp.npu is not None and comp.npu.layers
     program = functional_program(built)

@@ -179,14 +179,14 @@ def _dims(value: onnx.ValueInfoProto) -> tuple[int, ...]:
     return tuple(d.dim_value for d in value.type.tensor_type.shape.dim)
 
 
-def lift_1d(model: onnx.ModelProto) -> onnx.ModelProto:
-    """The model with its 3-D activations carried as 4-D images of height 1; unchanged if no
-    graph input is 3-D."""
+def lift_1d(model: onnx.ModelProto) -> tuple[onnx.ModelProto, set[str]]:
+    """The model with its 3-D activations carried as 4-D images of height 1 (unchanged if no
+    graph input is 3-D), and the names of the Reshape nodes the rewrite added."""
     view = index_model(model)
     inputs = {i.name: _dims(i) for i in model.graph.input if i.name in view.input_types}
     flat = {name: shape for name, shape in inputs.items() if len(shape) == 3 and all(shape)}
     if not flat:
-        return model
+        return model, set()
     lifter = _Lifter(view)
     current = {name: lifter.lift_input(name, shape) for name, shape in flat.items()}
     for node in view.nodes:
@@ -203,4 +203,5 @@ def lift_1d(model: onnx.ModelProto) -> onnx.ModelProto:
     del lifted.graph.node[:]
     lifted.graph.node.extend([*constants, *lifter.nodes])
     lifted.graph.initializer.extend(lifter.initializers)
-    return lifted
+    added = {n.name for n in lifter.nodes if n.name.endswith(".reshape") and n.op_type == "Reshape"}
+    return lifted, added - {n.name for n in model.graph.node}

@@ -66,8 +66,9 @@ def lower_model(
     """Lower every node it can; unsupported nodes are reported, not raised. `input_types`:
     the 8-bit type an integer graph's float- or int64-carried input holds (int8 by default)."""
     dialect = dialect or detect(model)
+    added: set[str] = set()  # nodes of hwgen's own rewrites: not reported as the user's
     if dialect is not Dialect.ONNXRUNTIME:
-        model = lift_1d(model)
+        model, added = lift_1d(model)
     original = index_model(model)
     if dialect is Dialect.ONNXRUNTIME:
         _refuse_float_only(original.nodes, model)
@@ -99,6 +100,8 @@ def lower_model(
         except UnsupportedError as exc:
             error = exc
             downstream = isinstance(exc, DownstreamError)
+            if downstream and node.name in added:
+                continue  # the unsupported node before it is the one to report
             if node.name in folding.reasons and not downstream:  # a QDQ group says why
                 error = UnsupportedError(
                     folding.reasons[node.name], node=node.name, op=node.op_type
@@ -115,6 +118,8 @@ def lower_model(
             )
             continue
         emitted = ctx.graph.nodes[before:]
+        if node.name in added:
+            continue
         origins = folding.origins.get(node.name, [node.name])
         for origin in origins:
             op_type = _op_type(original.nodes, origin)
