@@ -104,6 +104,12 @@ def test_bad_input_type_option(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert "--input-type names ['nothing']" in _error_line(err)
 
 
+def test_directory_as_the_model(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = _run(capsys, "check", str(tmp_path))
+    assert code == 1
+    assert f"'{tmp_path}' is a directory: give the ONNX file inside it" in _error_line(err)
+
+
 def test_float_only_graph(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     graph = helper.make_graph(
         [helper.make_node("Relu", ["x"], ["y"], name="relu")],

@@ -26,6 +26,8 @@ _ONNX_DTYPES: dict[int, DType] = {
 def read_model(path: str | Path) -> onnx.ModelProto:
     """Load an ONNX file, turning every way it can fail into one clear ModelError."""
     p = Path(path)
+    if p.is_dir():
+        raise ModelError(f"'{p}' is a directory: give the ONNX file inside it")
     if not p.is_file():
         raise ModelError(f"'{p}': no such file")
     try:
