@@ -156,13 +156,8 @@ class HostContext:
             assert isinstance(attrs, SliceAttrs)
             logical = source[np.ix_(*[list(attrs.indices(a)) for a in range(source.ndim)])]
         out_shape = self.graph.type_of(node.outputs[0]).shape
-        stored, _ = self._storage(node.outputs[0])
-        if len(out_shape) == 4:  # output stored NHWC
-            logical = logical.transpose(0, 2, 3, 1)
-        elif len(out_shape) == 3 and stored.ndim == 3 and out_shape[0] == 1:
-            logical = logical.transpose(0, 2, 1)
-        elif len(out_shape) > 2:
-            raise self.refuse(node, f"{node.op.value} to shape {list(out_shape)}")
+        self._check_stored(node, out_shape)
+        logical = self._stored_order(logical, out_shape)
         dims, strides = self._affine(logical, 4)
         elem = self.graph.type_of(node.outputs[0]).dtype.numpy.itemsize
         return {
@@ -187,20 +182,26 @@ class HostContext:
         return list(dims), strides
 
     def _stored_order(self, table: npt.NDArray[np.int64], shape: tuple[int, ...]) -> Any:
-        """A table over a tensor's logical (NCHW) axes, in the order the host C stores it."""
+        """A table over a tensor's logical (NCHW) axes, and any axes after them, with the
+        tensor's axes in the order the host C stores them."""
+        rest = tuple(range(len(shape), table.ndim))
         if len(shape) == 4:
-            return table.transpose(0, 2, 3, 1)
+            return table.transpose(0, 2, 3, 1, *rest)
         if len(shape) == 3 and shape[0] == 1:
-            return table.transpose(0, 2, 1)
+            return table.transpose(0, 2, 1, *rest)
         return table
+
+    def _check_stored(self, node: Node, shape: tuple[int, ...]) -> None:
+        """Strided walks of storage: images (NHWC), [1, C, L] and matrices only."""
+        if len(shape) > 4 or (len(shape) in (3, 4) and shape[0] != 1):
+            raise self.refuse(node, f"{node.op.value} to shape {list(shape)}")
 
     def _matmul_of_tensors(self, node: Node) -> dict[str, Any]:
         """Each output element, in its storage order, a dot product of a row of A and a
         column of B that start at affine positions and step by a stride each."""
         a, b = (self._storage(t)[0] for t in node.inputs)
         out_shape = self.graph.type_of(node.outputs[0]).shape
-        if len(out_shape) > 4 or (len(out_shape) == 3 and out_shape[0] != 1):
-            raise self.refuse(node, f"a matrix product of shape {list(out_shape)}")
+        self._check_stored(node, out_shape)
         k = a.shape[-1]
         rows = np.broadcast_to(a[..., :, :1], out_shape)  # A's row starts, by output element
         columns = np.broadcast_to(b[..., :1, :], out_shape)  # B's column starts
@@ -232,14 +233,9 @@ class HostContext:
         ordered = source.transpose(*kept, *attrs.axes)
         out_shape = self.graph.type_of(node.outputs[0]).shape
         red_shape = ordered.shape[len(kept) :]
-        table = ordered.reshape(*out_shape, *red_shape)
+        self._check_stored(node, out_shape)
+        table = self._stored_order(ordered.reshape(*out_shape, *red_shape), out_shape)
         stored = len(out_shape)
-        if stored == 4:  # output stored NHWC
-            table = table.transpose(0, 2, 3, 1, *range(4, table.ndim))
-        elif stored == 3 and out_shape[0] == 1:
-            table = table.transpose(0, 2, 1, *range(3, table.ndim))
-        elif stored > 2:
-            raise self.refuse(node, f"a reduction to shape {list(out_shape)}")
         first = table.reshape(*table.shape[:stored], -1)[..., 0]
         out_dims, out_strides = self._affine(first, 4)
         inner = table.reshape(-1, *red_shape)[0]

@@ -18,6 +18,7 @@ from onnx import helper, numpy_helper
 
 from hwgen.errors import ModelError, UnsupportedError
 from hwgen.frontend.context import LoweringContext
+from hwgen.frontend.dialect import DEEPLOY_OPS
 from hwgen.frontend.geometry import geometry_2d
 from hwgen.frontend.model import OnnxView
 from hwgen.frontend.registry import Lowering
@@ -48,20 +49,6 @@ CONTAINER_OF = {
     onnx.TensorProto.INT32: DType.INT32,
 }
 CONTAINERS = tuple(CONTAINER_OF.values())
-DEEPLOY_CUSTOM = {
-    "iSoftmax",
-    "iGELU",
-    "iLayerNorm",
-    "ITAMax",
-    "ITAPartialMax",
-    "IntegerDiv",
-    "RQIntegerDiv",
-    "iRMSNorm",
-    "iHardswish",
-    "RQSiGELU",
-    "RQGEMM",
-    "RQMatMul",
-}
 
 
 def integer_constant(
@@ -335,7 +322,7 @@ def integer_lowering(domain: str, op_type: str) -> Lowering | None:
         return lower_requant_shift
     if op_type == "iHardswish":
         return lower_hardswish
-    if op_type in DEEPLOY_CUSTOM:
+    if op_type in DEEPLOY_OPS:
 
         def refuse(ctx: LoweringContext) -> None:
             raise ctx.unsupported(f"integer op {op_type} (Deeploy) has no lowering in hwgen")

@@ -63,6 +63,7 @@ class _Lifter:
     def __init__(self, view: OnnxView) -> None:
         self.view = view
         self.shapes: set[str] = set()  # the 3-D tensors carried as 4-D
+        self.unlifted: set[str] = set()  # their 3-D copies, made once for the ops that need one
         self.nodes: list[onnx.NodeProto] = []
         self.initializers: list[onnx.TensorProto] = []
         self.renamed: dict[str, str] = {}  # a constant's name -> its 4-D copy
@@ -98,7 +99,8 @@ class _Lifter:
             for index, name in enumerate(node.input):
                 if name in self.shapes:
                     flat = f"{name}.as_1d"
-                    if not any(n.output[0] == flat for n in self.nodes):
+                    if flat not in self.unlifted:
+                        self.unlifted.add(flat)
                         self.reshape(name, flat, AS_1D)
                     node.input[index] = flat
             self.nodes.append(node)
