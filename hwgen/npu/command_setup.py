@@ -235,21 +235,10 @@ class CommandSetup(wiring.Component):
         return m
 
 
-class MultiplierSetup(wiring.Component):
+class MultiplierSetup(CommandSetup):
     """CommandSetup's products one per cycle through one multiplier of product_width x 16
     bits: `done` pulses MULTIPLIER_SETUP_CYCLES - 1 cycles after the edge that takes `start`,
     with `derived` valid (held until the next start)."""
-
-    def __init__(self, config: NpuConfig) -> None:
-        self.word = config.product_width
-        super().__init__(
-            {
-                "cmd": In(CONV_DESCRIPTOR),
-                "start": In(1),
-                "done": Out(1),
-                "derived": Out(derived_layout(config)),
-            }
-        )
 
     def elaborate(self, platform: object) -> Module:
         m = Module()
