@@ -38,7 +38,8 @@ def _qconv_model() -> onnx.ModelProto:
 def _with_softmax() -> onnx.ModelProto:
     """A supported conv followed by an op hwgen has no integer form of."""
     model = _qconv_model()
-    model.graph.node.append(helper.make_node("Softmax", ["y"], ["z"], name="probabilities"))
+    model.graph.node.append(helper.make_node("DequantizeLinear", ["y", "ys", "yz"], ["yf"]))
+    model.graph.node.append(helper.make_node("Softmax", ["yf"], ["z"], name="probabilities"))
     model.graph.output[0].name = "z"
     return model
 

@@ -221,8 +221,11 @@ def test_requantshift_attributes_as_tensors() -> None:
     np.testing.assert_array_equal(value.astype(np.int64), reference(spec, x, "deeploy"))
 
 
-def _weightless_add(values: list[float] | None = None) -> onnx.ModelProto:
-    """x + y (+ a constant, where given): float containers, no requantization."""
+def _weightless_add(
+    values: list[float] | None = None, output: int = TensorProto.INT32
+) -> onnx.ModelProto:
+    """x + y (+ a constant, where given): float containers, no requantization; the output
+    declared int32, as Deeploy writes it (not valid ONNX, and Deeploy's graphs need not be)."""
     inputs = ["x", "y"]
     initializers = []
     if values is not None:
@@ -234,7 +237,7 @@ def _weightless_add(values: list[float] | None = None) -> onnx.ModelProto:
         [helper.make_tensor_value_info(n, TensorProto.FLOAT, [1, 4]) for n in ("x", "y")][
             : 2 if values is None else 1
         ],
-        [helper.make_tensor_value_info("z", TensorProto.INT32, [1, 4])],
+        [helper.make_tensor_value_info("z", output, [1, 4])],
         initializers,
     )
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
@@ -246,7 +249,7 @@ def test_integer_graph_without_requantization_is_detected() -> None:
     assert lower_model(_weightless_add()).dialect is Dialect.DEEPLOY
     assert lower_model(_weightless_add([1, -2, 3, 4])).dialect is Dialect.DEEPLOY
     with pytest.raises(HwgenError, match="float-only graph"):
-        lower_or_raise(_weightless_add([0.5, -2, 3, 4]))
+        lower_or_raise(_weightless_add([0.5, -2, 3, 4], output=TensorProto.FLOAT))
 
 
 def test_uint8_input_of_an_integer_graph() -> None:
@@ -322,12 +325,14 @@ def _pool_reference(x: np.ndarray, dialect: str) -> np.ndarray:
     )
 
 
-@pytest.mark.parametrize("container", [TensorProto.FLOAT, TensorProto.INT64])
-@pytest.mark.parametrize("dialect", ["deeploy", "nemo"])
+@pytest.mark.parametrize(
+    ("dialect", "container"),
+    [("deeploy", TensorProto.FLOAT), ("deeploy", TensorProto.INT64), ("nemo", TensorProto.FLOAT)],
+)
 def test_integer_average_pooling(tmp_path: Path, dialect: str, container: int) -> None:
     """Padded and global average pooling, NEMO's floor and Deeploy's half-up rounding, in float32
-    and int64 containers: golden and the generated C against the reference (and onnxruntime
-    for NEMO's float32 graph)."""
+    and (Deeploy's) int64 containers: golden and the generated C against the reference (and
+    onnxruntime for NEMO's graph)."""
     model = _global_pool_model(dialect, container)
     graph = lower_or_raise(model)
     built, _ = build_of(model, tmp_path, array=4, l1=512)
@@ -344,6 +349,13 @@ def test_integer_average_pooling(tmp_path: Path, dialect: str, container: int) -
         if dialect == "nemo" and container == TensorProto.FLOAT:
             (ort,) = onnxruntime_outputs(model, {"input": x}).values()
             np.testing.assert_array_equal(ort.astype(np.int64), want)
+
+
+def test_nemo_average_pool_of_int64_is_refused() -> None:
+    """ONNX's AveragePool takes floats only: onnxruntime refuses the graph, so NEMO's
+    semantics, which are onnxruntime's, give it none."""
+    with pytest.raises(HwgenError, match=r"onnxruntime refuses the model: .*\(avg\)"):
+        lower_model(_global_pool_model("nemo", TensorProto.INT64))
 
 
 def test_nemo_average_pool_without_floor_is_refused() -> None:

@@ -11,12 +11,13 @@ import onnx
 from hwgen.errors import DownstreamError, HwgenError, ModelError, UnsupportedError
 from hwgen.frontend import lower_elementwise, lower_linear, lower_movement, lower_pool, lower_quant
 from hwgen.frontend.context import LoweringContext
-from hwgen.frontend.dialect import ONNXRUNTIME_OPS, Dialect, detect
+from hwgen.frontend.dialect import ONNXRUNTIME_OPS, Dialect
 from hwgen.frontend.integer_dialect import cast_inputs, cast_outputs, fold_nemo, integer_lowering
 from hwgen.frontend.lift_1d import lift_1d
 from hwgen.frontend.model import index_model
 from hwgen.frontend.qdq import QdqFolding, fold_qdq
 from hwgen.frontend.registry import lowering_for
+from hwgen.frontend.validate import check_sizes, validate
 from hwgen.ir import Graph, OpKind
 from hwgen.ir.types import DType
 
@@ -65,7 +66,7 @@ def lower_model(
 ) -> Lowering:
     """Lower every node it can; unsupported nodes are reported, not raised. `input_types`:
     the 8-bit type an integer graph's float- or int64-carried input holds (int8 by default)."""
-    dialect = dialect or detect(model)
+    dialect = validate(model, dialect)
     added: set[str] = set()  # nodes of hwgen's own rewrites: not reported as the user's
     if dialect is not Dialect.ONNXRUNTIME:
         model, added = lift_1d(model)
@@ -137,6 +138,7 @@ def lower_model(
     for out in ctx.graph.outputs:
         if out not in ctx.graph.tensors and not result.errors:
             result.errors.append(ModelError(f"graph output '{out}' was not produced"))
+    check_sizes(ctx.graph)
     if dialect is not Dialect.ONNXRUNTIME and not result.errors:
         cast_outputs(ctx, model)
     return result

@@ -145,7 +145,8 @@ def _input_type(inp: onnx.ValueInfoProto) -> QType:
     return QType(onnx_dtype(tensor.elem_type, f"graph input '{inp.name}'"), tuple(dims))
 
 
-def _topological(nodes: list[onnx.NodeProto], available: set[str]) -> list[onnx.NodeProto]:
+def check_inputs_defined(nodes: list[onnx.NodeProto], available: set[str]) -> None:
+    """Refuse a node input that nothing defines, naming the node."""
     produced = {out for node in nodes for out in node.output}
     for node in nodes:
         for name in node.input:
@@ -156,6 +157,10 @@ def _topological(nodes: list[onnx.NodeProto], available: set[str]) -> list[onnx.
                     node=node.name,
                     op=node.op_type,
                 )
+
+
+def _topological(nodes: list[onnx.NodeProto], available: set[str]) -> list[onnx.NodeProto]:
+    check_inputs_defined(nodes, available)
     ordered: list[onnx.NodeProto] = []
     ready = set(available)
     pending = list(nodes)
