@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from rich.console import Console
 
@@ -13,8 +14,15 @@ from hwgen.commands import check, compile, demo, fpga, run, sim
 from hwgen.errors import HwgenError
 
 
+class _Parser(argparse.ArgumentParser):
+    """A usage mistake is reported as every other error: one line, exit status 1."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(1, f"error: {message} (see '{self.prog} --help')\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="hwgen",
         description="Compile a quantized ONNX network into a network-specific NPU and its host C.",
     )

@@ -20,7 +20,9 @@ class HwgenError(Exception):
             if self.op is not None:
                 where += f" ({self.op})"
             where += ": "
-        return where + self.reason
+        # Names come from the user's file: a newline or escape code in one must not break
+        # the one-line message or reach the terminal.
+        return "".join(c if c.isprintable() else repr(c)[1:-1] for c in where + self.reason)
 
 
 class UnsupportedError(HwgenError):

@@ -34,13 +34,15 @@ def quantize_linear(
     dtype: npt.DTypeLike,
     axis: int | None = None,
 ) -> IntArray:
-    """QuantizeLinear: a true float32 division by the scale, clamp, round half to even, add zp."""
+    """QuantizeLinear: a true float32 division by the scale, clamp, round half to even, add zp.
+    NaN becomes the type's lowest value, as onnxruntime's MLAS kernels make it; ±inf saturate."""
     xf = np.asarray(x, dtype=np.float32)
     s = channel_view(np.asarray(scale, dtype=np.float32), xf.ndim, axis)
     zp = channel_view(np.asarray(zero_point, dtype=np.int64), xf.ndim, axis)
     lo, hi = _limits(dtype)
     scaled = (xf / s).astype(np.float32)
-    clamped = np.clip(scaled, (lo - zp).astype(np.float32), (hi - zp).astype(np.float32))
+    low = (lo - zp).astype(np.float32)
+    clamped = np.clip(np.where(np.isnan(scaled), low, scaled), low, (hi - zp).astype(np.float32))
     return np.asarray((rne(clamped).astype(np.int64) + zp).astype(np.dtype(dtype)))
 
 

@@ -65,7 +65,8 @@ void kernel_quantize(const quant_layer_t *l, const void *in, void *out, int32_t 
         size_t ch = l->per_channel ? i % (size_t)c : 0;
         int32_t zp = l->zero_point[ch];
         float v = x[i] / l->scale[ch]; /* a true division, as onnxruntime */
-        v = clampf(v, (float)(lo - zp), (float)(hi - zp));
+        /* NaN becomes the lowest value, as in onnxruntime's MLAS kernels */
+        v = isnan(v) ? (float)(lo - zp) : clampf(v, (float)(lo - zp), (float)(hi - zp));
         store(out, l->out.dtype, i, (int32_t)nearbyintf(v) + zp);
     }
 }

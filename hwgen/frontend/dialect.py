@@ -74,12 +74,30 @@ def _first(nodes: list[onnx.NodeProto], ops: set[str]) -> onnx.NodeProto | None:
     return next((n for n in nodes if n.op_type in ops), None)
 
 
+# The ops that only one dialect's graphs hold.
+_OWN_OPS = (
+    (Dialect.ONNXRUNTIME, "onnxruntime", ONNXRUNTIME_OPS),
+    (Dialect.DEEPLOY, "Deeploy", DEEPLOY_OPS),
+    (Dialect.NEMO, "NEMO", NEMO_OPS),
+)
+
+
+def confirm(model: onnx.ModelProto, dialect: Dialect) -> None:
+    """Refuse a dialect given with --dialect that the graph's own ops contradict."""
+    nodes = list(model.graph.node)
+    for other, name, ops in _OWN_OPS:
+        node = _first(nodes, ops)
+        if other is not dialect and node is not None:
+            raise ModelError(
+                f"--dialect {dialect.value}: '{node.name or node.op_type}' ({node.op_type}) is "
+                f"{name}'s; leave --dialect out to read the graph as {name}'s",
+            )
+
+
 def detect(model: onnx.ModelProto) -> Dialect:
     """The dialect of the graph, refusing one that mixes dialects."""
     nodes = list(model.graph.node)
-    standard = _first(nodes, ONNXRUNTIME_OPS)
-    deeploy = _first(nodes, DEEPLOY_OPS)
-    nemo = _first(nodes, NEMO_OPS)
+    standard, deeploy, nemo = (_first(nodes, ops) for _, _, ops in _OWN_OPS)
     found = [
         (name, node)
         for name, node in (("onnxruntime", standard), ("Deeploy", deeploy), ("NEMO", nemo))

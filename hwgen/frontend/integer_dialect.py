@@ -102,9 +102,10 @@ def lower_conv(ctx: LoweringContext) -> None:
     inputs = [x, weights]
     if ctx.input(2) is not None:
         bias = f"{ctx.node.name}.bias"
-        ctx.graph.constants[bias] = (
-            integer_constant(ctx, 2, "bias", DType.INT32).astype(np.int32).reshape(-1)
-        )
+        value = integer_constant(ctx, 2, "bias", DType.INT32)
+        if value.size != o:
+            raise ctx.unsupported(f"bias of shape {list(value.shape)} for {o} output channels")
+        ctx.graph.constants[bias] = value.astype(np.int32).reshape(-1)
         ctx.graph.tensors[bias] = QType(DType.INT32, (o,))
         inputs.append(bias)
     oh, ow = geom.output_size(xt.shape[2], xt.shape[3])
@@ -126,7 +127,9 @@ def lower_matmul(ctx: LoweringContext) -> None:
     trans_b = bool(ctx.attr("transB", 0)) if gemm else False
     if len(at.shape) != 2 or b.ndim != 2:
         raise ctx.unsupported("only 2-D integer matrix products are supported")
-    n = b.shape[0] if trans_b else b.shape[1]
+    k, n = (b.shape[1], b.shape[0]) if trans_b else b.shape
+    if at.shape[1] != k:
+        raise ctx.unsupported(f"A of shape {list(at.shape)} for B of shape {list(b.shape)}")
     weights = f"{ctx.node.name}.weights"
     ctx.graph.constants[weights] = b.astype(np.int8)
     ctx.graph.tensors[weights] = QType(DType.INT8, tuple(b.shape))
@@ -134,6 +137,11 @@ def lower_matmul(ctx: LoweringContext) -> None:
     offset = None
     if gemm and ctx.input(2) is not None:
         c = integer_constant(ctx, 2, "bias", DType.INT32)
+        m = at.shape[0]
+        if c.ndim > 2 or any(
+            k not in (1, full) for k, full in zip(c.shape[::-1], (n, m), strict=False)
+        ):
+            raise ctx.unsupported(f"C of shape {list(c.shape)} does not broadcast to [{m}, {n}]")
         if c.size == n and (c.ndim < 2 or c.shape[0] == 1):  # one value per output column
             bias = f"{ctx.node.name}.bias"
             ctx.graph.constants[bias] = c.astype(np.int32).reshape(-1)
@@ -405,7 +413,7 @@ def fold_nemo(view: OnnxView) -> tuple[onnx.ModelProto, dict[str, list[str]]]:
         if divisor is None or divisor.size != 1:
             raise UnsupportedError("Div by a constant scalar is required", node=div.name, op="Div")
         d = float(divisor.reshape(-1)[0])
-        if d != int(d):
+        if not (np.isfinite(d) and 1 <= d < 2**31 and d == int(d)):
             raise UnsupportedError(
                 f"Div by {d}, where an integer power of two is required", node=div.name, op="Div"
             )
@@ -458,10 +466,17 @@ def _clip_bounds(view: OnnxView, clip: onnx.NodeProto) -> tuple[int, int]:
             if a.name == attr:
                 value = float(helper.get_attribute_value(a))
         if index < len(clip.input) and clip.input[index]:
-            value = float(view.constants[clip.input[index]].reshape(-1)[0])
-        if value != int(value):
+            bound = view.constants.get(clip.input[index])
+            if bound is None or bound.shape not in ((), (1,)):
+                raise UnsupportedError(
+                    f"Clip's {attr} must be a constant scalar", node=clip.name, op="Clip"
+                )
+            value = float(bound.reshape(-1)[0])
+        if not (np.isfinite(value) and value == int(value) and abs(value) < 2**31):
             raise UnsupportedError(
-                f"Clip bound {value} is not an integer", node=clip.name, op="Clip"
+                f"Clip's {attr} is {value}: the output levels must be bounded by 32-bit integers",
+                node=clip.name,
+                op="Clip",
             )
         bounds.append(int(value))
     return bounds[0], bounds[1]

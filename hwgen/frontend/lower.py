@@ -17,7 +17,7 @@ from hwgen.frontend.lift_1d import lift_1d
 from hwgen.frontend.model import index_model
 from hwgen.frontend.qdq import QdqFolding, fold_qdq
 from hwgen.frontend.registry import lowering_for
-from hwgen.frontend.validate import check_sizes, validate
+from hwgen.frontend.validate import check_declared_shapes, check_sizes, validate
 from hwgen.ir import Graph, OpKind
 from hwgen.ir.types import DType
 
@@ -139,6 +139,8 @@ def lower_model(
         if out not in ctx.graph.tensors and not result.errors:
             result.errors.append(ModelError(f"graph output '{out}' was not produced"))
     check_sizes(ctx.graph)
+    if not result.errors:
+        check_declared_shapes(model, ctx.graph)
     if dialect is not Dialect.ONNXRUNTIME and not result.errors:
         cast_outputs(ctx, model)
     return result

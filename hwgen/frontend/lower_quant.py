@@ -21,7 +21,11 @@ def _axis(ctx: LoweringContext, ndim: int) -> int:
 
 
 def _check_per_channel(ctx: LoweringContext, quant: Quant, shape: tuple[int, ...]) -> None:
-    if quant.per_channel and (quant.axis is None or shape[quant.axis] != quant.scale.size):
+    if quant.per_channel and (
+        quant.axis is None
+        or not 0 <= quant.axis < len(shape)
+        or shape[quant.axis] != quant.scale.size
+    ):
         raise ctx.unsupported(
             f"{quant.scale.size} scales do not match axis {quant.axis} of shape {list(shape)}"
         )
@@ -41,6 +45,7 @@ def quantize(ctx: LoweringContext) -> None:
     if x in ctx.consts:
         value = ctx.consts[x].astype(np.float32)
         quant = ctx.quant_of(1, 2, dtype, _axis(ctx, value.ndim))
+        _check_per_channel(ctx, quant, value.shape)
         ctx.fold_constant(
             quantize_linear(value, quant.scale, quant.zero_point, dtype.numpy, quant.axis)
         )
@@ -60,6 +65,7 @@ def dequantize(ctx: LoweringContext) -> None:
         value = ctx.consts[x]
         dtype = DType.from_numpy(value.dtype)
         quant = ctx.quant_of(1, 2, dtype, _axis(ctx, value.ndim))
+        _check_per_channel(ctx, quant, value.shape)
         ctx.fold_constant(dequantize_linear(value, quant.scale, quant.zero_point, quant.axis))
         return
     name, xtype = ctx.tensor(0, "x")

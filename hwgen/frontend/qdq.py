@@ -153,6 +153,9 @@ def _match(view: OnnxView, node: onnx.NodeProto) -> _Group | None:
             raise _NotFoldable(f"'{dq.name}' has no zero point input")
     if len(q.input) < 3 or not q.input[2]:
         raise _NotFoldable(f"'{q.name}' has no zero point input")
+    for index, dq in zip(indices, dqs, strict=True):
+        if dq is not None:
+            _check_channel_axis(view, node, index, dq)
     if node.op_type in _SAME_QUANT:
         for dq in dqs:
             if dq is not None and not _same_params(view, dq, q):
@@ -165,6 +168,38 @@ def _match(view: OnnxView, node: onnx.NodeProto) -> _Group | None:
         if beta != 1.0:
             raise _NotFoldable(f"Gemm with beta={beta} and a bias is not supported")
     return _Group(node, dqs, q)
+
+
+def _channel_axis(node: onnx.NodeProto, index: int, ndim: int) -> int | None:
+    """The axis of an op's input along which the folded op takes one scale per channel: the
+    output channels of weights and biases; activations have none."""
+    if node.op_type == "Conv" and index in (1, 2):
+        return 0
+    if node.op_type == "Gemm" and index == 1:
+        return 0 if _attr(node, "transB", 0) else 1
+    if node.op_type == "Gemm" and index == 2:
+        return ndim - 1
+    if node.op_type == "MatMul" and index == 1:
+        return ndim - 1
+    return None
+
+
+def _check_channel_axis(
+    view: OnnxView, node: onnx.NodeProto, index: int, dq: onnx.NodeProto
+) -> None:
+    scale = view.constants.get(dq.input[1]) if len(dq.input) > 1 else None
+    value = view.constants.get(dq.input[0])
+    if scale is None or scale.size == 1:
+        return
+    ndim = value.ndim if value is not None else 0
+    axis = int(_attr(dq, "axis", 1))  # type: ignore[call-overload]
+    axis = axis + ndim if axis < 0 else axis
+    want = _channel_axis(node, index, ndim)
+    if want is None or axis != want or value is None or value.shape[axis] != scale.size:
+        raise _NotFoldable(
+            f"'{dq.name}' has {scale.size} scales along axis {axis}: hwgen folds per-channel "
+            "quantization of weights along their output channels only"
+        )
 
 
 def _attr(node: onnx.NodeProto, name: str, default: object) -> object:

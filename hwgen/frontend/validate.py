@@ -19,7 +19,7 @@ import onnx
 from onnx import numpy_helper
 
 from hwgen.errors import ModelError
-from hwgen.frontend.dialect import Dialect, detect
+from hwgen.frontend.dialect import Dialect, confirm, detect
 from hwgen.frontend.model import check_inputs_defined
 from hwgen.ir import Graph
 
@@ -39,8 +39,14 @@ BIAS_ZERO_POINT_TYPES = (np.int32,)
 
 def validate(model: onnx.ModelProto, dialect: Dialect | None) -> Dialect:
     """The model's dialect (`dialect`, or detected), or a ModelError naming what is wrong."""
+    _names_are_text(model)
     constants = decoded_constants(model)
-    dialect = dialect or detect(model)
+    if dialect is None:
+        dialect = detect(model)
+    else:
+        confirm(model, dialect)
+    if not model.graph.output:
+        raise ModelError("the graph declares no outputs: there is nothing to compute")
     graph_inputs = {i.name for i in model.graph.input}
     check_inputs_defined(list(model.graph.node), set(constants) | graph_inputs)
     if dialect is not Dialect.DEEPLOY:
@@ -49,6 +55,19 @@ def validate(model: onnx.ModelProto, dialect: Dialect | None) -> Dialect:
         _attributes(node)
         _quantization(node, constants)
     return dialect
+
+
+def _names_are_text(model: onnx.ModelProto) -> None:
+    """protobuf hands back a string field that is not UTF-8 as bytes: refuse it by name."""
+    graph = model.graph
+    named = [*graph.input, *graph.output, *graph.initializer, *graph.value_info]
+    fields: list[object] = [graph.name, *(x.name for x in named)]
+    for node in graph.node:
+        fields += [node.name, node.op_type, node.domain, *node.input, *node.output]
+        fields += [a.name for a in node.attribute]
+    for value in fields:
+        if not isinstance(value, str):
+            raise ModelError(f"the model holds a name that is not UTF-8 text: {value!r}")
 
 
 def decoded_constants(model: onnx.ModelProto) -> dict[str, npt.NDArray[np.generic]]:
@@ -62,7 +81,7 @@ def decoded_constants(model: onnx.ModelProto) -> dict[str, npt.NDArray[np.generi
     for name, tensor in tensors:
         try:
             found[name] = numpy_helper.to_array(tensor)
-        except Exception as exc:  # noqa: BLE001 - onnx raises several types for bad data
+        except Exception as exc:
             dims = list(tensor.dims)
             raise ModelError(
                 f"constant '{name}' of shape {dims}: its data does not decode ({exc})"
@@ -93,10 +112,10 @@ def _onnxruntime_loads(model: onnx.ModelProto) -> None:
 
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-    options.log_severity_level = 3
+    options.log_severity_level = 4  # its reason is in the message: nothing on stderr
     try:
         ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
-    except Exception as exc:  # noqa: BLE001 - onnxruntime's pybind errors share no base
+    except Exception as exc:
         # A valid graph with a node onnxruntime has no kernel for (NOT_IMPLEMENTED) is left
         # to the lowering, which names every such node.
         if type(exc).__name__ != "NotImplemented":
@@ -233,4 +252,28 @@ def check_sizes(graph: Graph) -> None:
                 f"hwgen builds tensors of at most {MAX_ELEMENTS:,}",
                 node=node.name if node else None,
                 op=node.op.value if node else None,
+            )
+
+
+def check_declared_shapes(model: onnx.ModelProto, graph: Graph) -> None:
+    """Refuse shapes the model declares (value_info, graph outputs) that its nodes do not
+    compute: onnxruntime refuses such a model when it runs it. Tensors that hwgen holds at
+    another rank (a 1-D network lifted to H = 1 images) are not compared."""
+    # A QDQ graph's float tensors are held as the integers they are quantized to or from.
+    held_as: dict[str, str] = {}
+    for node in model.graph.node:
+        if node.op_type == "QuantizeLinear" and node.input and node.output:
+            held_as[node.input[0]] = node.output[0]
+        elif node.op_type == "DequantizeLinear" and node.input and node.output:
+            held_as[node.output[0]] = node.input[0]
+    for info in [*model.graph.value_info, *model.graph.output]:
+        qtype = graph.tensors.get(info.name) or graph.tensors.get(held_as.get(info.name, ""))
+        dims = info.type.tensor_type.shape.dim
+        if qtype is None or len(dims) != len(qtype.shape):
+            continue
+        declared = [d.dim_value if d.HasField("dim_value") else None for d in dims]
+        if any(d is not None and d != n for d, n in zip(declared, qtype.shape, strict=True)):
+            raise ModelError(
+                f"tensor '{info.name}' is declared {declared} but its producer computes "
+                f"{list(qtype.shape)}"
             )

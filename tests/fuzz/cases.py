@@ -13,7 +13,7 @@ import numpy as np
 from tests.fuzz.commandlines import COMMAND_LINES
 from tests.fuzz.inputs import damage_inputs
 from tests.fuzz.mutations import MUTATIONS, mutate_bytes
-from tests.fuzz.oracle import Arrays, Outcome, compare, reference, run_hwgen
+from tests.fuzz.oracle import Arrays, Outcome, compare, declared_inputs, reference, run_hwgen
 from tests.fuzz.seeds import Seed, seeds
 
 
@@ -40,6 +40,10 @@ class Case:
     model: bytes
     inputs: Arrays
     argv_template: str | None = None  # a command-line damage, by name
+    # A QDQ graph is within its LSB bound of onnxruntime layer by layer; at its output only
+    # where its numbers are the seed's (one LSB at a coarsened layer, or on an extreme input,
+    # grows through the next), so a QDQ graph's outputs are compared only when undamaged.
+    numerics_changed: bool = False
 
     def describe(self) -> str:
         return f"case {self.index}: {self.seed.name}, {self.command.value}: {self.damage}"
@@ -78,7 +82,9 @@ def make_case(seed: int, index: int) -> Case:
         names = sorted(COMMAND_LINES)
         template = names[int(rng.integers(len(names)))]
         damage = f"command line: {template}"
-    return Case(index, base, damage, command, model, inputs, template)
+    return Case(
+        index, base, damage, command, model, inputs, template, kind in ("model", "bytes", "inputs")
+    )
 
 
 def _argv(case: Case, work: Path) -> list[str]:
@@ -150,11 +156,14 @@ def _verdict(
         return None
     if case.argv_template is not None and argv[:1] != ["check"]:
         return None  # a usable command line after all (a valid --array 3 ...)
-    ref = reference(case.model, case.inputs)
+    runs = case.command in (Command.GOLDEN, Command.C)
+    ref = reference(case.model, case.inputs if runs else declared_inputs(case.model) or case.inputs)
     if ref.refusal is not None:
         return f"exit 0, but onnxruntime refuses: {ref.refusal}"
     if produced - wanted:
         return f"left {sorted(produced - wanted)} beside its output"
+    if case.seed.lsb_bound and case.numerics_changed:
+        return None
     if outputs is not None and ref.outputs is not None:
         return compare(outputs, ref.outputs, case.model, case.seed.lsb_bound)
     return None
