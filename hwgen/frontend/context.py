@@ -76,6 +76,19 @@ class LoweringContext:
             raise self.unsupported(f"{what} must be a single value, got shape {value.shape}")
         return float(value.reshape(-1)[0])
 
+    def integer_scalar(self, index: int, what: str) -> int | None:
+        """An optional constant integer scalar (shape [] or [1], as onnxruntime takes it), in
+        whatever type the graph carries it."""
+        value = self.optional_const(index, what)
+        if value is None:
+            return None
+        if value.shape not in ((), (1,)):
+            raise self.unsupported(f"{what} of shape {list(value.shape)}: a scalar is required")
+        number = float(value.reshape(-1)[0])
+        if not (np.isfinite(number) and number == int(number)):
+            raise self.unsupported(f"{what} {number:g} is not an integer")
+        return int(number)
+
     def tensor(self, index: int, what: str = "input") -> tuple[str, QType]:
         """A data input: a tensor already in the IR, or a constant brought into it."""
         name = self.required(index, what)

@@ -103,9 +103,9 @@ def lower_conv(ctx: LoweringContext) -> None:
     if ctx.input(2) is not None:
         bias = f"{ctx.node.name}.bias"
         value = integer_constant(ctx, 2, "bias", DType.INT32)
-        if value.size != o:
+        if value.shape != (o,):
             raise ctx.unsupported(f"bias of shape {list(value.shape)} for {o} output channels")
-        ctx.graph.constants[bias] = value.astype(np.int32).reshape(-1)
+        ctx.graph.constants[bias] = value.astype(np.int32)
         ctx.graph.tensors[bias] = QType(DType.INT32, (o,))
         inputs.append(bias)
     oh, ow = geom.output_size(xt.shape[2], xt.shape[3])

@@ -56,6 +56,7 @@ def clip(ctx: LoweringContext) -> None:
     x, xt = _integer_input(ctx)
     bounds = []
     for index, default in ((1, xt.dtype.qmin), (2, xt.dtype.qmax)):
-        value = ctx.optional_const(index, "clip bound")
-        bounds.append(default if value is None else int(value.reshape(-1)[0]))
+        value = ctx.integer_scalar(index, "clip bound")
+        # A bound beyond the type's range clips nothing the tensor can hold.
+        bounds.append(default if value is None else min(max(value, xt.dtype.qmin), xt.dtype.qmax))
     ctx.emit(OpKind.CLAMP, [x], ClampAttrs(bounds[0], bounds[1]), [(ctx.output(), xt)])

@@ -224,10 +224,13 @@ def pad(ctx: LoweringContext) -> None:
         pads = full
     if len(pads) != 2 * rank:
         raise ctx.unsupported(f"{len(pads)} pads for a rank-{rank} tensor")
-    value_arr = ctx.optional_const(2, "constant_value")
-    value: int | float = 0 if value_arr is None else value_arr.reshape(-1)[0].item()
-    if xt.dtype.is_integer and value != int(value):
-        raise ctx.unsupported(f"pad value {value} is not an integer for a {xt.dtype.value} tensor")
+    value: int | float = 0
+    if xt.dtype.is_integer:
+        value = ctx.integer_scalar(2, "pad value") or 0
+        if not xt.dtype.qmin <= value <= xt.dtype.qmax:
+            raise ctx.unsupported(f"pad value {value} does not fit a {xt.dtype.value} tensor")
+    elif ctx.input(2) is not None:
+        value = float(ctx.const(2, "pad value").reshape(-1)[0])
     shape = tuple(d + pads[i] + pads[i + rank] for i, d in enumerate(xt.shape))
     if min(shape) <= 0:
         raise ctx.unsupported(f"pads {pads} crop {list(xt.shape)} to nothing")

@@ -31,6 +31,7 @@ SCALE_EXPONENT = 40
 # The largest tensor hwgen will build: 2^28 elements (a quarter GiB of int8, 1 GiB of int32
 # partial sums in the golden model) is far beyond any edge network's layer.
 MAX_ELEMENTS = 1 << 28
+MIN_IR_VERSION = 3
 # Attributes that count something and must be at least 1 wherever they appear.
 POSITIVE_ATTRIBUTES = ("strides", "dilations", "kernel_shape", "group")
 ZERO_POINT_TYPES = (np.int8, np.uint8)
@@ -39,6 +40,12 @@ BIAS_ZERO_POINT_TYPES = (np.int32,)
 
 def validate(model: onnx.ModelProto, dialect: Dialect | None) -> Dialect:
     """The model's dialect (`dialect`, or detected), or a ModelError naming what is wrong."""
+    if model.ir_version < MIN_IR_VERSION:
+        # onnxruntime runs such a file, but ONNX defines none: its opsets came with IR 3.
+        raise ModelError(
+            f"IR version {model.ir_version}: an ONNX model is IR version {MIN_IR_VERSION} or "
+            "later (re-export it, or set ir_version)"
+        )
     _names_are_text(model)
     constants = decoded_constants(model)
     if dialect is None:
@@ -130,8 +137,9 @@ def _attributes(node: onnx.NodeProto) -> None:
         elif attr.type == onnx.AttributeProto.INT:
             values = [attr.i]
         if attr.name in POSITIVE_ATTRIBUTES and any(v < 1 for v in values):
+            shown = values if attr.type == onnx.AttributeProto.INTS else values[0]
             raise ModelError(
-                f"attribute {attr.name} = {values}: each must be at least 1",
+                f"attribute {attr.name} = {shown}: must be at least 1",
                 node=node.name,
                 op=node.op_type,
             )
@@ -168,19 +176,18 @@ def _formal_inputs(node: onnx.NodeProto) -> list[str]:
 
 
 def _quant_inputs(node: onnx.NodeProto) -> Iterator[tuple[str, str, str]]:
-    """(scale input, its zero point input or '', what it quantizes) for each pair the node has."""
+    """(scale input, its zero point input or '', what the scale is to the op) for each pair."""
     formal = _formal_inputs(node)
     if node.op_type == "QLinearConcat" and formal:
         # Y_scale, Y_zero_point, then (tensor, scale, zero point) per input.
-        yield node.input[0], node.input[1] if len(node.input) > 1 else "", "output"
+        yield node.input[0], node.input[1] if len(node.input) > 1 else "", "Y_scale"
         for k in range(2, len(node.input) - 2, 3):
-            yield node.input[k + 1], node.input[k + 2], f"input '{node.input[k]}'"
+            yield node.input[k + 1], node.input[k + 2], f"the scale of '{node.input[k]}'"
         return
     names = dict(zip(formal, node.input, strict=False))
     for formal_name, actual in names.items():
         if formal_name.lower().endswith("scale") and actual:
-            prefix = formal_name[: -len("scale")]
-            zp = names.get(prefix + "zero_point", "")
+            zp = names.get(formal_name[: -len("scale")] + "zero_point", "")
             yield actual, zp, formal_name
 
 
@@ -188,7 +195,7 @@ def _quantization(node: onnx.NodeProto, constants: dict[str, npt.NDArray[np.gene
     for scale_name, zp_name, what in _quant_inputs(node):
         scale = constants.get(scale_name)
         if scale is not None:
-            _check_scale(node, what, scale)
+            _check_scale(node, f"{what} '{scale_name}'", scale)
         zp = constants.get(zp_name) if zp_name else None
         if zp is None:
             continue
@@ -196,14 +203,14 @@ def _quantization(node: onnx.NodeProto, constants: dict[str, npt.NDArray[np.gene
         allowed = BIAS_ZERO_POINT_TYPES if bias else ZERO_POINT_TYPES
         if zp.dtype.type not in allowed:
             raise ModelError(
-                f"zero point '{zp_name}' ({what}) is {zp.dtype}: hwgen takes int8 and uint8 "
+                f"zero point '{zp_name}' is {zp.dtype}: hwgen takes int8 and uint8 "
                 "tensors (and int32 biases)",
                 node=node.name,
                 op=node.op_type,
             )
         if zp.ndim > 1:
             raise ModelError(
-                f"zero point '{zp_name}' ({what}) has shape {list(zp.shape)}: a scalar or one "
+                f"zero point '{zp_name}' has shape {list(zp.shape)}: a scalar or one "
                 "value per channel",
                 node=node.name,
                 op=node.op_type,
@@ -211,7 +218,7 @@ def _quantization(node: onnx.NodeProto, constants: dict[str, npt.NDArray[np.gene
         if scale is not None and zp.size != scale.size:
             raise ModelError(
                 f"zero point '{zp_name}' has {zp.size} values, its scale '{scale_name}' "
-                f"{scale.size} ({what})",
+                f"{scale.size}",
                 node=node.name,
                 op=node.op_type,
             )
@@ -228,13 +235,13 @@ def _check_scale(node: onnx.NodeProto, what: str, scale: npt.NDArray[np.generic]
     flat = scale.reshape(-1)
     bad = ~np.isfinite(flat) | (flat <= 0)
     if bad.any():
-        raise refuse(f"= {flat[bad][0]!r}: a scale must be positive and finite")
+        raise refuse(f"= {float(flat[bad][0]):g}: a scale must be positive and finite")
     with np.errstate(divide="ignore"):
         exponents = np.abs(np.log2(flat.astype(np.float64)))
     if (exponents > SCALE_EXPONENT).any():
         worst = flat[int(np.argmax(exponents))]
         raise refuse(
-            f"= {worst!r}: scales outside [2^-{SCALE_EXPONENT}, 2^{SCALE_EXPONENT}] make "
+            f"= {float(worst):g}: scales outside [2^-{SCALE_EXPONENT}, 2^{SCALE_EXPONENT}] make "
             "onnxruntime's float32 arithmetic overflow or lose precision"
         )
 

@@ -32,12 +32,9 @@ def main() -> int:
     kinds: Counter[str] = Counter()
     began = time.monotonic()
     done = 0
+    indices = itertools.count(args.start) if stop is None else range(args.start, stop)
     try:
-        for index in (
-            itertools.islice(itertools.count(args.start), None)
-            if stop is None
-            else range(args.start, stop)
-        ):
+        for index in indices:
             case = make_case(args.seed, index)
             verdict = judge(case)
             done += 1

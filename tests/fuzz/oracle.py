@@ -48,11 +48,16 @@ def _captured_fds(into: Path) -> Iterator[tuple[Path, Path]]:
     paths = into / "stdout", into / "stderr"
     saved = [os.dup(1), os.dup(2)]
     files = [open(p, "w+b") for p in paths]  # noqa: SIM115
+    # Python's own streams as well: under pytest they are not descriptors 1 and 2.
+    texts = [open(p, "a", encoding="utf-8", errors="replace") for p in paths]  # noqa: SIM115
     try:
         for fd, f in zip((1, 2), files, strict=True):
             os.dup2(f.fileno(), fd)
-        yield paths
+        with contextlib.redirect_stdout(texts[0]), contextlib.redirect_stderr(texts[1]):
+            yield paths
     finally:
+        for text in texts:
+            text.close()
         for fd, keep in zip((1, 2), saved, strict=True):
             os.dup2(keep, fd)
             os.close(keep)
