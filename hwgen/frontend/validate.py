@@ -232,12 +232,12 @@ def _check_scale(node: onnx.NodeProto, what: str, scale: npt.NDArray[np.generic]
         raise refuse(f"is {scale.dtype}: scales are float32")
     if scale.ndim > 1 or scale.size == 0:
         raise refuse(f"has shape {list(scale.shape)}: a scalar or one value per channel")
-    flat = scale.reshape(-1)
+    flat = scale.reshape(-1).astype(np.float64)
     bad = ~np.isfinite(flat) | (flat <= 0)
     if bad.any():
         raise refuse(f"= {float(flat[bad][0]):g}: a scale must be positive and finite")
     with np.errstate(divide="ignore"):
-        exponents = np.abs(np.log2(flat.astype(np.float64)))
+        exponents = np.abs(np.log2(flat))
     if (exponents > SCALE_EXPONENT).any():
         worst = flat[int(np.argmax(exponents))]
         raise refuse(
