@@ -328,3 +328,44 @@ def test_outputs_get_the_users_umask(tmp_path: Path) -> None:
         assert outcome.code == 0, outcome.err
     assert stat.S_IMODE(out.stat().st_mode) == 0o640
     assert stat.S_IMODE(build.stat().st_mode) == 0o750
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("conv1_scale", 2.0**-40),
+        ("conv1_scale", 2.0**40),
+        ("conv1.w_scale", 2.0**-40),
+        ("input_scale", 2.0**40),
+        ("add2_scale", 2.0**-40),
+        ("fc_scale", 2.0**40),
+    ],
+)
+@pytest.mark.parametrize("backend", ["golden", "c"])
+def test_scales_at_the_edges_equal_onnxruntime(
+    tmp_path: Path, backend: str, name: str, value: float
+) -> None:
+    """The extreme scales hwgen still takes give onnxruntime's outputs, bit for bit."""
+    base = seed(QOPERATOR)
+    model = base.load()
+    _scale(name, value)(model)
+    _write(tmp_path, model.SerializeToString(), base.inputs)
+    out = tmp_path / "out.npz"
+    outcome = run_hwgen(
+        [
+            "run",
+            str(tmp_path / "model.onnx"),
+            "--inputs",
+            str(tmp_path / "in.npz"),
+            "--outputs",
+            str(out),
+            "--backend",
+            backend,
+        ],
+        TIMEOUT_S,
+    )
+    assert outcome.code == 0 and outcome.crash is None, (outcome.err, outcome.crash)
+    want = onnxruntime_outputs(model, base.inputs)
+    with np.load(out) as got:
+        for output, expected in want.items():
+            np.testing.assert_array_equal(got[output], expected)

@@ -6,6 +6,7 @@ parameter set; a build is redone only when a source changed."""
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import logging
 import os
 import shutil
@@ -20,7 +21,8 @@ from cocotb_tools.runner import get_runner
 
 from hwgen.cache import cache_dir
 from hwgen.codegen.verilog import emit_systemverilog
-from hwgen.toolchain import use_verilator
+from hwgen.errors import HwgenError
+from hwgen.toolchain import use_verilator, verilator_root
 
 # Amaranth's arithmetic widens and truncates on assignment, which Verilator reports as WIDTH
 # warnings on correct code; they are not fatal for the generated RTL.
@@ -41,9 +43,19 @@ def write_if_changed(path: Path, text: str) -> None:
         path.write_text(text)
 
 
+def _toolchain_key() -> str:
+    """The Verilator and cocotb installs a build was made with: its makefiles name their files
+    by path, so a build made by another environment (since removed or reinstalled) cannot be
+    reused."""
+    from cocotb_tools.config import share_dir
+
+    places = f"{verilator_root()}\n{share_dir}"
+    return hashlib.sha256(places.encode()).hexdigest()[:8]
+
+
 def build_dir(toplevel: str, params: str) -> Path:
     """Where the simulator of `toplevel` for one parameter set is built and kept."""
-    return cache_dir("sim") / f"{toplevel}-{params}"
+    return cache_dir("sim") / f"{toplevel}-{params}-{_toolchain_key()}"
 
 
 def run_cocotb(
@@ -93,13 +105,19 @@ def run_cocotb_sources(
     with open(directory / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         sources = emit(directory)
-        runner.build(
-            sources=sources,
-            hdl_toplevel=toplevel,
-            build_dir=directory,
-            build_args=[*VERILATOR_ARGS, *(build_args or [])],
-            log_file=directory / "build.log",
-        )
+        try:
+            runner.build(
+                sources=sources,
+                hdl_toplevel=toplevel,
+                build_dir=directory,
+                build_args=[*VERILATOR_ARGS, *(build_args or [])],
+                log_file=directory / "build.log",
+            )
+        except RuntimeError:  # the runner's word for a failed command
+            raise HwgenError(
+                f"Verilator could not build the simulator of {toplevel}; its log is "
+                f"{directory / 'build.log'}"
+            ) from None
     test_dir = Path(tempfile.mkdtemp(dir=directory, prefix="run-"))
     env = {"PYTHONPATH": _python_path(), **(extra_env or {})}
     log = test_dir / "test.log"
