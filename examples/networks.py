@@ -52,6 +52,13 @@ class _Builder:
         b = self.bias(f"{name}.b", cout)
         return self.node("Gemm", [x, w, b], name, transB=1)
 
+    def linear(self, x: str, name: str, cin: int, cout: int) -> str:
+        """x @ W + b as PyTorch exports nn.Linear on inputs of more than two dimensions, and as
+        every transformer writes it: a MatMul and an Add of the bias, broadcast over rows."""
+        w = self.weight(f"{name}.w", (cin, cout), fan_in=cin)
+        product = self.node("MatMul", [x, w], f"{name}.matmul")
+        return self.node("Add", [product, self.bias(f"{name}.b", cout)], name)
+
     def model(
         self, name: str, input_shape: tuple[int, ...], output: str, output_shape: tuple[int, ...]
     ) -> onnx.ModelProto:
@@ -79,6 +86,15 @@ def mlp(seed: int = 0) -> onnx.ModelProto:
     h = b.node("Relu", [b.gemm(h, "fc2", 32, 16)], "fc2.relu")
     out = b.gemm(h, "fc3", 16, 10)
     return b.model("mlp", MLP_INPUT, out, (1, 10))
+
+
+def mlp_matmul_add(seed: int = 0) -> onnx.ModelProto:
+    """The MLP with its layers written as MatMul + Add."""
+    b = _Builder(seed)
+    h = b.node("Relu", [b.linear("input", "fc1", 64, 32)], "fc1.relu")
+    h = b.node("Relu", [b.linear(h, "fc2", 32, 16)], "fc2.relu")
+    out = b.linear(h, "fc3", 16, 10)
+    return b.model("mlp_matmul_add", MLP_INPUT, out, (1, 10))
 
 
 def cnn(seed: int = 0) -> onnx.ModelProto:

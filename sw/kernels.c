@@ -210,17 +210,35 @@ void kernel_global_avgpool_finish(const global_pool_layer_t *l, const int32_t *s
 }
 
 /* com.microsoft QLinearAdd with MLAS's single-rounding fused multiply-adds. */
+/* com.microsoft QLinearAdd: Rac = f32(sa/sc), Rbc = f32(sb/sc), K = zc - fma(Rac, za, Rbc*zb),
+ * y = rne(fma(a, Rac, fma(b, Rbc, K))), saturated. */
+typedef struct {
+    float rac, rbc, k, lo, hi;
+} qlinear_add_t;
+
+static qlinear_add_t qlinear_add(float a_scale, int32_t a_zp, float b_scale, int32_t b_zp,
+                                 float y_scale, int32_t y_zp, dtype_t out) {
+    qlinear_add_t q;
+    q.rac = a_scale / y_scale;
+    q.rbc = b_scale / y_scale;
+    q.k = (float)y_zp - fmaf(q.rac, (float)a_zp, q.rbc * (float)b_zp);
+    q.lo = (float)qmin(out);
+    q.hi = (float)qmax(out);
+    return q;
+}
+
+static int32_t qlinear_add_one(const qlinear_add_t *q, int32_t a, int32_t b) {
+    float y = nearbyintf(fmaf((float)a, q->rac, fmaf((float)b, q->rbc, q->k)));
+    return (int32_t)clampf(y, q->lo, q->hi);
+}
+
 void kernel_add(const add_layer_t *l, const void *a, const void *b, void *out, int32_t rows) {
-    float rac = l->a_scale / l->y_scale;
-    float rbc = l->b_scale / l->y_scale;
-    float k = (float)l->y_zero_point - fmaf(rac, (float)l->a_zero_point, rbc * (float)l->b_zero_point);
-    int32_t lo = qmin(l->out.dtype), hi = qmax(l->out.dtype);
+    qlinear_add_t q = qlinear_add(l->a_scale, l->a_zero_point, l->b_scale, l->b_zero_point,
+                                  l->y_scale, l->y_zero_point, l->out.dtype);
     size_t count = (size_t)rows * (size_t)l->out.w * (size_t)l->out.c;
     for (size_t i = 0; i < count; i++) {
-        float av = (float)load(a, l->a.dtype, i);
-        float bv = (float)load(b, l->b.dtype, i);
-        float y = nearbyintf(fmaf(av, rac, fmaf(bv, rbc, k)));
-        store(out, l->out.dtype, i, (int32_t)clampf(y, (float)lo, (float)hi));
+        int32_t y = qlinear_add_one(&q, load(a, l->a.dtype, i), load(b, l->b.dtype, i));
+        store(out, l->out.dtype, i, y);
     }
 }
 
@@ -518,6 +536,21 @@ void rows_int_hardswish(const void *layer, const uint8_t *const *in, int32_t in_
 
 /* A constant added to an integer tensor, int32 wrapping as the golden model's. The rows given
  * are the output's, from `out_row0`: the addend is indexed from there. */
+void rows_add_const(const void *layer, const uint8_t *const *in, int32_t in_row0, int32_t in_rows,
+                    uint8_t *out, int32_t out_row0, int32_t out_rows) {
+    const add_const_layer_t *l = layer;
+    (void)in_row0, (void)in_rows;
+    qlinear_add_t q = qlinear_add(l->a_scale, l->a_zero_point, l->b_scale, l->b_zero_point,
+                                  l->y_scale, l->y_zero_point, l->out.dtype);
+    size_t row = (size_t)l->out.w * (size_t)l->out.c;
+    size_t first = (size_t)out_row0 * row;
+    for (size_t i = 0; i < (size_t)out_rows * row; i++) {
+        int32_t x = load(in[0], l->x.dtype, i), c = l->constant[first + i];
+        int32_t y = l->constant_is_a ? qlinear_add_one(&q, c, x) : qlinear_add_one(&q, x, c);
+        store(out, l->out.dtype, i, y);
+    }
+}
+
 void rows_int_add_const(const void *layer, const uint8_t *const *in, int32_t in_row0,
                         int32_t in_rows, uint8_t *out, int32_t out_row0, int32_t out_rows) {
     const int_add_const_layer_t *l = layer;

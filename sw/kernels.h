@@ -54,6 +54,8 @@ void rows_clamp(const void *layer, const uint8_t *const *in, int32_t in_row0, in
                 uint8_t *out, int32_t out_row0, int32_t out_rows);
 void rows_int_hardswish(const void *layer, const uint8_t *const *in, int32_t in_row0,
                         int32_t in_rows, uint8_t *out, int32_t out_row0, int32_t out_rows);
+void rows_add_const(const void *layer, const uint8_t *const *in, int32_t in_row0, int32_t in_rows,
+                    uint8_t *out, int32_t out_row0, int32_t out_rows);
 void rows_int_add_const(const void *layer, const uint8_t *const *in, int32_t in_row0,
                         int32_t in_rows, uint8_t *out, int32_t out_row0, int32_t out_rows);
 void rows_int_add(const void *layer, const uint8_t *const *in, int32_t in_row0, int32_t in_rows,

@@ -67,6 +67,17 @@ typedef struct {
     const int32_t *addend; /* the whole output's, in its storage order */
 } int_add_const_layer_t;
 
+/* com.microsoft QLinearAdd of a runtime tensor and a constant (a bias after a matrix product):
+ * the constant broadcast to the output, in its storage order; a or b as it was in the graph,
+ * since the rule's fused multiply-adds treat a and b differently. */
+typedef struct {
+    tensor_shape_t x, out;
+    const int32_t *constant;
+    int32_t constant_is_a;
+    float a_scale, b_scale, y_scale;
+    int32_t a_zero_point, b_zero_point, y_zero_point;
+} add_const_layer_t;
+
 typedef struct {
     tensor_shape_t in, out;
     int32_t lower, upper;

@@ -25,11 +25,12 @@ from hwgen.examples import networks
 from hwgen.examples.quantize import Format, quantize
 from hwgen.frontend import lower_or_raise
 from tests.builds import build_of, functional_program
-from tests.single_node import single_node_model
+from tests.single_node import MS, check_against_onnxruntime, single_node_model
 
 # L1 sizes small enough that the large host layers run in several tiles.
 NETWORKS: dict[str, tuple[Callable[[], onnx.ModelProto], tuple[int, ...], int]] = {
     "mlp": (networks.mlp, networks.MLP_INPUT, 96),
+    "mlp_matmul_add": (networks.mlp_matmul_add, networks.MLP_INPUT, 96),
     "cnn": (networks.cnn, networks.CNN_INPUT, 1536),
     "resnet8": (networks.resnet8, networks.RESNET8_INPUT, 4096),
 }
@@ -54,7 +55,7 @@ def _inputs(name: str, count: int, seed: int) -> list[np.ndarray]:
 @pytest.mark.parametrize("m", [4, 8])
 @pytest.mark.parametrize("per_channel", [False, True], ids=["per-tensor", "per-channel"])
 @pytest.mark.parametrize("fmt", list(Format), ids=lambda f: f.value)
-@pytest.mark.parametrize("name", ["mlp", "cnn"])
+@pytest.mark.parametrize("name", ["mlp", "mlp_matmul_add", "cnn"])
 def test_c_backend_equals_golden(
     tmp_path: Path, name: str, fmt: Format, per_channel: bool, m: int
 ) -> None:
@@ -215,6 +216,35 @@ def _c_equals_golden(tmp: Path, onnx_model: onnx.ModelProto, feeds: dict[str, np
     want = golden.run(lower_or_raise(onnx_model), feeds)
     for key, value in want.items():
         np.testing.assert_array_equal(got[key], value)
+
+
+@pytest.mark.parametrize("constant_is_a", [True, False], ids=["constant-a", "constant-b"])
+@pytest.mark.parametrize("constant_shape", [(3, 1, 1), (5,), (1, 1, 4, 5)])
+def test_host_add_of_a_broadcast_constant(
+    tmp_path: Path, constant_shape: tuple[int, ...], constant_is_a: bool
+) -> None:
+    """QLinearAdd of a runtime tensor and a constant that broadcasts to it, either side of the
+    add (the rule's fused multiply-adds treat a and b differently): the c backend equals golden,
+    and golden equals onnxruntime."""
+    rng = np.random.default_rng(len(constant_shape) + 10 * constant_is_a)
+    x = rng.integers(-128, 128, size=(1, 3, 4, 5), dtype=np.int8)
+    consts = {
+        "k": rng.integers(-128, 128, size=constant_shape, dtype=np.int8),
+        "xs": np.array(0.05, np.float32),
+        "xz": np.array(3, np.int8),
+        "ks": np.array(0.02, np.float32),
+        "kz": np.array(-5, np.int8),
+        "ys": np.array(0.07, np.float32),
+        "yz": np.array(1, np.int8),
+    }
+    a, b = (
+        (["k", "ks", "kz"], ["x", "xs", "xz"])
+        if constant_is_a
+        else (["x", "xs", "xz"], ["k", "ks", "kz"])
+    )
+    model = single_node_model("QLinearAdd", {"x": x}, consts, [*a, *b, "ys", "yz"], domain=MS)
+    check_against_onnxruntime(model, {"x": x})
+    _c_equals_golden(tmp_path, model, {"x": x})
 
 
 @pytest.mark.parametrize(("rank", "axis"), [(4, 1), (4, 2), (4, 3), (4, -1), (2, 1), (2, 0)])

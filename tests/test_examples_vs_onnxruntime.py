@@ -23,6 +23,7 @@ INPUTS_PER_MODEL = 20
 
 NETWORKS: dict[str, tuple[Callable[[], onnx.ModelProto], tuple[int, ...]]] = {
     "mlp": (networks.mlp, networks.MLP_INPUT),
+    "mlp_matmul_add": (networks.mlp_matmul_add, networks.MLP_INPUT),
     "cnn": (networks.cnn, networks.CNN_INPUT),
 }
 

@@ -23,10 +23,16 @@ from hwgen.examples.quantize import Format, quantize
 
 NETWORKS: dict[str, tuple[Callable[[], onnx.ModelProto], tuple[int, ...], int]] = {
     "mlp": (networks.mlp, networks.MLP_INPUT, 96),
+    "mlp_matmul_add": (networks.mlp_matmul_add, networks.MLP_INPUT, 96),
     "cnn": (networks.cnn, networks.CNN_INPUT, 1536),
 }
 
-CASES = list(itertools.product(["mlp", "cnn"], list(Format), [False, True], [4, 8]))
+CASES = [
+    *itertools.product(["mlp", "cnn"], list(Format), [False, True], [4, 8]),
+    # linear layers as transformers write them: the NPU's product, the host's broadcast add
+    ("mlp_matmul_add", Format.QOPERATOR, True, 4),
+    ("mlp_matmul_add", Format.QDQ, False, 8),
+]
 
 
 @pytest.mark.parametrize(

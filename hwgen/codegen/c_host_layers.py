@@ -473,40 +473,68 @@ def _same_shapes(ctx: HostContext, node: Node) -> None:
         raise ctx.refuse(node, f"broadcasting add {list(a.shape)} + {list(b.shape)}")
 
 
+def _constant_operand(ctx: HostContext, node: Node) -> tuple[int, list[int]] | None:
+    """Which input of an add is constant (a bias after a matrix product, say), and its values
+    broadcast to the output and laid out in the output's storage order; None for two
+    runtime tensors."""
+    constant = [i for i, t in enumerate(node.inputs) if ctx.graph.is_constant(t)]
+    if not constant:
+        return None
+    if len(constant) > 1:
+        raise ctx.refuse(node, "an add of two constants")
+    (index,) = constant
+    logical, shape = ctx._storage(node.outputs[0])
+    value = np.broadcast_to(ctx.graph.constants[node.inputs[index]], logical.shape)
+    stored = np.empty(int(np.prod(shape)), np.int64)
+    stored[logical.reshape(-1)] = value.reshape(-1)
+    return index, [int(v) for v in stored]
+
+
 def _add(ctx: HostContext, node: Node, out: TensorLayout, ins: list[TensorLayout]) -> HostLayer:
-    _same_shapes(ctx, node)
     qa, qb, qy = (ctx._single(t) for t in (*node.inputs, node.outputs[0]))
+    scales = {
+        "a_scale": qa[0],
+        "a_zp": qa[1],
+        "b_scale": qb[0],
+        "b_zp": qb[1],
+        "y_scale": qy[0],
+        "y_zp": qy[1],
+    }
+    constant = _constant_operand(ctx, node)
+    if constant is not None:
+        index, values = constant
+        return HostLayer(
+            {
+                "kind": "add_const",
+                "x": ins[0].c_struct(),
+                "constant": values,
+                "constant_is_a": int(index == 0),
+                **scales,
+                "rows_fn": "rows_add_const",
+            },
+            Window(),
+        )
+    _same_shapes(ctx, node)
     return HostLayer(
-        {
-            "a": ins[0].c_struct(),
-            "b": ins[1].c_struct(),
-            "a_scale": qa[0],
-            "a_zp": qa[1],
-            "b_scale": qb[0],
-            "b_zp": qb[1],
-            "y_scale": qy[0],
-            "y_zp": qy[1],
-            "rows_fn": "rows_add",
-        },
+        {"a": ins[0].c_struct(), "b": ins[1].c_struct(), **scales, "rows_fn": "rows_add"},
         Window(),
     )
 
 
 def _int_add(ctx: HostContext, node: Node, out: TensorLayout, ins: list[TensorLayout]) -> HostLayer:
-    _same_shapes(ctx, node)
-    if ctx.graph.is_constant(node.inputs[1]):  # a bias or offset, in the output's storage order
-        logical, _ = ctx._storage(node.outputs[0])
-        stored = np.empty(logical.size, np.int64)
-        stored[logical.reshape(-1)] = ctx.graph.constants[node.inputs[1]].reshape(-1)
+    constant = _constant_operand(ctx, node)
+    if constant is not None:  # a bias or offset; an integer add is symmetric
+        _, addend = constant
         return HostLayer(
             {
                 "kind": "int_add_const",
                 "a": ins[0].c_struct(),
-                "addend": [int(v) for v in stored],
+                "addend": addend,
                 "rows_fn": "rows_int_add_const",
             },
             Window(),
         )
+    _same_shapes(ctx, node)
     return HostLayer(
         {"a": ins[0].c_struct(), "b": ins[1].c_struct(), "rows_fn": "rows_int_add"}, Window()
     )
