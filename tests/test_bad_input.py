@@ -133,7 +133,7 @@ MODEL_CASES: list[tuple[str, str, Callable[[onnx.ModelProto], None], str]] = [
         "dilations",
     ),
     ("group 0", QOPERATOR, lambda m: _set_attr(m, "conv1_quant", "group", 0), "group"),
-    ("output scale 1e-45", QOPERATOR, _scale("conv1_scale", 1e-45), "2^-40"),
+    ("output scale 1e-45", QOPERATOR, _scale("conv1_scale", 1e-45), "2^-63"),
     ("graph without outputs", QOPERATOR, _no_outputs, "no outputs"),
     ("opset import removed", QOPERATOR, _opsets(None), "opset"),
     ("opset 10000", QOPERATOR, _opsets(10_000), "opset"),
@@ -142,8 +142,15 @@ MODEL_CASES: list[tuple[str, str, Callable[[onnx.ModelProto], None], str]] = [
     ("standard op in a bogus domain", QOPERATOR, _bogus_domain, "bogus.domain"),
     ("scalar zero point made rank 5", QOPERATOR, _rank_5_zero_point, "shape [1, 1, 1, 1, 1]"),
     ("QDQ bias scale NaN", QDQ, _scale("conv1.b_quantized_scale", float("nan")), "nan"),
-    ("QDQ scale 1e30", QDQ, _scale("conv1.relu_scale", 1e30), "2^40"),
-    ("QDQ scale 1e-30", QDQ, _scale("conv1.relu_scale", 1e-30), "2^-40"),
+    ("QDQ scale 1e30", QDQ, _scale("conv1.relu_scale", 1e30), "2^63"),
+    ("QDQ scale 1e-30", QDQ, _scale("conv1.relu_scale", 1e-30), "2^-63"),
+    ("QDQ bias scale 1e-45", QDQ, _scale("conv1.b_quantized_scale", 1e-45), "2^-126"),
+    (
+        "requant multiplier not normal",
+        QOPERATOR,
+        lambda m: (_scale("input_scale", 2.0**-63)(m), _scale("conv1_scale", 2.0**63)(m)),
+        "not a normal float32",
+    ),
     ("QDQ scale 0", QDQ, _scale("conv1.w_scale", 0.0), "positive"),
 ]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from hwgen.errors import ModelError
 from hwgen.frontend.context import LoweringContext
 from hwgen.frontend.geometry import geometry_2d
 from hwgen.frontend.registry import MS_DOMAIN, lowers
@@ -59,6 +60,15 @@ def _requant_output(
     if quant.per_channel:
         raise ctx.unsupported("the output scale must be per tensor")
     multiplier = requant_multiplier(x_scale, w_scale, float(quant.scale[0]), alpha)
+    abnormal = ~np.isfinite(multiplier) | (np.abs(multiplier) < np.finfo(np.float32).tiny)
+    if abnormal.any():  # the scales are wrong, not an op hwgen lacks: the model is refused
+        raise ModelError(
+            f"the requantization multiplier x_scale * w_scale / y_scale = "
+            f"{float(multiplier[abnormal][0]):g} is not a normal float32 (the requant unit and "
+            "onnxruntime's kernels take normal multipliers only)",
+            node=ctx.node.name,
+            op=ctx.node.op_type,
+        )
     zero = int(quant.zero_point[0])
     return Requant(OutputMode.REQUANT, multiplier, zero, dtype), quant, dtype
 

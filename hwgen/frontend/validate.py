@@ -23,11 +23,13 @@ from hwgen.frontend.dialect import Dialect, confirm, detect
 from hwgen.frontend.model import check_inputs_defined
 from hwgen.ir import Graph
 
-# Scales outside [2^-40, 2^40] are refused: no quantizer writes them, and within them every
-# float32 that onnxruntime forms from scales (x_scale * w_scale, their quotient by y_scale, a
-# dequantized product summed over a layer) stays finite and normal, so its result is defined
-# and hwgen's integer rule reproduces it.
-SCALE_EXPONENT = 40
+# The scale of an 8-bit tensor lies in [2^-63, 2^63], so that the product of two (an input's
+# and a weight's, the scale of their product) is a normal float32: onnxruntime computes in
+# float32, and beyond that its results underflow or overflow where hwgen's integer rules do
+# not. An int32 tensor's scale (a bias's, itself such a product) need only be normal and finite.
+# Quantizers write 8-bit scales from about 2^-40 (an all but dead channel) to 2^4.
+SCALE_EXPONENT = 63
+WIDE_SCALE_EXPONENT = 126
 # The largest tensor hwgen will build: 2^28 elements (a quarter GiB of int8, 1 GiB of int32
 # partial sums in the golden model) is far beyond any edge network's layer.
 MAX_ELEMENTS = 1 << 28
@@ -194,9 +196,11 @@ def _quant_inputs(node: onnx.NodeProto) -> Iterator[tuple[str, str, str]]:
 def _quantization(node: onnx.NodeProto, constants: dict[str, npt.NDArray[np.generic]]) -> None:
     for scale_name, zp_name, what in _quant_inputs(node):
         scale = constants.get(scale_name)
-        if scale is not None:
-            _check_scale(node, f"{what} '{scale_name}'", scale)
         zp = constants.get(zp_name) if zp_name else None
+        quantized = constants.get(node.input[0]) if node.op_type == "DequantizeLinear" else None
+        wide = any(v is not None and v.dtype == np.int32 for v in (zp, quantized))
+        if scale is not None:
+            _check_scale(node, f"{what} '{scale_name}'", scale, wide)
         if zp is None:
             continue
         bias = node.op_type == "DequantizeLinear" and zp.dtype == np.int32
@@ -224,7 +228,9 @@ def _quantization(node: onnx.NodeProto, constants: dict[str, npt.NDArray[np.gene
             )
 
 
-def _check_scale(node: onnx.NodeProto, what: str, scale: npt.NDArray[np.generic]) -> None:
+def _check_scale(
+    node: onnx.NodeProto, what: str, scale: npt.NDArray[np.generic], wide: bool
+) -> None:
     def refuse(why: str) -> ModelError:
         return ModelError(f"{what} {why}", node=node.name, op=node.op_type)
 
@@ -238,11 +244,13 @@ def _check_scale(node: onnx.NodeProto, what: str, scale: npt.NDArray[np.generic]
         raise refuse(f"= {float(flat[bad][0]):g}: a scale must be positive and finite")
     with np.errstate(divide="ignore"):
         exponents = np.abs(np.log2(flat))
-    if (exponents > SCALE_EXPONENT).any():
+    bound = WIDE_SCALE_EXPONENT if wide else SCALE_EXPONENT
+    if (exponents > bound).any():
         worst = flat[int(np.argmax(exponents))]
         raise refuse(
-            f"= {float(worst):g}: scales outside [2^-{SCALE_EXPONENT}, 2^{SCALE_EXPONENT}] make "
-            "onnxruntime's float32 arithmetic overflow or lose precision"
+            f"= {float(worst):g}: the scale of {'an int32' if wide else 'an 8-bit'} tensor lies "
+            f"in [2^-{bound}, 2^{bound}], where onnxruntime's float32 arithmetic on it neither "
+            "overflows nor underflows"
         )
 
 

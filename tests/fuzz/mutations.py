@@ -26,11 +26,12 @@ SPECIAL_FLOATS = (
     0.5,
     1.0,
     1e-3,
-    # the edges of the scales hwgen takes, [2^-40, 2^40], and just beyond them
+    # the edges of the 8-bit scales hwgen takes, [2^-63, 2^63], and just beyond them
+    2.0**-63,
+    2.0**63,
+    2.0**-64,
+    2.0**64,
     2.0**-40,
-    2.0**40,
-    2.0**-41,
-    2.0**41,
 )
 SPECIAL_INTS = (0, -1, -3, 1, 2, 3, 7, 100_000, 2**31 - 1, -(2**31), 2**40)
 DTYPES = (
