@@ -41,6 +41,15 @@ def clamp(x: npt.ArrayLike, lower: int, upper: int) -> npt.NDArray[np.integer]:
     return np.asarray(np.minimum(np.maximum(xi, lower), upper).astype(xi.dtype))
 
 
+def lookup(
+    x: npt.ArrayLike, table: npt.ArrayLike, qmin: int, dtype: npt.DTypeLike
+) -> npt.NDArray[np.integer]:
+    """Each 8-bit value through its entry of a 256-entry table (onnxruntime's lookup-table
+    kernels: QLinearConcat's requantization, QLinearSigmoid, QLinearLeakyRelu)."""
+    index = np.asarray(x, dtype=np.int64) - qmin
+    return np.asarray(np.asarray(table)[index].astype(dtype))
+
+
 def int_hardswish(
     x: npt.ArrayLike, three: int, six: int, one_over_six: int
 ) -> npt.NDArray[np.int32]:

@@ -520,6 +520,17 @@ void rows_int_add(const void *layer, const uint8_t *const *in, int32_t in_row0, 
     kernel_int_add(layer, in[0], in[1], out, out_rows);
 }
 
+/* An 8-bit tensor through a table of its 256 values (onnxruntime's lookup-table kernels). */
+void rows_lookup(const void *layer, const uint8_t *const *in, int32_t in_row0, int32_t in_rows,
+                 uint8_t *out, int32_t out_row0, int32_t out_rows) {
+    const lookup_layer_t *l = layer;
+    (void)in_row0, (void)in_rows, (void)out_row0;
+    size_t count = (size_t)out_rows * (size_t)l->out.w * (size_t)l->out.c;
+    for (size_t i = 0; i < count; i++) {
+        store(out, l->out.dtype, i, l->table[load(in[0], l->in.dtype, i) - l->qmin]);
+    }
+}
+
 /* Deeploy's iHardswish (TargetLibraries/Generic/src/Hardswish_s8.c): x * (clamp(x + three, 0,
  * six) * one_over_six), int32 wrapping as the golden model's. */
 void rows_int_hardswish(const void *layer, const uint8_t *const *in, int32_t in_row0,
@@ -534,8 +545,8 @@ void rows_int_hardswish(const void *layer, const uint8_t *const *in, int32_t in_
     }
 }
 
-/* A constant added to an integer tensor, int32 wrapping as the golden model's. The rows given
- * are the output's, from `out_row0`: the addend is indexed from there. */
+/* QLinearAdd of a runtime tensor and a constant broadcast to the output, indexed from the
+ * output's `out_row0` as the integer addend below. */
 void rows_add_const(const void *layer, const uint8_t *const *in, int32_t in_row0, int32_t in_rows,
                     uint8_t *out, int32_t out_row0, int32_t out_rows) {
     const add_const_layer_t *l = layer;
@@ -551,6 +562,8 @@ void rows_add_const(const void *layer, const uint8_t *const *in, int32_t in_row0
     }
 }
 
+/* A constant added to an integer tensor, int32 wrapping as the golden model's. The rows given
+ * are the output's, from `out_row0`: the addend is indexed from there. */
 void rows_int_add_const(const void *layer, const uint8_t *const *in, int32_t in_row0,
                         int32_t in_rows, uint8_t *out, int32_t out_row0, int32_t out_rows) {
     const int_add_const_layer_t *l = layer;

@@ -52,6 +52,8 @@ void rows_add(const void *layer, const uint8_t *const *in, int32_t in_row0, int3
               uint8_t *out, int32_t out_row0, int32_t out_rows);
 void rows_clamp(const void *layer, const uint8_t *const *in, int32_t in_row0, int32_t in_rows,
                 uint8_t *out, int32_t out_row0, int32_t out_rows);
+void rows_lookup(const void *layer, const uint8_t *const *in, int32_t in_row0, int32_t in_rows,
+                 uint8_t *out, int32_t out_row0, int32_t out_rows);
 void rows_int_hardswish(const void *layer, const uint8_t *const *in, int32_t in_row0,
                         int32_t in_rows, uint8_t *out, int32_t out_row0, int32_t out_rows);
 void rows_add_const(const void *layer, const uint8_t *const *in, int32_t in_row0, int32_t in_rows,

@@ -55,6 +55,12 @@ typedef struct {
 } hardswish_layer_t;
 
 typedef struct {
+    tensor_shape_t in, out;
+    const int32_t *table; /* the output for each input value, from the input type's lowest */
+    int32_t qmin;
+} lookup_layer_t;
+
+typedef struct {
     int32_t out_dims[4];  /* output storage dims, outermost first */
     int32_t a_strides[4]; /* where each output element's row of A starts, per output dim */
     int32_t b_strides[4]; /* and its column of B */

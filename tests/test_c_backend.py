@@ -262,6 +262,28 @@ def test_host_concat(tmp_path: Path, rank: int, axis: int) -> None:
     )
 
 
+@pytest.mark.parametrize("dt", [np.int8, np.uint8])
+def test_host_requantizing_concat(tmp_path: Path, dt: type) -> None:
+    """QLinearConcat whose inputs are quantized apart from its output: the table on the host."""
+    rng = np.random.default_rng(7)
+    info = np.iinfo(dt)
+    feeds = {
+        f"x{i}": rng.integers(info.min, info.max, (1, 2 + i, 3, 4), dtype=dt) for i in range(3)
+    }
+    consts = {
+        "ys": np.array(0.05, np.float32),
+        "yz": np.array(info.min + 9, dt),
+        "s0": np.array(0.11, np.float32),
+        "z0": np.array(info.max - 3, dt),
+        "s2": np.array(0.013, np.float32),
+        "z2": np.array(info.min + 40, dt),
+    }
+    order = ["ys", "yz", "x0", "s0", "z0", "x1", "ys", "yz", "x2", "s2", "z2"]
+    model = single_node_model("QLinearConcat", feeds, consts, order, domain=MS, axis=1)
+    check_against_onnxruntime(model, feeds)
+    _c_equals_golden(tmp_path, model, feeds)
+
+
 @pytest.mark.parametrize("perm", [(0, 1, 3, 2), (0, 2, 3, 1), (0, 3, 1, 2), (0, 2, 1, 3)])
 def test_host_transpose(tmp_path: Path, perm: tuple[int, ...]) -> None:
     x = np.random.default_rng(1).integers(-128, 128, size=(1, 3, 4, 5), dtype=np.int8)

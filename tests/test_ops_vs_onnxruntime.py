@@ -4,13 +4,18 @@ over random shapes, scales and zero points, with ties, saturation and accumulato
 from __future__ import annotations
 
 import numpy as np
+import onnx
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from onnx import helper, numpy_helper
 
+from hwgen.backends import golden
+from hwgen.frontend import lower_or_raise
 from hwgen.ir.geometry import Conv2dGeometry
 from hwgen.sim_models.linear import conv2d_acc
 from hwgen.sim_models.pool import MAX_GLOBAL_POOL_SCALE, MIN_GLOBAL_POOL_SCALE, global_avgpool_scale
+from tests.conftest import ort_run
 from tests.single_node import MS, check_against_onnxruntime, single_node_model
 
 PROPERTY = settings(max_examples=75, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -407,6 +412,74 @@ def test_qlinearconcat_with_shared_quantization(dt: type) -> None:
     order = ["s", "z"] + [n for name in parts for n in (name, "s", "z")]
     model = single_node_model("QLinearConcat", parts, consts, order, domain=MS, axis=1)
     check_against_onnxruntime(model, parts)
+
+
+@PROPERTY
+@given(st.integers(0, 2**32 - 1), st.sampled_from(INT_TYPES), st.data())
+def test_qlinearconcat_requantizing(seed: int, dt: type, draw: st.DataObject) -> None:
+    """Inputs of scales and zero points of their own, some equal to the output's (copied), at
+    the range's ends (saturating): onnxruntime's Q(DQ(v)) table, bit for bit."""
+    rng = np.random.default_rng(seed)
+    count = draw.draw(st.integers(2, 4))
+    parts = {
+        f"x{i}": _ints(rng, dt, (1, 1 + i, 2, 3), draw.draw(st.booleans())) for i in range(count)
+    }
+    consts = {"ys": np.array(_scale(draw.draw), np.float32), "yz": _zp(draw.draw, dt)}
+    order = ["ys", "yz"]
+    for i, name in enumerate(parts):
+        shared = draw.draw(st.booleans())
+        consts[f"s{i}"] = consts["ys"] if shared else np.array(_scale(draw.draw), np.float32)
+        consts[f"z{i}"] = consts["yz"] if shared else _zp(draw.draw, dt)
+        order += [name, f"s{i}", f"z{i}"]
+    model = single_node_model("QLinearConcat", parts, consts, order, domain=MS, axis=1)
+    check_against_onnxruntime(model, parts)
+
+
+def _reduce_mean_group(dt: type, consts: dict, keepdims: int) -> onnx.ModelProto:
+    """DequantizeLinear -> ReduceMean over H and W -> QuantizeLinear, as onnxruntime's
+    quantizer leaves x.mean([2, 3]) (in float, in QOperator and QDQ graphs alike)."""
+    nodes = [
+        helper.make_node("DequantizeLinear", ["x", "xs", "xz"], ["xf"], name="dq"),
+        helper.make_node("ReduceMean", ["xf"], ["m"], name="mean", axes=[2, 3], keepdims=keepdims),
+        helper.make_node("QuantizeLinear", ["m", "ys", "yz"], ["y"], name="q"),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "mean",
+        [helper.make_tensor_value_info("x", helper.np_dtype_to_tensor_dtype(np.dtype(dt)), None)],
+        [helper.make_empty_tensor_value_info("y")],
+        [numpy_helper.from_array(np.asarray(v), k) for k, v in consts.items()],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    return model
+
+
+@PROPERTY
+@given(pool_case(), st.sampled_from([0, 1]))
+def test_reduce_mean_group_within_one_lsb(case: tuple[dict, dict, dict], keepdims: int) -> None:
+    """onnxruntime takes this mean in float; hwgen in integers, as QLinearGlobalAveragePool
+    does: one LSB apart at most (ties and the float sum's rounding), never more."""
+    data, consts, _ = case
+    x = data["x"]
+    count = x.shape[2] * x.shape[3]
+    scale = global_avgpool_scale(float(consts["x_scale"]), float(consts["y_scale"]), count)
+    assume(MIN_GLOBAL_POOL_SCALE <= scale < MAX_GLOBAL_POOL_SCALE)
+    renamed = {
+        "xs": consts["x_scale"],
+        "xz": consts["x_zp"],
+        "ys": consts["y_scale"],
+        "yz": consts["y_zp"],
+    }
+    model = _reduce_mean_group(x.dtype.type, renamed, keepdims)
+    x = np.ascontiguousarray(x)
+    model.graph.input[0].CopyFrom(
+        helper.make_tensor_value_info("x", helper.np_dtype_to_tensor_dtype(x.dtype), list(x.shape))
+    )
+    got = golden.run(lower_or_raise(model), {"x": x})["y"]
+    want = ort_run(model, {"x": x})["y"]
+    assert got.shape == want.shape
+    assert np.abs(got.astype(np.int32) - want.astype(np.int32)).max() <= 1
 
 
 @st.composite

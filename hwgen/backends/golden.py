@@ -24,6 +24,7 @@ from hwgen.ir import (
     IntPoolAttrs,
     IntReduceAttrs,
     LinearAttrs,
+    LookupAttrs,
     MatMulAttrs,
     Node,
     OpKind,
@@ -163,6 +164,12 @@ def _int_hardswish(node: Node, args: list[Array], _: list[QType], __: QType) -> 
     return elementwise.int_hardswish(args[0], attrs.three, attrs.six, attrs.one_over_six)
 
 
+def _lookup(node: Node, args: list[Array], types: list[QType], out: QType) -> Array:
+    attrs = node.attrs
+    assert isinstance(attrs, LookupAttrs)
+    return elementwise.lookup(args[0], attrs.table, types[0].dtype.qmin, out.dtype.numpy)
+
+
 def _slice(node: Node, args: list[Array], _: list[QType], __: QType) -> Array:
     attrs = node.attrs
     assert isinstance(attrs, SliceAttrs)
@@ -235,6 +242,7 @@ KERNELS: dict[OpKind, Kernel] = {
     OpKind.SLICE: _slice,
     OpKind.INT_REDUCE: _int_reduce,
     OpKind.INT_HARDSWISH: _int_hardswish,
+    OpKind.LOOKUP: _lookup,
     OpKind.INT_MATMUL: _int_matmul,
     OpKind.CONCAT: _concat,
     OpKind.PAD: _pad,

@@ -26,6 +26,7 @@ from hwgen.ir import (
     IntHardswishAttrs,
     IntPoolAttrs,
     IntReduceAttrs,
+    LookupAttrs,
     MatMulAttrs,
     Node,
     OpKind,
@@ -562,6 +563,19 @@ def _int_hardswish(
     )
 
 
+def _lookup(ctx: HostContext, node: Node, out: TensorLayout, ins: list[TensorLayout]) -> HostLayer:
+    attrs = node.attrs
+    assert isinstance(attrs, LookupAttrs)
+    return HostLayer(
+        {
+            "table": [int(v) for v in attrs.table],
+            "qmin": ctx.graph.type_of(node.inputs[0]).dtype.qmin,
+            "rows_fn": "rows_lookup",
+        },
+        Window(),
+    )
+
+
 def _cast(ctx: HostContext, node: Node, out: TensorLayout, ins: list[TensorLayout]) -> HostLayer:
     return HostLayer({"rows_fn": "rows_cast"}, Window())
 
@@ -676,6 +690,7 @@ EMITTERS: dict[OpKind, Emitter] = {
     OpKind.SLICE: _transpose,
     OpKind.INT_REDUCE: _int_reduce,
     OpKind.INT_HARDSWISH: _int_hardswish,
+    OpKind.LOOKUP: _lookup,
     OpKind.INT_MATMUL: _int_matmul,
     OpKind.PAD: _pad,
     OpKind.IM2COL: _im2col,
@@ -691,6 +706,7 @@ ELEMENTWISE = {
     OpKind.INT_ADD,
     OpKind.INT_HARDSWISH,
     OpKind.REQUANT_SHIFT,
+    OpKind.LOOKUP,
 }
 
 

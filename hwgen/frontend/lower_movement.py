@@ -10,7 +10,18 @@ import numpy as np
 
 from hwgen.frontend.context import LoweringContext
 from hwgen.frontend.registry import MS_DOMAIN, lowers
-from hwgen.ir import ConcatAttrs, NoAttrs, OpKind, PadAttrs, QType, SliceAttrs, TransposeAttrs
+from hwgen.ir import (
+    ConcatAttrs,
+    LookupAttrs,
+    NoAttrs,
+    OpKind,
+    PadAttrs,
+    QType,
+    SliceAttrs,
+    TransposeAttrs,
+)
+from hwgen.ir.types import DType, Quant
+from hwgen.sim_models.quant import dequantize_linear, quantize_linear
 
 
 def _reshape_to(ctx: LoweringContext, shape: tuple[int, ...]) -> None:
@@ -157,8 +168,7 @@ def transpose(ctx: LoweringContext) -> None:
     ctx.emit(OpKind.TRANSPOSE, [name], TransposeAttrs(perm), [(ctx.output(), xt.with_shape(shape))])
 
 
-def _concat(ctx: LoweringContext, indices: list[int]) -> None:
-    parts = [ctx.tensor(i, f"input {i}") for i in indices]
+def _concat(ctx: LoweringContext, parts: list[tuple[str, QType]]) -> None:
     first = parts[0][1]
     rank = len(first.shape)
     axis = int(ctx.attr("axis", 0))
@@ -183,26 +193,45 @@ def _concat(ctx: LoweringContext, indices: list[int]) -> None:
     ctx.emit(OpKind.CONCAT, [n for n, _ in parts], ConcatAttrs(axis), [(ctx.output(), out)])
 
 
+def requant_table(xq: Quant, yq: Quant, x: DType, y: DType) -> np.ndarray:
+    """Q_y(DQ_x(v)) for every value v of type x: onnxruntime's requantization table
+    (QlinearBuildLookupTable with the identity)."""
+    values = np.arange(x.qmin, x.qmax + 1)
+    real = dequantize_linear(values, xq.scale, xq.zero_point)
+    return quantize_linear(real, yq.scale, yq.zero_point, y.numpy).astype(np.int32)
+
+
 @lowers("Concat")
 def concat(ctx: LoweringContext) -> None:
-    _concat(ctx, list(range(len(ctx.node.input))))
+    _concat(ctx, [ctx.tensor(i, f"input {i}") for i in range(len(ctx.node.input))])
 
 
 @lowers("QLinearConcat", MS_DOMAIN)
 def qlinear_concat(ctx: LoweringContext) -> None:
+    """Inputs quantized as the output are copied; the others first go through onnxruntime's
+    table, Q(DQ(v)) for each of their 256 values (contrib_ops/cpu/qlinear_concat.cc)."""
     count = (len(ctx.node.input) - 2) // 3
-    yq = None
+    parts = []
     for k in range(count):
         name, qt = ctx.tensor(2 + 3 * k, f"input {k}")
         quant = ctx.quant_of(3 + 3 * k, 4 + 3 * k, qt.dtype)
-        ctx.bind_quant(name, quant)
-        yq = yq or ctx.quant_of(0, 1, qt.dtype)
+        qt = ctx.bind_quant(name, quant)
+        yq = ctx.quant_of(0, 1, qt.dtype)
+        if quant.per_channel or yq.per_channel:
+            raise ctx.unsupported("QLinearConcat takes one scale per tensor")
         if not quant.same_as(yq):
-            raise ctx.unsupported(
-                f"input '{name}' is quantized as {quant.describe()}, the output as "
-                f"{yq.describe()}; requantizing concat is not supported"
+            table = requant_table(quant, yq, qt.dtype, qt.dtype)
+            requantized = f"{ctx.output()}.input{k}"
+            node = ctx.emit(
+                OpKind.LOOKUP,
+                [name],
+                LookupAttrs(table),
+                [(requantized, QType(qt.dtype, qt.shape, yq))],
             )
-    _concat(ctx, [2 + 3 * k for k in range(count)])
+            node.name = f"{ctx.node.name}.requant{k}"
+            name, qt = requantized, ctx.graph.tensors[requantized]
+        parts.append((name, qt))
+    _concat(ctx, parts)
 
 
 @lowers("Pad")

@@ -14,7 +14,7 @@ import onnx
 from onnx import helper, numpy_helper
 
 from hwgen.frontend.model import OnnxView
-from hwgen.frontend.registry import MS_DOMAIN
+from hwgen.frontend.registry import HWGEN_DOMAIN, MS_DOMAIN
 from hwgen.sim_models.quant import quantize_linear
 
 # Which inputs of each foldable op are quantized data (the rest are constants such as shapes).
@@ -35,6 +35,7 @@ _DATA_INPUTS: dict[str, tuple[int, ...]] = {
     "Unsqueeze": (0,),
     "Pad": (0,),
     "Concat": (),  # every input
+    "ReduceMean": (0,),
 }
 
 # Ops that only move or select stored values: they fold when input and output quantization agree.
@@ -163,6 +164,9 @@ def _match(view: OnnxView, node: onnx.NodeProto) -> _Group | None:
                     f"{node.op_type} between '{dq.name}' and '{q.name}' changes the scale or zero "
                     "point; hwgen folds it only where they agree"
                 )
+    axes = node.input[1] if node.op_type == "ReduceMean" and len(node.input) > 1 else ""
+    if axes and axes not in view.constants:
+        raise _NotFoldable("ReduceMean's axes must be a constant")
     if node.op_type == "Gemm" and len(node.input) > 2 and node.input[2]:
         beta = _attr(node, "beta", 1.0)
         if beta != 1.0:
@@ -255,6 +259,20 @@ def _rewrite(view: OnnxView, group: _Group, extra: list[onnx.TensorProto]) -> on
         assert x is not None
         return helper.make_node(
             f"QLinear{kind}", _triple(x) + y, out, name=name, domain=MS_DOMAIN, **attrs
+        )
+    if kind == "ReduceMean":
+        # onnxruntime runs it in float between its DQ and Q; hwgen takes the mean in integers,
+        # as com.microsoft QLinearGlobalAveragePool does.
+        (x,) = dqs
+        assert x is not None
+        axes = attrs.pop("axes", None)
+        if axes is None and len(op.input) > 1 and op.input[1]:  # constant: _match saw to it
+            axes = [int(a) for a in view.constants[op.input[1]].reshape(-1)]
+        if axes is not None:
+            attrs["axes"] = list(axes)
+        inputs = _triple(x) + y
+        return helper.make_node(
+            "QLinearReduceMean", inputs, out, name=name, domain=HWGEN_DOMAIN, **attrs
         )
     # Same quantization in and out: the op itself, applied to the stored integers.
     inputs = list(op.input)

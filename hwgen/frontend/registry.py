@@ -11,6 +11,8 @@ Lowering = Callable[[LoweringContext], None]
 _LOWERINGS: dict[tuple[str, str], Lowering] = {}
 
 MS_DOMAIN = "com.microsoft"
+# Ops of hwgen's own rewrites (a QDQ group onnxruntime runs in float, folded to one node).
+HWGEN_DOMAIN = "hwgen"
 
 
 def lowers(op_type: str, domain: str = "") -> Callable[[Lowering], Lowering]:

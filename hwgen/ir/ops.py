@@ -42,6 +42,10 @@ class OpKind(enum.Enum):
     INT_REDUCE = "int_reduce"  # ReduceSum / ReduceMean over axes, Deeploy's rounding
     INT_MATMUL = "int_matmul"  # two runtime integer tensors, batched, to int32
     INT_HARDSWISH = "int_hardswish"  # Deeploy's iHardswish: x * clamp(x + 3, 0, 6) * (1/6)
+    # An 8-bit tensor through a table of its 256 values: requantization (QLinearConcat) and
+    # element-wise functions (QLinearSigmoid, DQ -> HardSwish -> Q, ...), as onnxruntime's
+    # lookup-table kernels compute them.
+    LOOKUP = "lookup"
 
 
 class OutputMode(enum.Enum):
@@ -167,6 +171,13 @@ class IntHardswishAttrs:
     one_over_six: int
 
 
+@dataclass(frozen=True, eq=False)
+class LookupAttrs:
+    """`table[v - qmin]` is the output for the input value v (qmin of the input's type)."""
+
+    table: npt.NDArray[np.int32]
+
+
 @dataclass(frozen=True)
 class ConcatAttrs:
     axis: int
@@ -204,6 +215,7 @@ OpAttrs = (
     | SliceAttrs
     | IntReduceAttrs
     | IntHardswishAttrs
+    | LookupAttrs
     | ConcatAttrs
     | PadAttrs
     | Im2ColAttrs

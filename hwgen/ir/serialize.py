@@ -42,6 +42,7 @@ _DATACLASSES: dict[str, type] = {
         ops.SliceAttrs,
         ops.IntReduceAttrs,
         ops.IntHardswishAttrs,
+        ops.LookupAttrs,
         ops.ConcatAttrs,
         ops.PadAttrs,
         ops.Im2ColAttrs,
