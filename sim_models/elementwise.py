@@ -50,6 +50,27 @@ def lookup(
     return np.asarray(np.asarray(table)[index].astype(dtype))
 
 
+def qlinear_mul(
+    a: npt.ArrayLike,
+    b: npt.ArrayLike,
+    a_zp: int,
+    b_zp: int,
+    ratio: float,
+    y_zp: int,
+    dtype: npt.DTypeLike,
+) -> npt.NDArray[np.integer]:
+    """com.microsoft QLinearMul as MLAS computes it on x86 (lib/qlmul.cpp, SSE2): p = (a - za)
+    * (b - zb) exactly; v = f32(f32(f32(p) * ratio) + f32(zc)); cvtps rounds half to even and
+    gives INT32_MIN outside int32; the packs saturate to the type. NumPy broadcasting."""
+    p = (np.asarray(a, np.int64) - a_zp) * (np.asarray(b, np.int64) - b_zp)
+    v = (p.astype(np.float32) * np.float32(ratio)).astype(np.float32) + np.float32(y_zp)
+    fits = (v >= np.float32(-(2.0**31))) & (v < np.float32(2.0**31))
+    rounded = np.rint(np.where(fits, v, 0)).astype(np.int64)
+    r = np.where(fits, rounded, -(2**31))
+    info = np.iinfo(np.dtype(dtype))
+    return np.asarray(np.clip(r, info.min, info.max).astype(dtype))
+
+
 def int_hardswish(
     x: npt.ArrayLike, three: int, six: int, one_over_six: int
 ) -> npt.NDArray[np.int32]:

@@ -373,6 +373,32 @@ void permute_copy(const permute_layer_t *l, const uint8_t *in, uint8_t *out) {
     }
 }
 
+/* com.microsoft QLinearMul as MLAS's x86 kernel (lib/qlmul.cpp) computes it: the exact
+ * product of the operands less their zero points, times the ratio, plus zc, each rounded to
+ * float32 (no fused multiply-add: -ffp-contract=off); cvtps: round half to even, INT32_MIN
+ * outside int32; then saturated. Broadcasting by strides. */
+void qlinear_mul(const mul_layer_t *l, const void *a, const void *b, void *out) {
+    size_t index = 0;
+    int32_t lo = qmin(l->dtype), hi = qmax(l->dtype);
+    for (int32_t i0 = 0; i0 < l->out_dims[0]; i0++) {
+        for (int32_t i1 = 0; i1 < l->out_dims[1]; i1++) {
+            for (int32_t i2 = 0; i2 < l->out_dims[2]; i2++) {
+                for (int32_t i3 = 0; i3 < l->out_dims[3]; i3++) {
+                    size_t ia = (size_t)i0 * (size_t)l->a_strides[0] + (size_t)i1 * (size_t)l->a_strides[1]
+                                + (size_t)i2 * (size_t)l->a_strides[2] + (size_t)i3 * (size_t)l->a_strides[3];
+                    size_t ib = (size_t)i0 * (size_t)l->b_strides[0] + (size_t)i1 * (size_t)l->b_strides[1]
+                                + (size_t)i2 * (size_t)l->b_strides[2] + (size_t)i3 * (size_t)l->b_strides[3];
+                    int32_t p = (load(a, l->dtype, ia) - l->a_zero_point) * (load(b, l->dtype, ib) - l->b_zero_point);
+                    float v = (float)p * l->ratio;
+                    v = v + (float)l->y_zero_point;
+                    int32_t r = (v >= -2147483648.0f && v < 2147483648.0f) ? (int32_t)nearbyintf(v) : INT32_MIN;
+                    store(out, l->dtype, index++, clampi(r, lo, hi));
+                }
+            }
+        }
+    }
+}
+
 /* A matrix product of two runtime integer tensors, batched, to int32 (wrapping through
  * unsigned, as the golden model's). */
 void int_matmul(const int_matmul_layer_t *l, const void *a, const void *b, void *out) {

@@ -69,6 +69,14 @@ typedef struct {
 } int_matmul_layer_t;
 
 typedef struct {
+    int32_t out_dims[4];            /* output storage dims, outermost first */
+    int32_t a_strides[4], b_strides[4]; /* each operand's element stride per output dim */
+    float ratio;                    /* f32(f32(a_scale * b_scale) / y_scale) */
+    int32_t a_zero_point, b_zero_point, y_zero_point;
+    dtype_t dtype;                  /* of both operands and the output */
+} mul_layer_t;
+
+typedef struct {
     tensor_shape_t a, out;
     const int32_t *addend; /* the whole output's, in its storage order */
 } int_add_const_layer_t;

@@ -262,6 +262,32 @@ def test_host_concat(tmp_path: Path, rank: int, axis: int) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("a_shape", "b_shape"),
+    [((1, 3, 4, 5), (1, 3, 1, 1)), ((1, 3, 1, 1), (1, 3, 4, 5)), ((1, 3, 4, 5), (1, 3, 4, 5))],
+)
+def test_host_qlinearmul_broadcasting(
+    tmp_path: Path, a_shape: tuple[int, ...], b_shape: tuple[int, ...]
+) -> None:
+    rng = np.random.default_rng(sum(a_shape) + 3 * sum(b_shape))
+    feeds = {
+        "a": rng.integers(-128, 128, a_shape, dtype=np.int8),
+        "b": rng.integers(-128, 128, b_shape, dtype=np.int8),
+    }
+    consts = {
+        "sa": np.array(0.031, np.float32),
+        "za": np.array(-4, np.int8),
+        "sb": np.array(0.0078125, np.float32),
+        "zb": np.array(-128, np.int8),
+        "sy": np.array(0.02, np.float32),
+        "zy": np.array(6, np.int8),
+    }
+    order = ["a", "sa", "za", "b", "sb", "zb", "sy", "zy"]
+    model = single_node_model("QLinearMul", feeds, consts, order, domain=MS)
+    check_against_onnxruntime(model, feeds)
+    _c_equals_golden(tmp_path, model, feeds)
+
+
 @pytest.mark.parametrize("dt", [np.int8, np.uint8])
 def test_host_requantizing_concat(tmp_path: Path, dt: type) -> None:
     """QLinearConcat whose inputs are quantized apart from its output: the table on the host."""

@@ -482,6 +482,103 @@ def test_reduce_mean_group_within_one_lsb(case: tuple[dict, dict, dict], keepdim
     assert np.abs(got.astype(np.int32) - want.astype(np.int32)).max() <= 1
 
 
+BROADCASTS = [
+    ((1, 3, 4, 5), (1, 3, 4, 5)),
+    ((1, 3, 4, 5), (1, 3, 1, 1)),  # squeeze-excite's gate
+    ((1, 3, 1, 1), (1, 3, 4, 5)),
+    ((1, 3, 4, 5), ()),
+    ((2, 7), (7,)),
+    ((1, 40), (1, 40)),  # more than one 16-byte vector, and a tail
+]
+
+
+@PROPERTY
+@given(
+    st.integers(0, 2**32 - 1),
+    st.sampled_from(INT_TYPES),
+    st.sampled_from(BROADCASTS),
+    st.booleans(),
+    st.data(),
+)
+def test_qlinearmul(
+    seed: int,
+    dt: type,
+    shapes: tuple[tuple[int, ...], tuple[int, ...]],
+    extreme: bool,
+    draw: st.DataObject,
+) -> None:
+    """Broadcasting (per channel, scalar, elementwise), saturation at the range's ends, ties
+    from power-of-two scales: MLAS's float32 steps, bit for bit."""
+    rng = np.random.default_rng(seed)
+    data = {"a": _ints(rng, dt, shapes[0], extreme), "b": _ints(rng, dt, shapes[1], extreme)}
+    consts = {
+        "sa": np.array(_scale(draw.draw), np.float32),
+        "za": _zp(draw.draw, dt),
+        "sb": np.array(_scale(draw.draw), np.float32),
+        "zb": _zp(draw.draw, dt),
+        "sy": np.array(_scale(draw.draw), np.float32),
+        "zy": _zp(draw.draw, dt),
+    }
+    order = ["a", "sa", "za", "b", "sb", "zb", "sy", "zy"]
+    check_against_onnxruntime(single_node_model("QLinearMul", data, consts, order, domain=MS), data)
+
+
+@PROPERTY
+@given(st.integers(0, 2**32 - 1), st.sampled_from(INT_TYPES), st.data())
+def test_qlinear_sigmoid_and_leaky_relu(seed: int, dt: type, draw: st.DataObject) -> None:
+    """com.microsoft's lookup-table ops, their tables taken from onnxruntime itself."""
+    rng = np.random.default_rng(seed)
+    data = {"x": _ints(rng, dt, (1, 3, 4, 5), draw.draw(st.booleans()))}
+    consts = {
+        "xs": np.array(_scale(draw.draw), np.float32),
+        "xz": _zp(draw.draw, dt),
+        "ys": np.array(_scale(draw.draw), np.float32),
+        "yz": _zp(draw.draw, dt),
+    }
+    op = draw.draw(st.sampled_from(["QLinearSigmoid", "QLinearLeakyRelu"]))
+    attrs = {"alpha": 0.1} if op == "QLinearLeakyRelu" else {}
+    model = single_node_model(op, data, consts, ["x", "xs", "xz", "ys", "yz"], domain=MS, **attrs)
+    check_against_onnxruntime(model, data)
+
+
+UNARY = ["Sigmoid", "HardSigmoid", "HardSwish", "Tanh", "LeakyRelu", "Elu", "Softplus", "Erf"]
+
+
+@pytest.mark.parametrize("op", UNARY)
+@pytest.mark.parametrize("dt", INT_TYPES)
+def test_unary_qdq_group_equals_onnxruntime(op: str, dt: type) -> None:
+    """DQ -> f -> Q, as onnxruntime's quantizer leaves hard-swish, SiLU's sigmoid, ...: the
+    table onnxruntime computes for the group alone, so equal to it bit for bit here."""
+    consts = {
+        "xs": np.array(0.043, np.float32),
+        "xz": np.array(np.iinfo(dt).min + 100, dt),
+        "ys": np.array(0.0071, np.float32),
+        "yz": np.array(np.iinfo(dt).min + 7, dt),
+    }
+    nodes = [
+        helper.make_node("DequantizeLinear", ["x", "xs", "xz"], ["xf"], name="dq"),
+        helper.make_node(op, ["xf"], ["f"], name="f"),
+        helper.make_node("QuantizeLinear", ["f", "ys", "yz"], ["y"], name="q"),
+    ]
+    x = np.arange(np.iinfo(dt).min, np.iinfo(dt).max + 1).astype(dt).reshape(1, 4, 8, 8)
+    graph = helper.make_graph(
+        nodes,
+        "unary",
+        [
+            helper.make_tensor_value_info(
+                "x", helper.np_dtype_to_tensor_dtype(x.dtype), list(x.shape)
+            )
+        ],
+        [helper.make_empty_tensor_value_info("y")],
+        [numpy_helper.from_array(v, k) for k, v in consts.items()],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 14)])
+    model.ir_version = 8
+    lowered = lower_or_raise(model)
+    assert [n.op.value for n in lowered.nodes] == ["lookup"]
+    np.testing.assert_array_equal(golden.run(lowered, {"x": x})["y"], ort_run(model, {"x": x})["y"])
+
+
 @st.composite
 def slice_case(draw: st.DrawFn) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """An int8 tensor and Slice's starts, ends, axes and steps: negative indices, ends past

@@ -26,6 +26,7 @@ from hwgen.ir import (
     LinearAttrs,
     LookupAttrs,
     MatMulAttrs,
+    MulAttrs,
     Node,
     OpKind,
     OutputMode,
@@ -170,6 +171,20 @@ def _lookup(node: Node, args: list[Array], types: list[QType], out: QType) -> Ar
     return elementwise.lookup(args[0], attrs.table, types[0].dtype.qmin, out.dtype.numpy)
 
 
+def _mul(node: Node, args: list[Array], _: list[QType], out: QType) -> Array:
+    attrs = node.attrs
+    assert isinstance(attrs, MulAttrs)
+    return elementwise.qlinear_mul(
+        args[0],
+        args[1],
+        attrs.a_zero_point,
+        attrs.b_zero_point,
+        attrs.ratio,
+        attrs.y_zero_point,
+        out.dtype.numpy,
+    )
+
+
 def _slice(node: Node, args: list[Array], _: list[QType], __: QType) -> Array:
     attrs = node.attrs
     assert isinstance(attrs, SliceAttrs)
@@ -243,6 +258,7 @@ KERNELS: dict[OpKind, Kernel] = {
     OpKind.INT_REDUCE: _int_reduce,
     OpKind.INT_HARDSWISH: _int_hardswish,
     OpKind.LOOKUP: _lookup,
+    OpKind.MUL: _mul,
     OpKind.INT_MATMUL: _int_matmul,
     OpKind.CONCAT: _concat,
     OpKind.PAD: _pad,

@@ -28,6 +28,7 @@ from hwgen.ir import (
     IntReduceAttrs,
     LookupAttrs,
     MatMulAttrs,
+    MulAttrs,
     Node,
     OpKind,
     OutputMode,
@@ -222,6 +223,32 @@ class HostContext:
             "b_step": b_step,
             "a_dtype": C_DTYPE[self.graph.type_of(node.inputs[0]).dtype],
             "b_dtype": C_DTYPE[self.graph.type_of(node.inputs[1]).dtype],
+        }
+
+    def _broadcast_mul(self, node: Node) -> dict[str, Any]:
+        """QLinearMul: each output element, in its storage order, the product of an element
+        of A and one of B, each walked by strides over the output (0 where it broadcasts)."""
+        out_shape = self.graph.type_of(node.outputs[0]).shape
+        self._check_stored(node, out_shape)
+        walks = []
+        for tensor in node.inputs:
+            source, _ = self._storage(tensor)
+            padded = source.reshape((1,) * (len(out_shape) - source.ndim) + source.shape)
+            table = np.broadcast_to(padded, out_shape)
+            walks.append(self._affine(self._stored_order(table, out_shape), 4))
+        (dims, a_strides), (_, b_strides) = walks
+        attrs = node.attrs
+        assert isinstance(attrs, MulAttrs)
+        return {
+            "kind": "mul",
+            "dims": dims,
+            "a_strides": a_strides,
+            "b_strides": b_strides,
+            "ratio": c_float(attrs.ratio),
+            "a_zp": attrs.a_zero_point,
+            "b_zp": attrs.b_zero_point,
+            "y_zp": attrs.y_zero_point,
+            "dtype": C_DTYPE[self.graph.type_of(node.outputs[0]).dtype],
         }
 
     def _reduce(self, node: Node) -> dict[str, Any]:
@@ -576,6 +603,12 @@ def _lookup(ctx: HostContext, node: Node, out: TensorLayout, ins: list[TensorLay
     )
 
 
+def _mul(ctx: HostContext, node: Node, out: TensorLayout, ins: list[TensorLayout]) -> HostLayer:
+    if len(ins) != 2:
+        raise ctx.refuse(node, "a product with a constant operand")
+    return HostLayer(ctx._broadcast_mul(node))
+
+
 def _cast(ctx: HostContext, node: Node, out: TensorLayout, ins: list[TensorLayout]) -> HostLayer:
     return HostLayer({"rows_fn": "rows_cast"}, Window())
 
@@ -691,6 +724,7 @@ EMITTERS: dict[OpKind, Emitter] = {
     OpKind.INT_REDUCE: _int_reduce,
     OpKind.INT_HARDSWISH: _int_hardswish,
     OpKind.LOOKUP: _lookup,
+    OpKind.MUL: _mul,
     OpKind.INT_MATMUL: _int_matmul,
     OpKind.PAD: _pad,
     OpKind.IM2COL: _im2col,

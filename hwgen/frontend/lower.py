@@ -9,7 +9,14 @@ from dataclasses import dataclass, field
 import onnx
 
 from hwgen.errors import DownstreamError, HwgenError, ModelError, UnsupportedError
-from hwgen.frontend import lower_elementwise, lower_linear, lower_movement, lower_pool, lower_quant
+from hwgen.frontend import (
+    lower_elementwise,
+    lower_linear,
+    lower_lookup,
+    lower_movement,
+    lower_pool,
+    lower_quant,
+)
 from hwgen.frontend.context import LoweringContext
 from hwgen.frontend.dialect import ONNXRUNTIME_OPS, Dialect
 from hwgen.frontend.integer_dialect import cast_inputs, cast_outputs, fold_nemo, integer_lowering
@@ -22,7 +29,14 @@ from hwgen.ir import Graph, OpKind
 from hwgen.ir.types import DType
 
 # Importing the lowering modules registers them.
-_REGISTERED = (lower_elementwise, lower_linear, lower_movement, lower_pool, lower_quant)
+_REGISTERED = (
+    lower_elementwise,
+    lower_linear,
+    lower_lookup,
+    lower_movement,
+    lower_pool,
+    lower_quant,
+)
 
 _QUANTIZED_OPS = ONNXRUNTIME_OPS
 

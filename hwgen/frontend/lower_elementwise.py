@@ -6,7 +6,7 @@ import numpy as np
 
 from hwgen.frontend.context import LoweringContext
 from hwgen.frontend.registry import MS_DOMAIN, lowers
-from hwgen.ir import ClampAttrs, DType, NoAttrs, OpKind, QType
+from hwgen.ir import ClampAttrs, DType, MulAttrs, NoAttrs, OpKind, QType
 
 _QUANTIZED = (DType.INT8, DType.UINT8)
 
@@ -32,6 +32,34 @@ def qlinear_add(ctx: LoweringContext) -> None:
             f"shapes {list(at.shape)} and {list(bt.shape)} do not broadcast"
         ) from None
     ctx.emit(OpKind.ADD, [a, b], NoAttrs(), [(ctx.output(), QType(at.dtype, shape, yq))])
+
+
+@lowers("QLinearMul", MS_DOMAIN)
+def qlinear_mul(ctx: LoweringContext) -> None:
+    a, at = ctx.tensor(0, "A")
+    b, bt = ctx.tensor(3, "B")
+    if at.dtype not in _QUANTIZED or bt.dtype is not at.dtype:
+        raise ctx.unsupported(
+            f"operands must be int8 or uint8 alike, got {at.dtype.value} and {bt.dtype.value}"
+        )
+    quants = [ctx.quant_of(s, z, at.dtype) for s, z in ((1, 2), (4, 5), (6, 7))]
+    if any(q.per_channel for q in quants):
+        raise ctx.unsupported("QLinearMul takes one scale per tensor")
+    aq, bq, yq = quants
+    ctx.bind_quant(a, aq)
+    ctx.bind_quant(b, bq)
+    try:
+        shape = tuple(np.broadcast_shapes(at.shape, bt.shape))
+    except ValueError:
+        raise ctx.unsupported(
+            f"shapes {list(at.shape)} and {list(bt.shape)} do not broadcast"
+        ) from None
+    # C++ evaluates ScaleA * ScaleB / ScaleC left to right, in float.
+    ratio = np.float32(np.float32(aq.scale[0] * bq.scale[0]) / yq.scale[0])
+    attrs = MulAttrs(
+        float(ratio), int(aq.zero_point[0]), int(bq.zero_point[0]), int(yq.zero_point[0])
+    )
+    ctx.emit(OpKind.MUL, [a, b], attrs, [(ctx.output(), QType(at.dtype, shape, yq))])
 
 
 def _integer_input(ctx: LoweringContext) -> tuple[str, QType]:

@@ -10,12 +10,43 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 import onnx
 from onnx import helper, numpy_helper
 
 from hwgen.frontend.model import OnnxView
 from hwgen.frontend.registry import HWGEN_DOMAIN, MS_DOMAIN
+from hwgen.frontend.tables import onnxruntime_table
+from hwgen.ir.types import DType
 from hwgen.sim_models.quant import quantize_linear
+
+# Element-wise functions that onnxruntime runs in float between a DQ and a Q (or fuses to a
+# lookup table): each group folds to a table of its 256 input values, computed by onnxruntime.
+_UNARY = frozenset(
+    {
+        "Sigmoid",
+        "HardSigmoid",
+        "HardSwish",
+        "Tanh",
+        "LeakyRelu",
+        "Elu",
+        "Selu",
+        "Celu",
+        "Softplus",
+        "Softsign",
+        "Erf",
+        "Gelu",
+        "Mish",
+        "Exp",
+        "Log",
+        "Sqrt",
+        "Reciprocal",
+        "Neg",
+        "Abs",
+        "ThresholdedRelu",
+        "Shrink",
+    }
+)
 
 # Which inputs of each foldable op are quantized data (the rest are constants such as shapes).
 _DATA_INPUTS: dict[str, tuple[int, ...]] = {
@@ -23,6 +54,7 @@ _DATA_INPUTS: dict[str, tuple[int, ...]] = {
     "Gemm": (0, 1, 2),
     "MatMul": (0, 1),
     "Add": (0, 1),
+    "Mul": (0, 1),
     "AveragePool": (0,),
     "GlobalAveragePool": (0,),
     "MaxPool": (0,),
@@ -36,6 +68,7 @@ _DATA_INPUTS: dict[str, tuple[int, ...]] = {
     "Pad": (0,),
     "Concat": (),  # every input
     "ReduceMean": (0,),
+    **{op: (0,) for op in sorted(_UNARY)},
 }
 
 # Ops that only move or select stored values: they fold when input and output quantization agree.
@@ -68,6 +101,7 @@ class _Group:
     op: onnx.NodeProto
     dqs: list[onnx.NodeProto | None]  # per data input (None for an absent optional input)
     q: onnx.NodeProto
+    table: npt.NDArray[np.int32] | None = None  # an element-wise function's, per input value
 
 
 class _NotFoldable(Exception):
@@ -171,7 +205,32 @@ def _match(view: OnnxView, node: onnx.NodeProto) -> _Group | None:
         beta = _attr(node, "beta", 1.0)
         if beta != 1.0:
             raise _NotFoldable(f"Gemm with beta={beta} and a bias is not supported")
-    return _Group(node, dqs, q)
+    table = _table(view, dqs[0], node, q) if node.op_type in _UNARY else None
+    return _Group(node, dqs, q, table)
+
+
+def _table(
+    view: OnnxView, dq: onnx.NodeProto | None, op: onnx.NodeProto, q: onnx.NodeProto
+) -> npt.NDArray[np.int32]:
+    assert dq is not None
+    params = [dq.input[1], dq.input[2], q.input[1], q.input[2]]
+    if any(p not in view.constants or view.constants[p].size != 1 for p in params):
+        raise _NotFoldable("a table needs constant scales and zero points, one per tensor")
+    x, y = (view.constants[z].dtype for z in (dq.input[2], q.input[2]))
+    if x.name not in ("int8", "uint8") or y.name not in ("int8", "uint8"):
+        raise _NotFoldable(f"a table maps 8-bit values, not {x} to {y}")
+    try:
+        return onnxruntime_table(
+            [dq, op, q],
+            dq.input[0],
+            q.output[0],
+            view.constants,
+            DType.from_numpy(x),
+            DType.from_numpy(y),
+            list(view.model.opset_import),
+        )
+    except Exception as exc:
+        raise _NotFoldable(f"onnxruntime does not run the group alone ({exc})") from None
 
 
 def _channel_axis(node: onnx.NodeProto, index: int, ndim: int) -> int | None:
@@ -254,6 +313,11 @@ def _rewrite(view: OnnxView, group: _Group, extra: list[onnx.TensorProto]) -> on
         assert a is not None and bm is not None
         inputs = _triple(a) + _triple(bm) + y
         return helper.make_node("QLinearAdd", inputs, out, name=name, domain=MS_DOMAIN)
+    if kind == "Mul":
+        a, bm = dqs
+        assert a is not None and bm is not None
+        inputs = _triple(a) + _triple(bm) + y
+        return helper.make_node("QLinearMul", inputs, out, name=name, domain=MS_DOMAIN)
     if kind in ("AveragePool", "GlobalAveragePool"):
         (x,) = dqs
         assert x is not None
@@ -273,6 +337,13 @@ def _rewrite(view: OnnxView, group: _Group, extra: list[onnx.TensorProto]) -> on
         inputs = _triple(x) + y
         return helper.make_node(
             "QLinearReduceMean", inputs, out, name=name, domain=HWGEN_DOMAIN, **attrs
+        )
+    if group.table is not None:
+        (x,) = dqs
+        assert x is not None
+        table = [int(v) for v in group.table]
+        return helper.make_node(
+            "Lookup", _triple(x) + y, out, name=name, domain=HWGEN_DOMAIN, table=table
         )
     # Same quantization in and out: the op itself, applied to the stored integers.
     inputs = list(op.input)

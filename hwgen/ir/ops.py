@@ -46,6 +46,8 @@ class OpKind(enum.Enum):
     # element-wise functions (QLinearSigmoid, DQ -> HardSwish -> Q, ...), as onnxruntime's
     # lookup-table kernels compute them.
     LOOKUP = "lookup"
+    # com.microsoft QLinearMul, NumPy broadcasting (squeeze-excite's [N, C, 1, 1] gates).
+    MUL = "mul"
 
 
 class OutputMode(enum.Enum):
@@ -179,6 +181,19 @@ class LookupAttrs:
 
 
 @dataclass(frozen=True)
+class MulAttrs:
+    """QLinearMul as onnxruntime's x86 kernel (MLAS qlmul.cpp, SSE2) computes it: the exact
+    product of the zero-point-free operands, times `ratio` = f32(f32(sa * sb) / sc), plus
+    f32(zc), each step rounded to float32; to int32 by round half to even (INT32_MIN where
+    it does not fit), then saturated."""
+
+    ratio: float
+    a_zero_point: int
+    b_zero_point: int
+    y_zero_point: int
+
+
+@dataclass(frozen=True)
 class ConcatAttrs:
     axis: int
 
@@ -216,6 +231,7 @@ OpAttrs = (
     | IntReduceAttrs
     | IntHardswishAttrs
     | LookupAttrs
+    | MulAttrs
     | ConcatAttrs
     | PadAttrs
     | Im2ColAttrs

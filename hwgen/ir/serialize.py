@@ -43,6 +43,7 @@ _DATACLASSES: dict[str, type] = {
         ops.IntReduceAttrs,
         ops.IntHardswishAttrs,
         ops.LookupAttrs,
+        ops.MulAttrs,
         ops.ConcatAttrs,
         ops.PadAttrs,
         ops.Im2ColAttrs,
