@@ -20,6 +20,7 @@ from hwgen.npu.config import (
     RequantMode,
 )
 from hwgen.passes import (
+    collapse_movement,
     fuse_activation,
     fuse_requant_shift,
     memory_plan,
@@ -160,6 +161,7 @@ def graph_steps(options: CompileOptions) -> list[tuple[str, GraphStep]]:
         ("lowered", lambda g: g),
         (fuse_requant_shift.NAME, fuse_requant_shift.apply),
         (fuse_activation.NAME, fuse_activation.apply),
+        (collapse_movement.NAME, collapse_movement.apply),
         (placement.NAME, lambda g: placement.apply(g, options.place)),
         (unfold_stem.NAME, lambda g: unfold_stem.apply(g, options.array)),
     ]

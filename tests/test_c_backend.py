@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 import pytest
+from onnx import helper, numpy_helper
 
 from hwgen.backends import golden
 from hwgen.backends.functional_npu import FunctionalNpu
@@ -286,6 +287,35 @@ def test_host_qlinearmul_broadcasting(
     model = single_node_model("QLinearMul", feeds, consts, order, domain=MS)
     check_against_onnxruntime(model, feeds)
     _c_equals_golden(tmp_path, model, feeds)
+
+
+@pytest.mark.parametrize("groups", [2, 3])
+def test_host_channel_shuffle(tmp_path: Path, groups: int) -> None:
+    """ShuffleNet's Reshape -> Transpose -> Reshape through five axes: one gather on the host,
+    walked by strided loops."""
+    x = np.random.default_rng(groups).integers(-128, 128, size=(1, 6, 2, 3), dtype=np.int8)
+    shapes = {
+        "split": np.array([1, groups, 6 // groups, 2, 3], np.int64),
+        "back": np.array([1, 6, 2, 3], np.int64),
+    }
+    nodes = [
+        helper.make_node("Reshape", ["x", "split"], ["s"], name="split"),
+        helper.make_node("Transpose", ["s"], ["t"], name="swap", perm=[0, 2, 1, 3, 4]),
+        helper.make_node("Reshape", ["t", "back"], ["y"], name="back"),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "shuffle",
+        [helper.make_tensor_value_info("x", onnx.TensorProto.INT8, list(x.shape))],
+        [helper.make_tensor_value_info("y", onnx.TensorProto.INT8, list(x.shape))],
+        [numpy_helper.from_array(v, k) for k, v in shapes.items()],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 14)])
+    model.ir_version = 8
+    check_against_onnxruntime(model, {"x": x})
+    built, _ = build_of(model, tmp_path, array=4, l1=256)
+    assert [n.op.value for n in built.graph.nodes] == ["gather"]
+    _c_equals_golden(tmp_path / "c", model, {"x": x})
 
 
 @pytest.mark.parametrize("dt", [np.int8, np.uint8])

@@ -17,6 +17,7 @@ from hwgen.ir import (
     ClampAttrs,
     ConcatAttrs,
     ConvAttrs,
+    GatherAttrs,
     GlobalPoolAttrs,
     Graph,
     Im2ColAttrs,
@@ -185,6 +186,12 @@ def _mul(node: Node, args: list[Array], _: list[QType], out: QType) -> Array:
     )
 
 
+def _gather(node: Node, args: list[Array], _: list[QType], out: QType) -> Array:
+    attrs = node.attrs
+    assert isinstance(attrs, GatherAttrs)
+    return np.ascontiguousarray(args[0].reshape(-1)[attrs.source].reshape(out.shape))
+
+
 def _slice(node: Node, args: list[Array], _: list[QType], __: QType) -> Array:
     attrs = node.attrs
     assert isinstance(attrs, SliceAttrs)
@@ -259,6 +266,7 @@ KERNELS: dict[OpKind, Kernel] = {
     OpKind.INT_HARDSWISH: _int_hardswish,
     OpKind.LOOKUP: _lookup,
     OpKind.MUL: _mul,
+    OpKind.GATHER: _gather,
     OpKind.INT_MATMUL: _int_matmul,
     OpKind.CONCAT: _concat,
     OpKind.PAD: _pad,

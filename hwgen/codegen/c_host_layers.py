@@ -20,6 +20,7 @@ from hwgen.ir import (
     ClampAttrs,
     ConcatAttrs,
     ConvAttrs,
+    GatherAttrs,
     GlobalPoolAttrs,
     Graph,
     Im2ColAttrs,
@@ -152,15 +153,19 @@ class HostContext:
         the input's at an affine position (offset plus a stride per output axis)."""
         attrs = node.attrs
         source, _ = self._storage(node.inputs[0])
+        out_shape = self.graph.type_of(node.outputs[0]).shape
         if isinstance(attrs, TransposeAttrs):
             logical = source.transpose(attrs.perm)
+        elif isinstance(attrs, GatherAttrs):
+            logical = source.reshape(-1)[attrs.source].reshape(out_shape)
         else:
             assert isinstance(attrs, SliceAttrs)
             logical = source[np.ix_(*[list(attrs.indices(a)) for a in range(source.ndim)])]
-        out_shape = self.graph.type_of(node.outputs[0]).shape
         self._check_stored(node, out_shape)
         logical = self._stored_order(logical, out_shape)
         dims, strides = self._affine(logical, 4)
+        if isinstance(attrs, GatherAttrs):  # affine in no axis of its own, perhaps in others
+            dims, strides = self._factored(node, logical.reshape(-1), 4)
         elem = self.graph.type_of(node.outputs[0]).dtype.numpy.itemsize
         return {
             "kind": "permute",
@@ -169,6 +174,37 @@ class HostContext:
             "offset": int(logical.reshape(-1)[0]),
             "elem": elem,
         }
+
+    def _factored(
+        self, node: Node, flat: npt.NDArray[np.int64], rank: int
+    ) -> tuple[list[int], list[int]]:
+        """Extents and strides of at most `rank` nested loops that walk `flat` (storage
+        positions, in the order they are written), found from the innermost loop out; a table
+        no such walk reproduces is refused. A channel shuffle of g groups of C/g channels on
+        an H x W image is the walk (H * W, C/g, g) with strides (C, 1, C/g)."""
+        n = flat.size
+        dims: list[int] = []
+        strides: list[int] = []
+        inner = 1
+        while inner < n and len(dims) < rank:
+            stride = int(flat[inner] - flat[0])
+            extent = 1
+            while inner * (extent + 1) <= n and flat[inner * extent] == flat[0] + extent * stride:
+                extent += 1
+            while (n // inner) % extent:
+                extent -= 1
+            dims.insert(0, extent)
+            strides.insert(0, stride)
+            inner *= extent
+        dims = [1] * (rank - len(dims)) + dims
+        strides = [0] * (rank - len(strides)) + strides
+        walk = int(flat[0]) + sum(
+            np.arange(d).reshape((-1,) + (1,) * (rank - 1 - axis)) * s
+            for axis, (d, s) in enumerate(zip(dims, strides, strict=True))
+        )
+        if inner != n or not np.array_equal(np.asarray(walk).reshape(-1), flat):
+            raise self.refuse(node, f"a gather that {rank} strided loops do not walk")
+        return dims, strides
 
     def _affine(self, table: npt.NDArray[np.int64], rank: int) -> tuple[list[int], list[int]]:
         """Extents and strides (in elements) of a table of storage positions that is affine in
@@ -725,6 +761,7 @@ EMITTERS: dict[OpKind, Emitter] = {
     OpKind.INT_HARDSWISH: _int_hardswish,
     OpKind.LOOKUP: _lookup,
     OpKind.MUL: _mul,
+    OpKind.GATHER: _transpose,
     OpKind.INT_MATMUL: _int_matmul,
     OpKind.PAD: _pad,
     OpKind.IM2COL: _im2col,

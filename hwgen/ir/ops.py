@@ -46,6 +46,9 @@ class OpKind(enum.Enum):
     # element-wise functions (QLinearSigmoid, DQ -> HardSwish -> Q, ...), as onnxruntime's
     # lookup-table kernels compute them.
     LOOKUP = "lookup"
+    # Each output element one of the input's, by a table: a chain of reshapes and transposes
+    # through tensors of more than four axes (ShuffleNet's channel shuffle), collapsed.
+    GATHER = "gather"
     # com.microsoft QLinearMul, NumPy broadcasting (squeeze-excite's [N, C, 1, 1] gates).
     MUL = "mul"
 
@@ -180,6 +183,13 @@ class LookupAttrs:
     table: npt.NDArray[np.int32]
 
 
+@dataclass(frozen=True, eq=False)
+class GatherAttrs:
+    """Output element i (in logical, row-major order) is the input's element `source[i]`."""
+
+    source: npt.NDArray[np.int64]
+
+
 @dataclass(frozen=True)
 class MulAttrs:
     """QLinearMul as onnxruntime's x86 kernel (MLAS qlmul.cpp, SSE2) computes it: the exact
@@ -232,6 +242,7 @@ OpAttrs = (
     | IntHardswishAttrs
     | LookupAttrs
     | MulAttrs
+    | GatherAttrs
     | ConcatAttrs
     | PadAttrs
     | Im2ColAttrs
