@@ -1,6 +1,11 @@
-"""torchvision's ResNet-18 and MobileNetV2 as torch exports them and onnxruntime quantizes them
+"""torchvision's networks as torch exports them and onnxruntime quantizes them
 (hwgen.examples.skeletons: the exporter's graph, random weights), at 32x32: compiled and run by
-the c backend, every layer equal to golden and the outputs to onnxruntime's."""
+the c backend, every layer equal to golden and the outputs to onnxruntime's.
+
+Besides ResNet-18 and MobileNetV2, the architectures of real CNNs' other operators: squeeze-
+excite and hard-swish (MobileNetV3-Small), SiLU (EfficientNet-B0), channel split and shuffle
+(ShuffleNetV2 x0.5), x.mean([2, 3]) (MnasNet 0.5) and fire modules' concats of differently
+quantized inputs (SqueezeNet 1.1), in QOperator and QDQ form."""
 
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ from hwgen.backends.c import CBackend
 from hwgen.builder import compile_build
 from hwgen.compiler import CompileOptions
 from hwgen.examples import skeletons
+from hwgen.examples.quantize import Format
 from hwgen.oracle import onnxruntime_outputs
 
 
@@ -31,6 +37,32 @@ def test_torchvision_network_runs_bit_exact(tmp_path: Path, name: str) -> None:
     for key, want in onnxruntime_outputs(model, x).items():
         np.testing.assert_array_equal(result.outputs[0][key].view(np.uint32), want.view(np.uint32))
     assert result.layer_cycles == {layer.node: layer.cycles for layer in comp.npu.layers}
+
+
+OPERATOR_NETWORKS = [
+    "mobilenet_v3_small-32",
+    "efficientnet_b0-32",
+    "shufflenet_v2_x0_5-32",
+    "mnasnet0_5-32",
+    "squeezenet1_1-32",
+]
+
+
+@pytest.mark.parametrize("fmt", list(Format), ids=lambda f: f.value)
+@pytest.mark.parametrize("name", OPERATOR_NETWORKS)
+def test_real_cnn_operators_run_on_c(tmp_path: Path, name: str, fmt: Format) -> None:
+    """QOperator: the outputs equal onnxruntime's. QDQ: onnxruntime runs some groups unfused in
+    float, so only the c backend's equality with golden, layer by layer, is asserted here."""
+    model = skeletons.quantized(name, fmt=fmt)
+    build, _ = compile_build(model, CompileOptions(array=8), tmp_path / "build")
+    shape = skeletons.input_shape(model)
+    x = {"input": np.random.default_rng(1).uniform(-1, 1, shape).astype(np.float32)}
+    result = CBackend().run(build, [x])  # every layer checked against golden as it comes
+    if fmt is Format.QOPERATOR:
+        for key, want in onnxruntime_outputs(model, x).items():
+            np.testing.assert_array_equal(
+                result.outputs[0][key].view(np.uint32), want.view(np.uint32)
+            )
 
 
 def test_skeletons_name_their_missing_network() -> None:

@@ -1,9 +1,10 @@
 """`nox -s real`: torchvision networks as a user runs them, through the hwgen command.
 
-ResNet-18, ResNet-50 and MobileNetV2 at 224x224 (hwgen.examples.skeletons: torch's export,
-random weights, quantize_static QOperator, per-channel int8) are compiled for the ULX3S
-(`hwgen compile --board ulx3s`, which checks the NPU fits it) and run by the c backend; ResNet-18
-and MobileNetV2 at 64x64 and the bundled ResNet-8 are co-simulated with the RTL. Every run
+ResNet-18, ResNet-50, MobileNetV2, MobileNetV3-Small, EfficientNet-B0, ShuffleNetV2 x0.5,
+MnasNet 0.5 and SqueezeNet 1.1 at 224x224 (hwgen.examples.skeletons: torch's export, random
+weights, quantize_static QOperator, per-channel int8) are compiled for the ULX3S (`hwgen
+compile --board ulx3s`, which checks the NPU fits it) and run by the c backend; all but
+ResNet-50 at 64x64, and the bundled ResNet-8, are co-simulated with the RTL. Every run
 checks each layer against golden as it is produced; here the outputs are compared with
 onnxruntime's, and the co-simulations' NPU cycles with the cycle model's, layer by layer. Wall
 times, and the peak memory of each run's processes, land in build/bench.json.
@@ -27,8 +28,27 @@ from hwgen.oracle import onnxruntime_outputs
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "build" / "real"
 BENCH_JSON = ROOT / "build" / "bench.json"
-C_BACKEND = ("resnet18-224", "resnet50-224", "mobilenet_v2-224")
-COSIM = ("resnet18-64", "mobilenet_v2-64", "resnet8")
+# The architectures of real CNNs' other operators (squeeze-excite, hard-swish, SiLU, channel
+# shuffle, means, requantizing concats), after the plain convolutional ones.
+OPERATOR_NETWORKS = (
+    "mobilenet_v3_small",
+    "efficientnet_b0",
+    "shufflenet_v2_x0_5",
+    "mnasnet0_5",
+    "squeezenet1_1",
+)
+C_BACKEND = (
+    "resnet18-224",
+    "resnet50-224",
+    "mobilenet_v2-224",
+    *(f"{name}-224" for name in OPERATOR_NETWORKS),
+)
+COSIM = (
+    "resnet18-64",
+    "mobilenet_v2-64",
+    "resnet8",
+    *(f"{name}-64" for name in OPERATOR_NETWORKS),
+)
 BOARD = "ulx3s"
 
 # Runs a command and prints the peak resident memory of its process tree (the largest of the
