@@ -9,17 +9,21 @@ quantized inputs (SqueezeNet 1.1), in QOperator and QDQ form."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from hwgen.agreement import layer_agreement
 from hwgen.backends.c import CBackend
 from hwgen.builder import compile_build
 from hwgen.compiler import CompileOptions
 from hwgen.examples import skeletons
 from hwgen.examples.quantize import Format
+from hwgen.frontend import lower_or_raise
 from hwgen.oracle import onnxruntime_outputs
+from tests.conftest import QDQ_PROPERTY
 
 
 @pytest.mark.parametrize("name", ["resnet18-32", "mobilenet_v2-32"])
@@ -63,6 +67,23 @@ def test_real_cnn_operators_run_on_c(tmp_path: Path, name: str, fmt: Format) -> 
             np.testing.assert_array_equal(
                 result.outputs[0][key].view(np.uint32), want.view(np.uint32)
             )
+
+
+@pytest.mark.parametrize("name", OPERATOR_NETWORKS)
+def test_real_cnn_qdq_within_one_lsb_per_layer(
+    name: str, record_property: Callable[[str, object], None]
+) -> None:
+    """Each integer op on onnxruntime's own values of its inputs, against onnxruntime's output
+    (hwgen.agreement): one LSB at most where onnxruntime runs a group unfused in float."""
+    model = skeletons.quantized(name, fmt=Format.QDQ)
+    shape = skeletons.input_shape(model)
+    x = {"input": np.random.default_rng(2).uniform(-1, 1, shape).astype(np.float32)}
+    layers = layer_agreement(model, lower_or_raise(model), x)
+    assert len(layers) > 20, "the layers are compared"
+    exact, total = sum(r.exact for r in layers), sum(r.total for r in layers)
+    worst = max(r.worst for r in layers)
+    record_property(QDQ_PROPERTY, (f"{name} QDQ, layer by layer", exact, total, worst))
+    assert worst <= 1, [(r.node, r.worst) for r in layers if r.worst > 1]
 
 
 def test_skeletons_name_their_missing_network() -> None:
