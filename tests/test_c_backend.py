@@ -26,6 +26,7 @@ from hwgen.examples import networks
 from hwgen.examples.quantize import Format, quantize
 from hwgen.frontend import lower_or_raise
 from tests.builds import build_of, functional_program
+from tests.conftest import ort_run
 from tests.single_node import MS, check_against_onnxruntime, single_node_model
 
 # L1 sizes small enough that the large host layers run in several tiles.
@@ -287,6 +288,22 @@ def test_host_qlinearmul_broadcasting(
     model = single_node_model("QLinearMul", feeds, consts, order, domain=MS)
     check_against_onnxruntime(model, feeds)
     _c_equals_golden(tmp_path, model, feeds)
+
+
+@pytest.mark.parametrize("axis", [1, 2, -1])
+def test_host_split(tmp_path: Path, axis: int) -> None:
+    x = np.random.default_rng(axis + 5).integers(-128, 128, size=(1, 6, 4, 6), dtype=np.int8)
+    sizes = {"split": np.array({1: [2, 4], 2: [1, 3], -1: [1, 2, 3]}[axis], np.int64)}
+    model = single_node_model("Split", {"x": x}, sizes, ["x", "split"], opset=13, axis=axis)
+    outputs = [f"y{k}" for k in range(len(sizes["split"]))]
+    model.graph.node[0].output[:] = outputs
+    del model.graph.output[:]
+    model.graph.output.extend(helper.make_empty_tensor_value_info(name) for name in outputs)
+    want = ort_run(model, {"x": x})
+    got = golden.run(lower_or_raise(model), {"x": x})
+    for name in outputs:
+        np.testing.assert_array_equal(got[name], want[name])
+    _c_equals_golden(tmp_path, model, {"x": x})
 
 
 @pytest.mark.parametrize("groups", [2, 3])

@@ -579,6 +579,47 @@ def test_unary_qdq_group_equals_onnxruntime(op: str, dt: type) -> None:
     np.testing.assert_array_equal(golden.run(lowered, {"x": x})["y"], ort_run(model, {"x": x})["y"])
 
 
+@PROPERTY
+@given(st.integers(0, 2**32 - 1), st.sampled_from(INT_TYPES), st.data())
+def test_split(seed: int, dt: type, draw: st.DataObject) -> None:
+    """Split of a stored 8-bit tensor (ShuffleNet's channel split): given sizes, equal parts,
+    num_outputs' uneven chunks; any axis, negative ones too."""
+    rng = np.random.default_rng(seed)
+    shape = (1, draw.draw(st.integers(2, 7)), draw.draw(st.integers(1, 4)), 5)
+    data = {"x": _ints(rng, dt, shape, False)}
+    axis = draw.draw(st.integers(-4, 3))
+    extent = shape[axis]
+    mode = draw.draw(st.sampled_from(["sizes", "equal", "num_outputs"]))
+    consts: dict[str, np.ndarray] = {}
+    attrs: dict[str, object] = {"axis": axis}
+    opset = 13
+    if mode == "sizes":
+        cut = (
+            sorted(draw.draw(st.sets(st.integers(1, extent - 1), max_size=3))) if extent > 1 else []
+        )
+        bounds = [0, *cut, extent]
+        consts["split"] = np.diff(bounds).astype(np.int64)
+        parts = len(bounds) - 1
+        order = ["x", "split"]
+    else:
+        parts = draw.draw(st.integers(1, extent))
+        order = ["x"]
+        if mode == "num_outputs":
+            assume(-(-extent // parts) * (parts - 1) < extent)  # onnxruntime's chunks must fit
+            attrs["num_outputs"] = parts
+            opset = 18
+        else:
+            assume(extent % parts == 0)
+    model = single_node_model("Split", data, consts, order, opset=opset, **attrs)
+    model.graph.node[0].output[:] = [f"y{k}" for k in range(parts)]
+    del model.graph.output[:]
+    model.graph.output.extend(helper.make_empty_tensor_value_info(f"y{k}") for k in range(parts))
+    want = ort_run(model, data)
+    got = golden.run(lower_or_raise(model), data)
+    for key, value in want.items():
+        np.testing.assert_array_equal(got[key], value)
+
+
 @st.composite
 def slice_case(draw: st.DrawFn) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """An int8 tensor and Slice's starts, ends, axes and steps: negative indices, ends past

@@ -158,6 +158,44 @@ def slice_(ctx: LoweringContext) -> None:
     ctx.emit(OpKind.SLICE, [name], attrs, [(ctx.output(), xt.with_shape(shape))])
 
 
+def _split_sizes(ctx: LoweringContext, extent: int, parts: int) -> list[int]:
+    """Split's sizes: given (an input from opset 13, an attribute before), or `num_outputs`
+    chunks of ceil(extent / n) with a smaller last one (opset 18), or equal parts."""
+    given = ctx.const(1, "split").reshape(-1) if ctx.input(1) else ctx.attr("split")
+    if given is not None:
+        sizes = [int(v) for v in given]
+    elif extent % parts == 0 or ctx.attr("num_outputs") is not None:
+        chunk = -(-extent // parts)
+        sizes = [min(chunk, extent - k * chunk) for k in range(parts)]
+    else:
+        raise ctx.unsupported(f"an axis of {extent} does not split into {parts} equal parts")
+    if len(sizes) != parts or sum(sizes) != extent or min(sizes) <= 0:
+        raise ctx.unsupported(f"sizes {sizes} do not split an axis of {extent} into {parts}")
+    return sizes
+
+
+@lowers("Split")
+def split(ctx: LoweringContext) -> None:
+    """Each output a Slice of the input along the axis."""
+    name, xt = ctx.tensor(0, "input")
+    rank = len(xt.shape)
+    axis = int(ctx.attr("axis", 0))
+    axis = axis + rank if axis < 0 else axis
+    if not 0 <= axis < rank:
+        raise ctx.unsupported(f"axis {axis} for a rank-{rank} input")
+    outputs = list(ctx.node.output)
+    start = 0
+    for k, size in enumerate(_split_sizes(ctx, xt.shape[axis], len(outputs))):
+        ranges = [(0, extent, 1) for extent in xt.shape]
+        ranges[axis] = (start, size, 1)
+        shape = tuple(count for _, count, _ in ranges)
+        node = ctx.emit(
+            OpKind.SLICE, [name], SliceAttrs(tuple(ranges)), [(outputs[k], xt.with_shape(shape))]
+        )
+        node.name = ctx.node.name if k == 0 else f"{ctx.node.name}.{k}"
+        start += size
+
+
 @lowers("Transpose")
 def transpose(ctx: LoweringContext) -> None:
     name, xt = ctx.tensor(0, "data")
