@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import numpy.typing as npt
 
@@ -69,6 +71,52 @@ def qlinear_mul(
     r = np.where(fits, rounded, -(2**31))
     info = np.iinfo(np.dtype(dtype))
     return np.asarray(np.clip(r, info.min, info.max).astype(dtype))
+
+
+def softmax_table(x_scale: float, reduce_len: int, signed: bool) -> npt.NDArray[np.float32]:
+    """onnxruntime's QLinearSoftmax table (QlinearBuildLookupTableUint32): the shift keeps the
+    float32 sum of a row below float32's largest; exp in double, by the C library as there."""
+    fmax = np.float32(np.finfo(np.float32).max)
+    shift = math.log(float(np.float32(fmax / np.float32(reduce_len))))
+    shift = max(0.0, shift - 5.0) / float(np.float32(x_scale))
+    table = np.zeros(256, np.float32)
+    for i in range(256):
+        index = (i - 128) & 0xFF if signed else i
+        table[index] = np.float32(math.exp((i - 255.0 + shift) * float(np.float32(x_scale))))
+    return table
+
+
+def qlinear_softmax(
+    x: npt.ArrayLike, table: npt.ArrayLike, scale: float, y_zp: int
+) -> npt.NDArray[np.integer]:
+    """QLinearSoftmax over the last axis, as onnxruntime's kernel computes it: each row shifted
+    so that its largest value reads table entry 255 (signed: index (127 - max + x) mod 256), the
+    entries summed in float32 in order, rne(f32(entry * scale) / sum) + zp, saturated to the
+    type's largest value (entries are positive: never below zp)."""
+    xi = np.asarray(x)
+    signed = xi.dtype == np.int8
+    values = xi.astype(np.int64)
+    top = values.max(axis=-1, keepdims=True)
+    index = ((127 - top) + values) & 0xFF if signed else values + 255 - top
+    entries = np.asarray(table, np.float32)[index]
+    total = np.zeros(entries.shape[:-1], np.float32)
+    for j in range(entries.shape[-1]):  # in order, as the kernel adds
+        total = (total + entries[..., j]).astype(np.float32)
+    with np.errstate(over="ignore", invalid="ignore"):  # a short row's entries overflow
+        v = ((entries * np.float32(scale)).astype(np.float32) / total[..., None]).astype(np.float32)
+    # x86 converts a float that does not fit to the most negative integer: int32 for int8 (its
+    # low byte 0), int64 for uint8 (the kernel's uint32 cast goes through it; low word 0). The
+    # kernel then adds zp in 32 bits and saturates the top only.
+    bits = 31 if signed else 63
+    fits = np.isfinite(v) & (v >= -(2.0**bits)) & (v < 2.0**bits)
+    whole = np.where(fits, np.rint(np.where(fits, v, 0)), 0).astype(np.int64)
+    whole = np.where(fits, whole, -(2**31) if signed else 0)
+    if signed:
+        q = np.minimum((whole + y_zp + 2**31) % 2**32 - 2**31, 127)
+    else:
+        q = (whole + y_zp) % 2**32
+        q = np.where(q > 255, 255, q)
+    return np.asarray((q & 0xFF).astype(np.uint8).view(xi.dtype))
 
 
 def int_hardswish(

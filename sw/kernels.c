@@ -399,6 +399,47 @@ void qlinear_mul(const mul_layer_t *l, const void *a, const void *b, void *out) 
     }
 }
 
+/* com.microsoft QLinearSoftmax as onnxruntime's kernel computes it
+ * (contrib_ops/cpu/quantization/qlinear_softmax.cc): each row shifted so that its largest
+ * value reads entry 255 of the table, the entries summed in order in float32, rne(entry *
+ * scale / sum) + zp, saturated to the type's largest value (never below zp). */
+void qlinear_softmax(const softmax_layer_t *l, const void *in, void *out) {
+    int32_t is_signed = l->dtype == DT_INT8;
+    for (int32_t r = 0; r < l->rows; r++) {
+        size_t base = (size_t)r * (size_t)l->length;
+        int32_t top = load(in, l->dtype, base);
+        for (int32_t j = 1; j < l->length; j++) {
+            int32_t v = load(in, l->dtype, base + (size_t)j);
+            top = v > top ? v : top;
+        }
+        float sum = 0.0f;
+        for (int32_t j = 0; j < l->length; j++) {
+            int32_t v = load(in, l->dtype, base + (size_t)j);
+            sum += l->table[is_signed ? (uint8_t)(127 - top + v) : v + 255 - top];
+        }
+        for (int32_t j = 0; j < l->length; j++) {
+            int32_t v = load(in, l->dtype, base + (size_t)j);
+            float entry = l->table[is_signed ? (uint8_t)(127 - top + v) : v + 255 - top];
+            float y = entry * l->scale / sum;
+            /* x86's conversions where the value does not fit (a short row overflows): int32's
+             * INT32_MIN for int8; for uint8, through int64, whose INT64_MIN has low word 0 */
+            uint32_t whole;
+            if (is_signed) {
+                whole = (y >= -2147483648.0f && y < 2147483648.0f) ? (uint32_t)(int32_t)nearbyintf(y) : 0x80000000u;
+            } else {
+                whole = (y >= -9223372036854775808.0f && y < 9223372036854775808.0f) ? (uint32_t)(uint64_t)(int64_t)nearbyintf(y) : 0u;
+            }
+            uint32_t q = whole + (uint32_t)l->y_zero_point;
+            if (is_signed) {
+                int32_t s = (int32_t)q > 127 ? 127 : (int32_t)q;
+                ((uint8_t *)out)[base + (size_t)j] = (uint8_t)s;
+            } else {
+                ((uint8_t *)out)[base + (size_t)j] = (uint8_t)(q > 255 ? 255 : q);
+            }
+        }
+    }
+}
+
 /* A matrix product of two runtime integer tensors, batched, to int32 (wrapping through
  * unsigned, as the golden model's). */
 void int_matmul(const int_matmul_layer_t *l, const void *a, const void *b, void *out) {

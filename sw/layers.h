@@ -77,6 +77,14 @@ typedef struct {
 } mul_layer_t;
 
 typedef struct {
+    int32_t rows, length; /* softmax over each row of a matrix */
+    const float *table;   /* exp of each input value, shifted (QlinearBuildLookupTableUint32) */
+    float scale;          /* floor(1 / y_scale) */
+    int32_t y_zero_point;
+    dtype_t dtype;
+} softmax_layer_t;
+
+typedef struct {
     tensor_shape_t a, out;
     const int32_t *addend; /* the whole output's, in its storage order */
 } int_add_const_layer_t;

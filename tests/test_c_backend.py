@@ -290,6 +290,28 @@ def test_host_qlinearmul_broadcasting(
     _c_equals_golden(tmp_path, model, feeds)
 
 
+@pytest.mark.parametrize(("length", "x_scale"), [(1000, 0.09), (1, 1.0), (3, 2.0)])
+@pytest.mark.parametrize("dt", [np.int8, np.uint8])
+def test_host_softmax(tmp_path: Path, dt: type, length: int, x_scale: float) -> None:
+    """A classifier's row, and rows so short that the kernel's float32 overflows."""
+    info = np.iinfo(dt)
+    x = np.random.default_rng(9).integers(info.min, info.max, (2, length), dtype=dt)
+    consts = {
+        "xs": np.array(x_scale, np.float32),
+        "xz": np.array(0, dt),
+        "ys": np.array(1 / 256, np.float32),
+        "yz": np.array(0 if dt is np.uint8 else -128, dt),
+    }
+    model = single_node_model(
+        "QLinearSoftmax", {"x": x}, consts, ["x", "xs", "xz", "ys", "yz"], domain=MS, opset=13
+    )
+    model.graph.node[0].attribute.extend(
+        [helper.make_attribute("axis", -1), helper.make_attribute("opset", 13)]
+    )
+    check_against_onnxruntime(model, {"x": x})
+    _c_equals_golden(tmp_path, model, {"x": x})
+
+
 @pytest.mark.parametrize("axis", [1, 2, -1])
 def test_host_split(tmp_path: Path, axis: int) -> None:
     x = np.random.default_rng(axis + 5).integers(-128, 128, size=(1, 6, 4, 6), dtype=np.int8)

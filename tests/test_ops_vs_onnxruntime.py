@@ -620,6 +620,65 @@ def test_split(seed: int, dt: type, draw: st.DataObject) -> None:
         np.testing.assert_array_equal(got[key], value)
 
 
+@PROPERTY
+@given(st.integers(0, 2**32 - 1), st.sampled_from(INT_TYPES), st.integers(1, 1000), st.data())
+def test_qlinear_softmax(seed: int, dt: type, length: int, draw: st.DataObject) -> None:
+    """Rows of 1 to 1,000 values (a classifier's), onnxruntime's usual output scale 1/256 or
+    any other: the table, the in-order float32 sum and the kernel's saturation, bit for bit."""
+    rng = np.random.default_rng(seed)
+    data = {"x": _ints(rng, dt, (2, length), draw.draw(st.booleans()))}
+    y_scale = draw.draw(st.sampled_from([np.float32(1 / 256), _scale(draw.draw)]))
+    consts = {
+        "xs": np.array(_scale(draw.draw), np.float32),
+        "xz": _zp(draw.draw, dt),
+        "ys": np.array(y_scale, np.float32),
+        "yz": np.array(0 if dt is np.uint8 else -128, dt),
+    }
+    model = single_node_model(
+        "QLinearSoftmax", data, consts, ["x", "xs", "xz", "ys", "yz"], domain=MS, opset=13
+    )
+    model.graph.node[0].attribute.extend(
+        [helper.make_attribute("axis", -1), helper.make_attribute("opset", 13)]
+    )
+    check_against_onnxruntime(model, data)
+
+
+@pytest.mark.parametrize("dt", INT_TYPES)
+def test_softmax_qdq_group_within_one_lsb(dt: type) -> None:
+    """DQ -> Softmax -> Q folds to QLinearSoftmax; onnxruntime fuses the group or runs it in
+    float: an LSB apart at most."""
+    zero = np.array(0 if dt is np.uint8 else -128, dt)
+    consts = {
+        "xs": np.array(0.07, np.float32),
+        "xz": zero,
+        "ys": np.array(1 / 256, np.float32),
+        "yz": zero,
+    }
+    nodes = [
+        helper.make_node("DequantizeLinear", ["x", "xs", "xz"], ["xf"], name="dq"),
+        helper.make_node("Softmax", ["xf"], ["p"], name="softmax", axis=-1),
+        helper.make_node("QuantizeLinear", ["p", "ys", "yz"], ["y"], name="q"),
+    ]
+    x = np.random.default_rng(5).integers(np.iinfo(dt).min, np.iinfo(dt).max, (3, 1000)).astype(dt)
+    graph = helper.make_graph(
+        nodes,
+        "softmax",
+        [
+            helper.make_tensor_value_info(
+                "x", helper.np_dtype_to_tensor_dtype(x.dtype), list(x.shape)
+            )
+        ],
+        [helper.make_empty_tensor_value_info("y")],
+        [numpy_helper.from_array(v, k) for k, v in consts.items()],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    lowered = lower_or_raise(model)
+    assert [n.op.value for n in lowered.nodes] == ["softmax"]
+    got = golden.run(lowered, {"x": x})["y"].astype(np.int32)
+    assert np.abs(got - ort_run(model, {"x": x})["y"].astype(np.int32)).max() <= 1
+
+
 @st.composite
 def slice_case(draw: st.DrawFn) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """An int8 tensor and Slice's starts, ends, axes and steps: negative indices, ends past

@@ -37,6 +37,7 @@ from hwgen.ir import (
     QType,
     ShiftRequantAttrs,
     SliceAttrs,
+    SoftmaxAttrs,
     TransposeAttrs,
 )
 from hwgen.ir.types import DType
@@ -192,6 +193,12 @@ def _gather(node: Node, args: list[Array], _: list[QType], out: QType) -> Array:
     return np.ascontiguousarray(args[0].reshape(-1)[attrs.source].reshape(out.shape))
 
 
+def _softmax(node: Node, args: list[Array], _: list[QType], __: QType) -> Array:
+    attrs = node.attrs
+    assert isinstance(attrs, SoftmaxAttrs)
+    return elementwise.qlinear_softmax(args[0], attrs.table, attrs.scale, attrs.y_zero_point)
+
+
 def _slice(node: Node, args: list[Array], _: list[QType], __: QType) -> Array:
     attrs = node.attrs
     assert isinstance(attrs, SliceAttrs)
@@ -266,6 +273,7 @@ KERNELS: dict[OpKind, Kernel] = {
     OpKind.INT_HARDSWISH: _int_hardswish,
     OpKind.LOOKUP: _lookup,
     OpKind.MUL: _mul,
+    OpKind.SOFTMAX: _softmax,
     OpKind.GATHER: _gather,
     OpKind.INT_MATMUL: _int_matmul,
     OpKind.CONCAT: _concat,

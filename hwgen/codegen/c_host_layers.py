@@ -39,6 +39,7 @@ from hwgen.ir import (
     Requant,
     ShiftRequantAttrs,
     SliceAttrs,
+    SoftmaxAttrs,
     TransposeAttrs,
 )
 from hwgen.ir.geometry import Conv2dGeometry
@@ -645,6 +646,25 @@ def _mul(ctx: HostContext, node: Node, out: TensorLayout, ins: list[TensorLayout
     return HostLayer(ctx._broadcast_mul(node))
 
 
+def _softmax(ctx: HostContext, node: Node, out: TensorLayout, ins: list[TensorLayout]) -> HostLayer:
+    attrs = node.attrs
+    assert isinstance(attrs, SoftmaxAttrs)
+    shape = ctx.graph.type_of(node.inputs[0]).shape
+    if len(shape) != 2:  # the last axis is contiguous in storage for matrices
+        raise ctx.refuse(node, f"softmax of a tensor of shape {list(shape)}")
+    return HostLayer(
+        {
+            "kind": "softmax",
+            "rows": shape[0],
+            "length": shape[1],
+            "table": [c_float(float(v)) for v in attrs.table],
+            "scale": c_float(attrs.scale),
+            "y_zp": attrs.y_zero_point,
+            "dtype": C_DTYPE[ctx.graph.type_of(node.inputs[0]).dtype],
+        }
+    )
+
+
 def _cast(ctx: HostContext, node: Node, out: TensorLayout, ins: list[TensorLayout]) -> HostLayer:
     return HostLayer({"rows_fn": "rows_cast"}, Window())
 
@@ -761,6 +781,7 @@ EMITTERS: dict[OpKind, Emitter] = {
     OpKind.INT_HARDSWISH: _int_hardswish,
     OpKind.LOOKUP: _lookup,
     OpKind.MUL: _mul,
+    OpKind.SOFTMAX: _softmax,
     OpKind.GATHER: _transpose,
     OpKind.INT_MATMUL: _int_matmul,
     OpKind.PAD: _pad,

@@ -6,7 +6,8 @@ import numpy as np
 
 from hwgen.frontend.context import LoweringContext
 from hwgen.frontend.registry import MS_DOMAIN, lowers
-from hwgen.ir import ClampAttrs, DType, MulAttrs, NoAttrs, OpKind, QType
+from hwgen.ir import ClampAttrs, DType, MulAttrs, NoAttrs, OpKind, QType, SoftmaxAttrs
+from hwgen.sim_models import elementwise
 
 _QUANTIZED = (DType.INT8, DType.UINT8)
 
@@ -60,6 +61,29 @@ def qlinear_mul(ctx: LoweringContext) -> None:
         float(ratio), int(aq.zero_point[0]), int(bq.zero_point[0]), int(yq.zero_point[0])
     )
     ctx.emit(OpKind.MUL, [a, b], attrs, [(ctx.output(), QType(at.dtype, shape, yq))])
+
+
+@lowers("QLinearSoftmax", MS_DOMAIN)
+def qlinear_softmax(ctx: LoweringContext) -> None:
+    """Over the last axis (the kernel's axis before opset 13 flattens the axes from it: the
+    same only for the last)."""
+    x, xt = ctx.tensor(0, "X")
+    if xt.dtype not in _QUANTIZED:
+        raise ctx.unsupported(f"input must be int8 or uint8, got {xt.dtype.value}")
+    rank = len(xt.shape)
+    opset = int(ctx.attr("opset", 13))
+    axis = int(ctx.attr("axis", -1 if opset >= 13 else 1))
+    if axis % rank != rank - 1:
+        raise ctx.unsupported(f"softmax over axis {axis} of a rank-{rank} tensor: the last only")
+    xq = ctx.quant_of(1, 2, xt.dtype)
+    yq = ctx.quant_of(3, 4, xt.dtype)
+    if xq.per_channel or yq.per_channel:
+        raise ctx.unsupported("QLinearSoftmax takes one scale per tensor")
+    ctx.bind_quant(x, xq)
+    table = elementwise.softmax_table(float(xq.scale[0]), xt.shape[-1], xt.dtype is DType.INT8)
+    scale = float(np.floor(np.float32(1.0) / np.float32(yq.scale[0])))
+    attrs = SoftmaxAttrs(table, scale, int(yq.zero_point[0]))
+    ctx.emit(OpKind.SOFTMAX, [x], attrs, [(ctx.output(), QType(xt.dtype, xt.shape, yq))])
 
 
 def _integer_input(ctx: LoweringContext) -> tuple[str, QType]:

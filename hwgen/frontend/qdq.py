@@ -55,6 +55,7 @@ _DATA_INPUTS: dict[str, tuple[int, ...]] = {
     "MatMul": (0, 1),
     "Add": (0, 1),
     "Mul": (0, 1),
+    "Softmax": (0,),
     "AveragePool": (0,),
     "GlobalAveragePool": (0,),
     "MaxPool": (0,),
@@ -313,6 +314,22 @@ def _rewrite(view: OnnxView, group: _Group, extra: list[onnx.TensorProto]) -> on
         assert a is not None and bm is not None
         inputs = _triple(a) + _triple(bm) + y
         return helper.make_node("QLinearAdd", inputs, out, name=name, domain=MS_DOMAIN)
+    if kind == "Softmax":
+        (x,) = dqs
+        assert x is not None
+        opset = next(
+            (o.version for o in view.model.opset_import if o.domain in ("", "ai.onnx")), 13
+        )
+        axis = int(attrs.get("axis", -1 if opset >= 13 else 1))
+        return helper.make_node(
+            "QLinearSoftmax",
+            _triple(x) + y,
+            out,
+            name=name,
+            domain=MS_DOMAIN,
+            axis=axis,
+            opset=opset,
+        )
     if kind == "Mul":
         a, bm = dqs
         assert a is not None and bm is not None

@@ -25,6 +25,7 @@ from hwgen.ir.ops import (
     Requant,
     ShiftRequantAttrs,
     SliceAttrs,
+    SoftmaxAttrs,
     TransposeAttrs,
 )
 from hwgen.ir.types import DType, QType, Quant
@@ -58,6 +59,7 @@ __all__ = [
     "Requant",
     "ShiftRequantAttrs",
     "SliceAttrs",
+    "SoftmaxAttrs",
     "Target",
     "TransposeAttrs",
 ]

@@ -49,6 +49,8 @@ class OpKind(enum.Enum):
     # Each output element one of the input's, by a table: a chain of reshapes and transposes
     # through tensors of more than four axes (ShuffleNet's channel shuffle), collapsed.
     GATHER = "gather"
+    # com.microsoft QLinearSoftmax over the last axis, as onnxruntime's kernel computes it.
+    SOFTMAX = "softmax"
     # com.microsoft QLinearMul, NumPy broadcasting (squeeze-excite's [N, C, 1, 1] gates).
     MUL = "mul"
 
@@ -190,6 +192,19 @@ class GatherAttrs:
     source: npt.NDArray[np.int64]
 
 
+@dataclass(frozen=True, eq=False)
+class SoftmaxAttrs:
+    """QLinearSoftmax (contrib_ops/cpu/quantization/qlinear_softmax.cc): `table` holds
+    exp((i - 255 + shift) * x_scale) for the 256 input values (indexed as the kernel indexes
+    it), the row's values are shifted so that its largest reads entry 255, summed in float32 in
+    order, and each output is rne(f32(table * scale) / sum) + zp, scale = floor(1 / y_scale),
+    saturated to the type's largest value."""
+
+    table: npt.NDArray[np.float32]
+    scale: float
+    y_zero_point: int
+
+
 @dataclass(frozen=True)
 class MulAttrs:
     """QLinearMul as onnxruntime's x86 kernel (MLAS qlmul.cpp, SSE2) computes it: the exact
@@ -242,6 +257,7 @@ OpAttrs = (
     | IntHardswishAttrs
     | LookupAttrs
     | MulAttrs
+    | SoftmaxAttrs
     | GatherAttrs
     | ConcatAttrs
     | PadAttrs

@@ -44,6 +44,7 @@ _DATACLASSES: dict[str, type] = {
         ops.IntHardswishAttrs,
         ops.LookupAttrs,
         ops.MulAttrs,
+        ops.SoftmaxAttrs,
         ops.GatherAttrs,
         ops.ConcatAttrs,
         ops.PadAttrs,
