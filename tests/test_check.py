@@ -17,7 +17,7 @@ CHAIN = 16  # Relu nodes after each refused node: refused only because of it
 
 
 def _wide_unsupported_model() -> onnx.ModelProto:
-    """Quantize, dequantize, then 130 Softmax nodes (no integer lowering), each followed by a
+    """Quantize, dequantize, then 130 Hardmax nodes (no integer lowering), each followed by a
     chain of 16 Relu nodes."""
     nodes = [
         helper.make_node("QuantizeLinear", ["x", "s", "z"], ["q"], name="quant"),
@@ -25,7 +25,7 @@ def _wide_unsupported_model() -> onnx.ModelProto:
     ]
     outputs = []
     for b in range(BRANCHES):
-        nodes.append(helper.make_node("Softmax", ["d"], [f"soft{b}"], name=f"soft{b}"))
+        nodes.append(helper.make_node("Hardmax", ["d"], [f"soft{b}"], name=f"soft{b}"))
         previous = f"soft{b}"
         for k in range(CHAIN):
             name = f"relu{b}_{k}"
@@ -55,7 +55,7 @@ def test_check_summarises_root_causes(tmp_path: Path, capsys: pytest.CaptureFixt
     lines = [line for line in out.splitlines() if line.strip()]
     assert len(lines) < 15, out
     flat = " ".join(out.split())
-    assert "Softmax" in flat and f"{BRANCHES}" in flat and "soft0" in flat
+    assert "Hardmax" in flat and f"{BRANCHES}" in flat and "soft0" in flat
     assert "has no integer lowering" in flat
     assert f"{BRANCHES * CHAIN:,} nodes refused only because an input" in flat
     assert "relu0_0" not in flat  # no per-node rows by default

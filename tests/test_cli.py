@@ -39,7 +39,7 @@ def _with_softmax() -> onnx.ModelProto:
     """A supported conv followed by an op hwgen has no integer form of."""
     model = _qconv_model()
     model.graph.node.append(helper.make_node("DequantizeLinear", ["y", "ys", "yz"], ["yf"]))
-    model.graph.node.append(helper.make_node("Softmax", ["yf"], ["z"], name="probabilities"))
+    model.graph.node.append(helper.make_node("Hardmax", ["yf"], ["z"], name="probabilities"))
     model.graph.output[0].name = "z"
     return model
 
@@ -75,7 +75,7 @@ def test_check_unsupported_op_names_node(
     code, out, _ = _run(capsys, "check", _save(_with_softmax(), tmp_path))
     assert code == 1
     flat = " ".join(out.split())
-    assert "probabilities" in flat and "Softmax has no integer lowering" in flat
+    assert "probabilities" in flat and "Hardmax has no integer lowering" in flat
 
 
 def test_run_unsupported_op_is_one_error(
@@ -89,7 +89,7 @@ def test_run_unsupported_op_is_one_error(
         capsys, "run", _save(model, tmp_path), "--inputs", str(inputs), "--outputs", str(out)
     )
     assert code == 1
-    assert "node 'probabilities' (Softmax)" in _error_line(err)
+    assert "node 'probabilities' (Hardmax)" in _error_line(err)
     assert not out.exists()
 
 
