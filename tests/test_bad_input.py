@@ -280,6 +280,22 @@ def test_unusable_command_line_is_one_error(
     assert not any((tmp_path / "adir").iterdir())
 
 
+def _assert_run_equals_onnxruntime(
+    work: Path, model: onnx.ModelProto, inputs: dict[str, np.ndarray], backend: str
+) -> None:
+    """`hwgen run` of the model and inputs written in `work` succeeds, prints no warning, and
+    its outputs are onnxruntime's, bit for bit."""
+    out = work / "out.npz"
+    argv = ["run", str(work / "model.onnx"), "--inputs", str(work / "in.npz")]
+    outcome = run_hwgen([*argv, "--outputs", str(out), "--backend", backend], TIMEOUT_S)
+    assert outcome.code == 0 and outcome.crash is None, (outcome.err, outcome.crash)
+    assert not outcome.warned, outcome.warned
+    want = onnxruntime_outputs(model, inputs)
+    with np.load(out) as got:
+        for name, value in want.items():
+            np.testing.assert_array_equal(got[name], value)
+
+
 @pytest.mark.parametrize("special", ["nan", "inf", "-inf", "one nan"])
 @pytest.mark.parametrize("backend", ["golden", "c"])
 def test_special_float_inputs_equal_onnxruntime(tmp_path: Path, backend: str, special: str) -> None:
@@ -291,26 +307,7 @@ def test_special_float_inputs_equal_onnxruntime(tmp_path: Path, backend: str, sp
     else:
         x[...] = np.float32(special)
     _write(tmp_path, base.model, {"input": x})
-    out = tmp_path / "out.npz"
-    outcome = run_hwgen(
-        [
-            "run",
-            str(tmp_path / "model.onnx"),
-            "--inputs",
-            str(tmp_path / "in.npz"),
-            "--outputs",
-            str(out),
-            "--backend",
-            backend,
-        ],
-        TIMEOUT_S,
-    )
-    assert outcome.code == 0 and outcome.crash is None, (outcome.err, outcome.crash)
-    assert not outcome.warned, outcome.warned
-    want = onnxruntime_outputs(base.load(), {"input": x})
-    with np.load(out) as got:
-        for name, value in want.items():
-            np.testing.assert_array_equal(got[name], value)
+    _assert_run_equals_onnxruntime(tmp_path, base.load(), {"input": x}, backend)
 
 
 @pytest.fixture
@@ -357,22 +354,4 @@ def test_scales_at_the_edges_equal_onnxruntime(
     model = base.load()
     _scale(name, value)(model)
     _write(tmp_path, model.SerializeToString(), base.inputs)
-    out = tmp_path / "out.npz"
-    outcome = run_hwgen(
-        [
-            "run",
-            str(tmp_path / "model.onnx"),
-            "--inputs",
-            str(tmp_path / "in.npz"),
-            "--outputs",
-            str(out),
-            "--backend",
-            backend,
-        ],
-        TIMEOUT_S,
-    )
-    assert outcome.code == 0 and outcome.crash is None, (outcome.err, outcome.crash)
-    want = onnxruntime_outputs(model, base.inputs)
-    with np.load(out) as got:
-        for output, expected in want.items():
-            np.testing.assert_array_equal(got[output], expected)
+    _assert_run_equals_onnxruntime(tmp_path, model, base.inputs, backend)

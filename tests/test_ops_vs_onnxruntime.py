@@ -435,22 +435,25 @@ def test_qlinearconcat_requantizing(seed: int, dt: type, draw: st.DataObject) ->
     check_against_onnxruntime(model, parts)
 
 
-def _reduce_mean_group(dt: type, consts: dict, keepdims: int) -> onnx.ModelProto:
-    """DequantizeLinear -> ReduceMean over H and W -> QuantizeLinear, as onnxruntime's
-    quantizer leaves x.mean([2, 3]) (in float, in QOperator and QDQ graphs alike)."""
+def _qdq_group(
+    op: str, x: np.ndarray, consts: dict, opset: int = 13, **attrs: object
+) -> onnx.ModelProto:
+    """DequantizeLinear(x, xs, xz) -> op -> QuantizeLinear(ys, yz): a group onnxruntime's
+    quantizer leaves in float (or onnxruntime fuses), for an input like `x`."""
     nodes = [
         helper.make_node("DequantizeLinear", ["x", "xs", "xz"], ["xf"], name="dq"),
-        helper.make_node("ReduceMean", ["xf"], ["m"], name="mean", axes=[2, 3], keepdims=keepdims),
-        helper.make_node("QuantizeLinear", ["m", "ys", "yz"], ["y"], name="q"),
+        helper.make_node(op, ["xf"], ["f"], name="f", **attrs),
+        helper.make_node("QuantizeLinear", ["f", "ys", "yz"], ["y"], name="q"),
     ]
+    elem = helper.np_dtype_to_tensor_dtype(x.dtype)
     graph = helper.make_graph(
         nodes,
-        "mean",
-        [helper.make_tensor_value_info("x", helper.np_dtype_to_tensor_dtype(np.dtype(dt)), None)],
+        op.lower(),
+        [helper.make_tensor_value_info("x", elem, list(x.shape))],
         [helper.make_empty_tensor_value_info("y")],
         [numpy_helper.from_array(np.asarray(v), k) for k, v in consts.items()],
     )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
     model.ir_version = 8
     return model
 
@@ -471,11 +474,9 @@ def test_reduce_mean_group_within_one_lsb(case: tuple[dict, dict, dict], keepdim
         "ys": consts["y_scale"],
         "yz": consts["y_zp"],
     }
-    model = _reduce_mean_group(x.dtype.type, renamed, keepdims)
     x = np.ascontiguousarray(x)
-    model.graph.input[0].CopyFrom(
-        helper.make_tensor_value_info("x", helper.np_dtype_to_tensor_dtype(x.dtype), list(x.shape))
-    )
+    # x.mean([2, 3]) as onnxruntime's quantizer leaves it, in QOperator and QDQ graphs alike
+    model = _qdq_group("ReduceMean", x, renamed, axes=[2, 3], keepdims=keepdims)
     got = golden.run(lower_or_raise(model), {"x": x})["y"]
     want = ort_run(model, {"x": x})["y"]
     assert got.shape == want.shape
@@ -555,25 +556,8 @@ def test_unary_qdq_group_equals_onnxruntime(op: str, dt: type) -> None:
         "ys": np.array(0.0071, np.float32),
         "yz": np.array(np.iinfo(dt).min + 7, dt),
     }
-    nodes = [
-        helper.make_node("DequantizeLinear", ["x", "xs", "xz"], ["xf"], name="dq"),
-        helper.make_node(op, ["xf"], ["f"], name="f"),
-        helper.make_node("QuantizeLinear", ["f", "ys", "yz"], ["y"], name="q"),
-    ]
     x = np.arange(np.iinfo(dt).min, np.iinfo(dt).max + 1).astype(dt).reshape(1, 4, 8, 8)
-    graph = helper.make_graph(
-        nodes,
-        "unary",
-        [
-            helper.make_tensor_value_info(
-                "x", helper.np_dtype_to_tensor_dtype(x.dtype), list(x.shape)
-            )
-        ],
-        [helper.make_empty_tensor_value_info("y")],
-        [numpy_helper.from_array(v, k) for k, v in consts.items()],
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 14)])
-    model.ir_version = 8
+    model = _qdq_group(op, x, consts, opset=14)
     lowered = lower_or_raise(model)
     assert [n.op.value for n in lowered.nodes] == ["lookup"]
     np.testing.assert_array_equal(golden.run(lowered, {"x": x})["y"], ort_run(model, {"x": x})["y"])
@@ -654,25 +638,8 @@ def test_softmax_qdq_group_within_one_lsb(dt: type) -> None:
         "ys": np.array(1 / 256, np.float32),
         "yz": zero,
     }
-    nodes = [
-        helper.make_node("DequantizeLinear", ["x", "xs", "xz"], ["xf"], name="dq"),
-        helper.make_node("Softmax", ["xf"], ["p"], name="softmax", axis=-1),
-        helper.make_node("QuantizeLinear", ["p", "ys", "yz"], ["y"], name="q"),
-    ]
     x = np.random.default_rng(5).integers(np.iinfo(dt).min, np.iinfo(dt).max, (3, 1000)).astype(dt)
-    graph = helper.make_graph(
-        nodes,
-        "softmax",
-        [
-            helper.make_tensor_value_info(
-                "x", helper.np_dtype_to_tensor_dtype(x.dtype), list(x.shape)
-            )
-        ],
-        [helper.make_empty_tensor_value_info("y")],
-        [numpy_helper.from_array(v, k) for k, v in consts.items()],
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
-    model.ir_version = 8
+    model = _qdq_group("Softmax", x, consts, axis=-1)
     lowered = lower_or_raise(model)
     assert [n.op.value for n in lowered.nodes] == ["softmax"]
     got = golden.run(lowered, {"x": x})["y"].astype(np.int32)
