@@ -141,3 +141,33 @@ def resnet8(seed: int = 0) -> onnx.ModelProto:
     h = b.node("Flatten", [h], "flatten", axis=1)
     out = b.gemm(h, "fc", 64, 10)
     return b.model("resnet8", RESNET8_INPUT, out, (1, 10))
+
+
+SEGMENTER_INPUT = (1, 3, 16, 16)
+
+
+def segmenter(seed: int = 0) -> onnx.ModelProto:
+    """A segmentation head in the manner of FPN and U-Net decoders: features at 1/4 scale
+    brought back up by a bilinear Resize (added to the 1/2-scale skip) and a nearest one, then
+    a per-pixel classifier over 4 classes."""
+    b = _Builder(seed)
+    b.inits.append(numpy_helper.from_array(np.array([1, 1, 2, 2], np.float32), "x2"))
+    h = b.node("Relu", [b.conv("input", "stem", 3, 8, 3, stride=2)], "stem.relu")
+    skip = h
+    h = b.node("Relu", [b.conv(h, "down", 8, 16, 3, stride=2)], "down.relu")
+    h = b.conv(h, "lateral", 16, 8, 1)
+    h = b.node(
+        "Resize", [h, "", "x2"], "up1", mode="linear", coordinate_transformation_mode="half_pixel"
+    )
+    h = b.node("Relu", [b.node("Add", [h, skip], "merge")], "merge.relu")
+    h = b.node("Relu", [b.conv(h, "smooth", 8, 8, 3)], "smooth.relu")
+    h = b.node(
+        "Resize",
+        [h, "", "x2"],
+        "up2",
+        mode="nearest",
+        coordinate_transformation_mode="asymmetric",
+        nearest_mode="floor",
+    )
+    out = b.conv(h, "classes", 8, 4, 1)
+    return b.model("segmenter", SEGMENTER_INPUT, out, (1, 4, 16, 16))

@@ -511,6 +511,89 @@ void reduce_sum_mean(const reduce_layer_t *l, const void *in, void *out) {
     }
 }
 
+/* onnxruntime's UpsampleBilinear (NCHW: float32 weights, the sum in this order, truncated) and
+ * NhwcUpsampleBilinearInteger (channels-last: products of 2^-10 weights, the int32 sum divided
+ * by 2^20 with C's truncation), for output index r of the first axis and q of the second. */
+static float weigh(const resize_layer_t *l, float x11, float x21, float x12, float x22, int32_t r,
+                   int32_t q) {
+    float dy1 = l->row_wf[2 * r], dy2 = l->row_wf[2 * r + 1];
+    float dx1 = l->col_wf[2 * q], dx2 = l->col_wf[2 * q + 1];
+    return dx2 * dy2 * x11 + dx1 * dy2 * x21 + dx2 * dy1 * x12 + dx1 * dy1 * x22;
+}
+
+static int32_t bilinear(const resize_layer_t *l, const void *in, const size_t at[4], int32_t r,
+                        int32_t q) {
+    dtype_t t = l->in.dtype;
+    int32_t x11 = load(in, t, at[0]), x21 = load(in, t, at[1]);
+    int32_t x12 = load(in, t, at[2]), x22 = load(in, t, at[3]);
+    if (l->kind == RESIZE_LINEAR_FIXED) {
+        int32_t dy1 = l->row_wi[2 * r], dy2 = l->row_wi[2 * r + 1];
+        int32_t dx1 = l->col_wi[2 * q], dx2 = l->col_wi[2 * q + 1];
+        return (dx2 * dy2 * x11 + dx1 * dy2 * x21 + dx2 * dy1 * x12 + dx1 * dy1 * x22) / (1 << 20);
+    }
+    return (int32_t)weigh(l, (float)x11, (float)x21, (float)x12, (float)x22, r, q);
+}
+
+/* A float32 tensor's neighbours (a linear Resize between DQ and Q). */
+static float bilinear_f32(const resize_layer_t *l, const float *in, const size_t at[4], int32_t r,
+                          int32_t q) {
+    return weigh(l, in[at[0]], in[at[1]], in[at[2]], in[at[3]], r, q);
+}
+
+static void resize_store(const resize_layer_t *l, const void *in, void *out, size_t index,
+                         const size_t at[4], int32_t r, int32_t q) {
+    if (l->in.dtype == DT_FLOAT32) {
+        ((float *)out)[index] = bilinear_f32(l, (const float *)in, at, r, q);
+    } else {
+        store(out, l->out.dtype, index, bilinear(l, in, at, r, q));
+    }
+}
+
+/* Where onnxruntime keeps H and runs channels-last, its float kernel reads the NHWC tensor as
+ * an NCHW one: it interpolates (W, C), C at scale 1. */
+static void resize_wc(const resize_layer_t *l, const void *in, void *out) {
+    size_t c = (size_t)l->in.c;
+    for (int32_t h = 0; h < l->in.h; h++) {
+        for (int32_t ow = 0; ow < l->out.w; ow++) {
+            size_t w1 = (size_t)l->rows[2 * ow], w2 = (size_t)l->rows[2 * ow + 1];
+            size_t row1 = ((size_t)h * (size_t)l->in.w + w1) * c;
+            size_t row2 = ((size_t)h * (size_t)l->in.w + w2) * c;
+            size_t dst = ((size_t)h * (size_t)l->out.w + (size_t)ow) * c;
+            for (int32_t k = 0; k < l->in.c; k++) {
+                size_t c1 = (size_t)l->cols[2 * k], c2 = (size_t)l->cols[2 * k + 1];
+                size_t at[4] = {row1 + c1, row1 + c2, row2 + c1, row2 + c2};
+                resize_store(l, in, out, dst + (size_t)k, at, ow, k);
+            }
+        }
+    }
+}
+
+void resize_image(const resize_layer_t *l, const void *in, void *out) {
+    if (l->kind == RESIZE_LINEAR_FLOAT_WC) {
+        resize_wc(l, in, out);
+        return;
+    }
+    size_t c = (size_t)l->in.c, w = (size_t)l->in.w;
+    for (int32_t oy = 0; oy < l->out.h; oy++) {
+        size_t y1 = (size_t)l->rows[2 * oy], y2 = (size_t)l->rows[2 * oy + 1];
+        for (int32_t ox = 0; ox < l->out.w; ox++) {
+            size_t x1 = (size_t)l->cols[2 * ox], x2 = (size_t)l->cols[2 * ox + 1];
+            size_t dst = ((size_t)oy * (size_t)l->out.w + (size_t)ox) * c;
+            size_t at[4] = {(y1 * w + x1) * c, (y1 * w + x2) * c, (y2 * w + x1) * c,
+                            (y2 * w + x2) * c};
+            if (l->kind == RESIZE_NEAREST) {
+                size_t elem = l->in.dtype == DT_FLOAT32 ? sizeof(float) : 1;
+                memcpy((uint8_t *)out + dst * elem, (const uint8_t *)in + at[0] * elem, c * elem);
+                continue;
+            }
+            for (size_t k = 0; k < c; k++) {
+                size_t here[4] = {at[0] + k, at[1] + k, at[2] + k, at[3] + k};
+                resize_store(l, in, out, dst + k, here, oy, ox);
+            }
+        }
+    }
+}
+
 void pad_copy(const pad_layer_t *l, const void *in, void *out) {
     size_t count = (size_t)l->out.h * (size_t)l->out.w * (size_t)l->out.c;
     for (size_t i = 0; i < count; i++) {

@@ -76,6 +76,23 @@ typedef struct {
     dtype_t dtype;                  /* of both operands and the output */
 } mul_layer_t;
 
+/* Resize of an int8, uint8 or float32 image's H and W (upsample.h in onnxruntime). Per output index of
+ * the two axes interpolated, (H, W) or (W, C) for LINEAR_FLOAT_WC: the two input indices it
+ * reads and their weights d1, d2; d2 weighs the first. In the order of hwgen's ResizeKind. */
+typedef enum {
+    RESIZE_NEAREST = 0,
+    RESIZE_LINEAR_FLOAT = 1,
+    RESIZE_LINEAR_FIXED = 2,
+    RESIZE_LINEAR_FLOAT_WC = 3
+} resize_kind_t;
+typedef struct {
+    tensor_shape_t in, out;
+    resize_kind_t kind;
+    const int32_t *rows, *cols;          /* [out.h][2], [out.w][2] */
+    const float *row_wf, *col_wf;        /* LINEAR_FLOAT, LINEAR_FLOAT_WC */
+    const int32_t *row_wi, *col_wi;      /* LINEAR_FIXED: in 2^-10 steps */
+} resize_layer_t;
+
 typedef struct {
     int32_t rows, length; /* softmax over each row of a matrix */
     const float *table;   /* exp of each input value, shifted (QlinearBuildLookupTableUint32) */

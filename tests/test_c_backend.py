@@ -35,6 +35,7 @@ NETWORKS: dict[str, tuple[Callable[[], onnx.ModelProto], tuple[int, ...], int]] 
     "mlp_matmul_add": (networks.mlp_matmul_add, networks.MLP_INPUT, 96),
     "cnn": (networks.cnn, networks.CNN_INPUT, 1536),
     "resnet8": (networks.resnet8, networks.RESNET8_INPUT, 4096),
+    "segmenter": (networks.segmenter, networks.SEGMENTER_INPUT, 1024),
 }
 
 
@@ -57,7 +58,7 @@ def _inputs(name: str, count: int, seed: int) -> list[np.ndarray]:
 @pytest.mark.parametrize("m", [4, 8])
 @pytest.mark.parametrize("per_channel", [False, True], ids=["per-tensor", "per-channel"])
 @pytest.mark.parametrize("fmt", list(Format), ids=lambda f: f.value)
-@pytest.mark.parametrize("name", ["mlp", "mlp_matmul_add", "cnn"])
+@pytest.mark.parametrize("name", ["mlp", "mlp_matmul_add", "cnn", "segmenter"])
 def test_c_backend_equals_golden(
     tmp_path: Path, name: str, fmt: Format, per_channel: bool, m: int
 ) -> None:

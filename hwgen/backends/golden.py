@@ -35,6 +35,7 @@ from hwgen.ir import (
     PoolAttrs,
     PoolRounding,
     QType,
+    ResizeAttrs,
     ShiftRequantAttrs,
     SliceAttrs,
     SoftmaxAttrs,
@@ -42,7 +43,7 @@ from hwgen.ir import (
 )
 from hwgen.ir.types import DType
 from hwgen.progress import Status, quiet
-from hwgen.sim_models import elementwise, linear, movement, pool, quant, requant
+from hwgen.sim_models import elementwise, linear, movement, pool, quant, requant, resize
 
 Array = npt.NDArray[np.generic]
 Kernel = Callable[[Node, list[Array], list[QType], QType], Array]
@@ -193,6 +194,12 @@ def _gather(node: Node, args: list[Array], _: list[QType], out: QType) -> Array:
     return np.ascontiguousarray(args[0].reshape(-1)[attrs.source].reshape(out.shape))
 
 
+def _resize(node: Node, args: list[Array], _: list[QType], __: QType) -> Array:
+    attrs = node.attrs
+    assert isinstance(attrs, ResizeAttrs)
+    return resize.resize(args[0], attrs)
+
+
 def _softmax(node: Node, args: list[Array], _: list[QType], __: QType) -> Array:
     attrs = node.attrs
     assert isinstance(attrs, SoftmaxAttrs)
@@ -274,6 +281,7 @@ KERNELS: dict[OpKind, Kernel] = {
     OpKind.LOOKUP: _lookup,
     OpKind.MUL: _mul,
     OpKind.SOFTMAX: _softmax,
+    OpKind.RESIZE: _resize,
     OpKind.GATHER: _gather,
     OpKind.INT_MATMUL: _int_matmul,
     OpKind.CONCAT: _concat,

@@ -37,6 +37,8 @@ from hwgen.ir import (
     PoolAttrs,
     PoolRounding,
     Requant,
+    ResizeAttrs,
+    ResizeKind,
     ShiftRequantAttrs,
     SliceAttrs,
     SoftmaxAttrs,
@@ -665,6 +667,24 @@ def _softmax(ctx: HostContext, node: Node, out: TensorLayout, ins: list[TensorLa
     )
 
 
+def _resize(ctx: HostContext, node: Node, out: TensorLayout, ins: list[TensorLayout]) -> HostLayer:
+    attrs = node.attrs
+    assert isinstance(attrs, ResizeAttrs)
+    fixed = attrs.kind is ResizeKind.LINEAR_FIXED
+    floats = attrs.kind in (ResizeKind.LINEAR_FLOAT, ResizeKind.LINEAR_FLOAT_WC)
+    return HostLayer(
+        {
+            "resize_kind": list(ResizeKind).index(attrs.kind),
+            "rows": [int(v) for v in attrs.rows.reshape(-1)],
+            "cols": [int(v) for v in attrs.cols.reshape(-1)],
+            "row_wf": [c_float(float(v)) for v in attrs.row_weights.reshape(-1)] if floats else [],
+            "col_wf": [c_float(float(v)) for v in attrs.col_weights.reshape(-1)] if floats else [],
+            "row_wi": [int(v) for v in attrs.row_weights.reshape(-1)] if fixed else [],
+            "col_wi": [int(v) for v in attrs.col_weights.reshape(-1)] if fixed else [],
+        }
+    )
+
+
 def _cast(ctx: HostContext, node: Node, out: TensorLayout, ins: list[TensorLayout]) -> HostLayer:
     return HostLayer({"rows_fn": "rows_cast"}, Window())
 
@@ -782,6 +802,7 @@ EMITTERS: dict[OpKind, Emitter] = {
     OpKind.LOOKUP: _lookup,
     OpKind.MUL: _mul,
     OpKind.SOFTMAX: _softmax,
+    OpKind.RESIZE: _resize,
     OpKind.GATHER: _transpose,
     OpKind.INT_MATMUL: _int_matmul,
     OpKind.PAD: _pad,

@@ -28,6 +28,8 @@ class LoweringContext:
         self.node: onnx.NodeProto = onnx.NodeProto()
         # Tensors that the IR holds under another name (a graph input after its cast).
         self.rename: dict[str, str] = {}
+        # Resize nodes that onnxruntime runs channels-last, where its result differs.
+        self.channels_last: set[str] = set()
 
     # -- errors ----------------------------------------------------------------------------
 
@@ -35,6 +37,12 @@ class LoweringContext:
         return UnsupportedError(reason, node=self.node.name, op=self.node.op_type)
 
     # -- attributes and inputs -------------------------------------------------------------
+
+    @property
+    def opset(self) -> int:
+        """The version of the default ONNX domain the model imports."""
+        versions = [o.version for o in self.view.model.opset_import if o.domain in ("", "ai.onnx")]
+        return versions[0] if versions else 1
 
     def attr(self, name: str, default: Any = None) -> Any:
         for a in self.node.attribute:

@@ -16,12 +16,14 @@ from hwgen.frontend import (
     lower_movement,
     lower_pool,
     lower_quant,
+    lower_resize,
 )
 from hwgen.frontend.context import LoweringContext
 from hwgen.frontend.dialect import ONNXRUNTIME_OPS, Dialect
 from hwgen.frontend.integer_dialect import cast_inputs, cast_outputs, fold_nemo, integer_lowering
 from hwgen.frontend.lift_1d import lift_1d
 from hwgen.frontend.model import index_model
+from hwgen.frontend.ort_layout import channels_last_resizes
 from hwgen.frontend.qdq import QdqFolding, fold_qdq
 from hwgen.frontend.registry import lowering_for
 from hwgen.frontend.validate import check_declared_shapes, check_sizes, validate
@@ -36,6 +38,7 @@ _REGISTERED = (
     lower_movement,
     lower_pool,
     lower_quant,
+    lower_resize,
 )
 
 _QUANTIZED_OPS = ONNXRUNTIME_OPS
@@ -94,6 +97,8 @@ def lower_model(
         folding = QdqFolding(folded, origins=nemo_origins)
         view = index_model(folded)
     ctx = LoweringContext(view)
+    if dialect is Dialect.ONNXRUNTIME:
+        ctx.channels_last = channels_last_resizes(original.model)
     result = Lowering(ctx.graph, dialect=dialect)
     if dialect is not Dialect.ONNXRUNTIME:
         cast_inputs(ctx, input_types or {})

@@ -69,6 +69,7 @@ _DATA_INPUTS: dict[str, tuple[int, ...]] = {
     "Pad": (0,),
     "Concat": (),  # every input
     "ReduceMean": (0,),
+    "Resize": (0,),
     **{op: (0,) for op in sorted(_UNARY)},
 }
 
@@ -84,6 +85,7 @@ _SAME_QUANT = {
     "Unsqueeze",
     "Pad",
     "Concat",
+    "Resize",
 }
 
 
@@ -161,6 +163,10 @@ def fold_qdq(view: OnnxView) -> QdqFolding:
 
 
 def _match(view: OnnxView, node: onnx.NodeProto) -> _Group | None:
+    if node.op_type == "Resize" and _attr(node, "mode", b"nearest") != b"nearest":
+        # onnxruntime drops the DQ/Q pair around a nearest Resize only: it interpolates in
+        # float between them, and so does hwgen.
+        return None
     indices = _DATA_INPUTS[node.op_type] or tuple(range(len(node.input)))
     dqs: list[onnx.NodeProto | None] = []
     for i in indices:

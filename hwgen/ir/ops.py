@@ -53,6 +53,8 @@ class OpKind(enum.Enum):
     SOFTMAX = "softmax"
     # com.microsoft QLinearMul, NumPy broadcasting (squeeze-excite's [N, C, 1, 1] gates).
     MUL = "mul"
+    # Resize of an NCHW image's H and W, nearest or linear, as onnxruntime's kernels compute it.
+    RESIZE = "resize"
 
 
 class OutputMode(enum.Enum):
@@ -205,6 +207,35 @@ class SoftmaxAttrs:
     y_zero_point: int
 
 
+class ResizeKind(enum.Enum):
+    """Which of onnxruntime's kernels an 8-bit Resize runs: its result differs between them."""
+
+    NEAREST = "nearest"  # each output pixel one input pixel
+    # Linear on an NCHW tensor (upsample.h, UpsampleBilinear): float32 weights per axis,
+    # trunc(w11 * x11 + w21 * x21 + w12 * x12 + w22 * x22), each w = dx * dy, summed in order.
+    LINEAR_FLOAT = "linear_float"
+    # Linear where onnxruntime runs the Resize channels-last (NhwcUpsampleBilinearInteger):
+    # weights in 2^-10 steps per axis, the integer sum divided by 2^20, truncated toward zero.
+    LINEAR_FIXED = "linear_fixed"
+    # Channels-last with H unchanged: onnxruntime takes the NHWC tensor for an NCHW one and runs
+    # the float kernel over (W, C), C at scale 1. Rounding then differs from LINEAR_FLOAT.
+    LINEAR_FLOAT_WC = "linear_float_wc"
+
+
+@dataclass(frozen=True, eq=False)
+class ResizeAttrs:
+    """Per output index of the two axes the kernel interpolates ((H, W), or (W, C) for
+    LINEAR_FLOAT_WC): the two input indices it reads, and their weights (d1, d2) as
+    onnxruntime's setup computes them; d1 weighs the second, d2 the first. Nearest reads the
+    first only."""
+
+    kind: ResizeKind
+    rows: npt.NDArray[np.int32]  # [out extent of the first axis, 2]
+    cols: npt.NDArray[np.int32]  # [out extent of the second axis, 2]
+    row_weights: npt.NDArray[np.generic]  # [out_h, 2], float32 or int32 (by kind)
+    col_weights: npt.NDArray[np.generic]
+
+
 @dataclass(frozen=True)
 class MulAttrs:
     """QLinearMul as onnxruntime's x86 kernel (MLAS qlmul.cpp, SSE2) computes it: the exact
@@ -257,6 +288,7 @@ OpAttrs = (
     | IntHardswishAttrs
     | LookupAttrs
     | MulAttrs
+    | ResizeAttrs
     | SoftmaxAttrs
     | GatherAttrs
     | ConcatAttrs

@@ -44,6 +44,7 @@ _DATACLASSES: dict[str, type] = {
         ops.IntHardswishAttrs,
         ops.LookupAttrs,
         ops.MulAttrs,
+        ops.ResizeAttrs,
         ops.SoftmaxAttrs,
         ops.GatherAttrs,
         ops.ConcatAttrs,
@@ -53,7 +54,7 @@ _DATACLASSES: dict[str, type] = {
     )
 }
 _ENUMS: dict[str, type[enum.Enum]] = {
-    cls.__name__: cls for cls in (DType, ops.OpKind, ops.OutputMode, ops.PoolRounding, Target)
+    cls.__name__: cls for cls in (DType, ops.OpKind, ops.OutputMode, ops.PoolRounding, ops.ResizeKind, Target)
 }
 
 

@@ -34,7 +34,7 @@ def _attributes(obj: object, prefix: str = "") -> dict[str, Any]:
         key = f"{prefix}{f.name}"
         if dataclasses.is_dataclass(value):
             found.update(_attributes(value, f"{key}."))
-        elif isinstance(value, np.ndarray):
+        elif isinstance(value, np.ndarray) and value.size:  # ONNX cannot type an empty list
             flat = value.reshape(-1)
             found[key] = (
                 [float(v) for v in flat] if flat.dtype.kind == "f" else [int(v) for v in flat]

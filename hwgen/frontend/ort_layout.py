@@ -1,0 +1,104 @@
+"""Which Resize nodes onnxruntime runs channels-last, asked of onnxruntime itself.
+
+onnxruntime's layout optimizer moves an 8-bit linear Resize that follows a QLinearConv (or
+other channels-last op) to NHWC, where another kernel computes it: integer weights in 2^-10
+steps instead of float32 ones, and results an LSB apart. Whether it does depends on the whole
+graph around the node, so hwgen reads the choice from the graph onnxruntime optimizes rather
+than imitating the optimizer."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+from onnx import numpy_helper
+
+_PREFIX = "hwgen.layout."
+NCHW_TO_NHWC = (0, 2, 3, 1)
+
+
+def channels_last_resizes(model: onnx.ModelProto) -> set[str]:
+    """Names of the model's linear Resize nodes onnxruntime runs on NHWC data."""
+    linear = [
+        i
+        for i, n in enumerate(model.graph.node)
+        if n.op_type in ("Resize", "Upsample") and _mode(n) == "linear"
+    ]
+    if not linear:
+        return set()
+    optimized = _optimized(model)
+    if optimized is None:
+        return set()
+    constants = _constants(optimized)
+    original_constants = _constants(model)
+    found = set()
+    for node in optimized.graph.node:
+        if node.op_type != "Resize" or not node.name.startswith(_PREFIX):
+            continue
+        index = int(node.name[len(_PREFIX) :])
+        if index in linear and _moved(model.graph.node[index], node, original_constants, constants):
+            found.add(model.graph.node[index].name)
+    return found
+
+
+def _mode(node: onnx.NodeProto) -> str:
+    for a in node.attribute:
+        if a.name == "mode":
+            return a.s.decode()
+    return "nearest"
+
+
+def _optimized(model: onnx.ModelProto) -> onnx.ModelProto | None:
+    """The model as onnxruntime runs it, its nodes named by their index in `model`; None where
+    onnxruntime cannot load it (then it runs nothing hwgen could disagree with)."""
+    copy = onnx.ModelProto()
+    copy.CopyFrom(model)
+    for i, node in enumerate(copy.graph.node):
+        node.name = f"{_PREFIX}{i}"
+    with tempfile.TemporaryDirectory(prefix="hwgen-layout-") as tmp:
+        path = Path(tmp) / "optimized.onnx"
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.optimized_model_filepath = str(path)
+        options.intra_op_num_threads = 1
+        options.log_severity_level = 3
+        try:
+            ort.InferenceSession(copy.SerializeToString(), options, providers=["CPUExecutionProvider"])
+        except Exception:  # noqa: BLE001 - any refusal means no optimized graph to read
+            return None
+        return onnx.load(str(path))
+
+
+def _constants(model: onnx.ModelProto) -> dict[str, np.ndarray]:
+    found = {i.name: numpy_helper.to_array(i) for i in model.graph.initializer}
+    for node in model.graph.node:
+        if node.op_type == "Constant":
+            for a in node.attribute:
+                if a.name == "value":
+                    found[node.output[0]] = numpy_helper.to_array(a.t)
+    return found
+
+
+def _moved(
+    before: onnx.NodeProto,
+    after: onnx.NodeProto,
+    before_constants: dict[str, np.ndarray],
+    after_constants: dict[str, np.ndarray],
+) -> bool:
+    """Whether the optimizer permuted the node's scales (or sizes) from NCHW to NHWC order.
+    Where both orders read the same, the optimizer's renaming of the output tells."""
+    for index in (2, 3, 1):  # scales, sizes; Resize-10's scales
+        if index >= len(before.input) or index >= len(after.input):
+            continue
+        old = before_constants.get(before.input[index])
+        new = after_constants.get(after.input[index])
+        if old is None or new is None or old.size != 4 or new.size != 4:
+            continue
+        old, new = old.reshape(-1), new.reshape(-1)
+        permuted = old[list(NCHW_TO_NHWC)]
+        if not np.array_equal(old, permuted):
+            return bool(np.array_equal(new, permuted))
+    return list(before.output) != list(after.output)
