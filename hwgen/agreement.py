@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -17,7 +18,11 @@ import onnx
 from onnx import helper
 
 from hwgen.backends.golden import KERNELS
-from hwgen.ir import Graph
+from hwgen.frontend import Dialect, lower_or_raise
+from hwgen.frontend.dialect import detect
+from hwgen.frontend.ort_graph import float_nodes
+from hwgen.ir import Graph, OpKind
+from hwgen.ir.types import DType
 from hwgen.oracle import onnxruntime_outputs
 
 
@@ -71,3 +76,77 @@ def layer_agreement(
             )
         )
     return found
+
+
+def probe_inputs(graph: Graph, seed: int = 0) -> dict[str, npt.NDArray[np.generic]]:
+    """Seeded inputs over each input's whole quantized range: a float input at the values its
+    QuantizeLinear can tell apart, an integer input at every value of its type."""
+    rng = np.random.default_rng(seed)
+    quantizers = {
+        node.inputs[0]: graph.type_of(node.outputs[0])
+        for node in graph.nodes
+        if node.op is OpKind.QUANTIZE
+    }
+    inputs = {}
+    for name in graph.inputs:
+        qtype = graph.type_of(name)
+        target = quantizers.get(name, qtype)
+        if not target.dtype.is_integer or target.dtype.numpy.itemsize > 1:
+            inputs[name] = rng.uniform(-1, 1, qtype.shape).astype(qtype.dtype.numpy)
+            continue
+        stored = rng.integers(target.dtype.qmin, target.dtype.qmax + 1, qtype.shape)
+        if qtype.dtype.is_integer:
+            inputs[name] = stored.astype(qtype.dtype.numpy)
+        elif target.quant is not None and target.quant.scale.size == 1:
+            zp, scale = int(target.quant.zero_point[0]), np.float32(target.quant.scale[0])
+            inputs[name] = ((stored - zp) * scale).astype(np.float32)
+        else:
+            inputs[name] = rng.uniform(-1, 1, qtype.shape).astype(np.float32)
+    return inputs
+
+
+def float_runs(
+    model: onnx.ModelProto, graph: Graph, floats: set[str], seed: int = 0
+) -> list[dict[str, Any]]:
+    """For each layer of `graph` standing for nodes onnxruntime runs in float (`floats`, by
+    ONNX name): those nodes and the layer's agreement with onnxruntime on probe inputs. A layer
+    hwgen computes in float32 itself (no integer output) has no LSB to count."""
+    standing = [node for node in graph.nodes if floats.intersection(node.origin)]
+    if not standing:
+        return []
+    compared = {a.node: a for a in layer_agreement(model, graph, probe_inputs(graph, seed))}
+    runs = []
+    for node in standing:
+        agreement = compared.get(node.name)
+        runs.append(
+            {
+                "layer": node.name,
+                "op": node.op.value,
+                "onnx_nodes": [name for name in node.origin if name in floats],
+                "exact": agreement.exact if agreement else None,
+                "total": agreement.total if agreement else None,
+                "worst_lsb": agreement.worst if agreement else None,
+            }
+        )
+    return runs
+
+
+PROBE_SEED = 0
+
+
+def float_report(
+    model: onnx.ModelProto,
+    dialect: Dialect | None = None,
+    input_types: Mapping[str, DType] | None = None,
+) -> dict[str, Any] | None:
+    """The report's account of the nodes onnxruntime computes in float between DQ and Q;
+    None for the integer dialects, which onnxruntime computes in float throughout."""
+    dialect = dialect or detect(model)
+    if dialect is not Dialect.ONNXRUNTIME:
+        return None
+    floats = float_nodes(model)
+    runs = float_runs(model, lower_or_raise(model, dialect, input_types), floats) if floats else []
+    return {
+        "probe": f"random inputs over each input's quantized range, seed {PROBE_SEED}",
+        "layers": runs,
+    }

@@ -9,6 +9,7 @@ from typing import Any
 
 import onnx
 
+from hwgen.agreement import float_report
 from hwgen.boards.fit import check_fit
 from hwgen.boards.targets import board as find_board
 from hwgen.build import MANIFEST, Build, Part, manifest_for
@@ -67,6 +68,11 @@ def write_build(
         with status("generating the host C"):
             generate_c(comp, directory / Part.SW.value)
     summary = report(comp)
+    with status("comparing with onnxruntime where it computes in float"):
+        onnx_model = model if isinstance(model, onnx.ModelProto) else onnx.load(str(source))
+        summary["onnxruntime_float"] = float_report(
+            onnx_model, options.dialect, options.input_types
+        )
     if board_fit is not None:
         summary["board_fit"] = board_fit.as_dict()
     write_report(directory, summary)

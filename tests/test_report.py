@@ -74,3 +74,54 @@ def test_the_page_draws_the_roofline(summary: dict, tmp_path: Path) -> None:  # 
     assert 'aria-label="roofline"' in page
     assert page.count('class="point"') == len(npu_layers(summary))
     assert "Where the NPU layers' cycles go" in page
+
+
+def test_float_report_names_the_nodes_onnxruntime_computes_in_float() -> None:
+    """A QDQ ReduceMean onnxruntime takes in float (hwgen in integers): the report names it and
+    counts, on its probe inputs, the elements that equal onnxruntime's and the largest
+    difference, as running both on those inputs finds them."""
+    from hwgen.agreement import float_report, probe_inputs
+    from hwgen.backends import golden
+    from hwgen.frontend import lower_or_raise
+    from tests.conftest import ort_run
+    from tests.test_ops_vs_onnxruntime import _qdq_group
+
+    x = np.zeros((1, 4, 5, 6), np.uint8)
+    consts = {
+        "xs": np.array(0.037, np.float32),
+        "xz": np.array(121, np.uint8),
+        "ys": np.array(0.011, np.float32),
+        "yz": np.array(3, np.uint8),
+    }
+    model = _qdq_group("ReduceMean", x, consts, axes=[2, 3], keepdims=1)
+    found = float_report(model)
+    assert found is not None
+    (layer,) = found["layers"]
+    assert layer["onnx_nodes"] == ["f"] and layer["op"] == "global_avgpool"
+    graph = lower_or_raise(model)
+    inputs = probe_inputs(graph)
+    got = golden.run(graph, inputs)["y"].astype(np.int64)
+    want = ort_run(model, inputs)["y"].astype(np.int64)
+    assert layer["total"] == want.size
+    assert layer["exact"] == int((got == want).sum())
+    assert layer["worst_lsb"] == int(np.abs(got - want).max()) <= 1
+
+
+def test_float_report_is_empty_where_onnxruntime_runs_integers() -> None:
+    from hwgen.agreement import float_report
+
+    model = quantize(networks.cnn(), networks.CNN_INPUT, Format.QOPERATOR, True)
+    assert float_report(model) == {
+        "probe": "random inputs over each input's quantized range, seed 0",
+        "layers": [],
+    }
+
+
+def test_report_html_lists_the_float_nodes(tmp_path: Path) -> None:
+    from hwgen.builder import compile_build
+
+    model = quantize(networks.segmenter(), networks.SEGMENTER_INPUT, Format.QDQ, True)
+    build, _ = compile_build(model, CompileOptions(array=4), tmp_path / "build")
+    floats = build.report()["onnxruntime_float"]["layers"]
+    assert {r["op"] for r in floats} >= {"resize"}, floats
+    assert "float32 in hwgen too" in (tmp_path / "build" / "report.html").read_text()

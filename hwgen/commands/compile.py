@@ -40,6 +40,16 @@ def handle(args: argparse.Namespace) -> int:
             f"NPU: {totals['npu_cycles_model']:,} cycles (model), utilization "
             f"{totals['npu_utilization_model']:.1%} of {options.array}x{options.array}"
         )
+    floats = (summary.get("onnxruntime_float") or {}).get("layers") or []
+    compared = [r for r in floats if r["total"] is not None]
+    if compared:
+        exact = sum(r["exact"] for r in compared)
+        total = sum(r["total"] for r in compared)
+        console.print(
+            f"onnxruntime computes the nodes of {len(floats)} layers in float: hwgen's integer ops "
+            f"equal it on {exact / total:.2%} of their elements, at most "
+            f"{max(r['worst_lsb'] for r in compared)} LSB apart (report.html)"
+        )
     fit = summary.get("board_fit")
     if fit:
         parts = ", ".join(f"{k} {v}" for k, v in fit["block_rams_by_part"].items())

@@ -23,7 +23,7 @@ from hwgen.frontend.dialect import ONNXRUNTIME_OPS, Dialect
 from hwgen.frontend.integer_dialect import cast_inputs, cast_outputs, fold_nemo, integer_lowering
 from hwgen.frontend.lift_1d import lift_1d
 from hwgen.frontend.model import index_model
-from hwgen.frontend.ort_layout import channels_last_resizes
+from hwgen.frontend.ort_graph import channels_last_resizes
 from hwgen.frontend.qdq import QdqFolding, fold_qdq
 from hwgen.frontend.registry import lowering_for
 from hwgen.frontend.validate import check_declared_shapes, check_sizes, validate

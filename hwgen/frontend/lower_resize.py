@@ -11,7 +11,7 @@ upsamplebase.h), so that golden and the host C only index and weigh.
 A linear Resize has two results in onnxruntime: its NCHW kernel weighs in float32, but where
 its layout optimizer runs the node channels-last (after a QLinearConv, typically) the integer
 kernel weighs in 2^-10 steps. Which one each node gets is asked of onnxruntime itself
-(hwgen/frontend/ort_layout.py)."""
+(hwgen/frontend/ort_graph.py)."""
 
 from __future__ import annotations
 

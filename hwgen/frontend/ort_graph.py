@@ -1,10 +1,11 @@
-"""Which Resize nodes onnxruntime runs channels-last, asked of onnxruntime itself.
+"""The graph as onnxruntime runs it, read from onnxruntime's own optimized graph rather than
+imitated: which nodes it runs in float, and which Resize nodes it runs channels-last.
 
 onnxruntime's layout optimizer moves an 8-bit linear Resize that follows a QLinearConv (or
 other channels-last op) to NHWC, where another kernel computes it: integer weights in 2^-10
-steps instead of float32 ones, and results an LSB apart. Whether it does depends on the whole
-graph around the node, so hwgen reads the choice from the graph onnxruntime optimizes rather
-than imitating the optimizer."""
+steps instead of float32 ones, and results an LSB apart. And it fuses some DQ -> op -> Q
+groups of a QDQ graph into integer ops while it leaves others in float between DQ and Q.
+Both depend on the graph around each node."""
 
 from __future__ import annotations
 
@@ -16,7 +17,11 @@ import onnx
 import onnxruntime as ort
 from onnx import numpy_helper
 
-_PREFIX = "hwgen.layout."
+from hwgen.frontend.model import node_label
+
+_PREFIX = "hwgen.node."
+FLOAT = onnx.TensorProto.FLOAT
+_QUANTIZERS = {"QuantizeLinear", "DequantizeLinear", "DynamicQuantizeLinear"}
 NCHW_TO_NHWC = (0, 2, 3, 1)
 
 
@@ -29,7 +34,7 @@ def channels_last_resizes(model: onnx.ModelProto) -> set[str]:
     ]
     if not linear:
         return set()
-    optimized = _optimized(model)
+    optimized = onnxruntime_optimized(model)
     if optimized is None:
         return set()
     constants = _constants(optimized)
@@ -40,7 +45,7 @@ def channels_last_resizes(model: onnx.ModelProto) -> set[str]:
             continue
         index = int(node.name[len(_PREFIX) :])
         if index in linear and _moved(model.graph.node[index], node, original_constants, constants):
-            found.add(model.graph.node[index].name)
+            found.add(node_label(model.graph.node[index], index))
     return found
 
 
@@ -51,14 +56,37 @@ def _mode(node: onnx.NodeProto) -> str:
     return "nearest"
 
 
-def _optimized(model: onnx.ModelProto) -> onnx.ModelProto | None:
+def float_nodes(model: onnx.ModelProto) -> set[str]:
+    """Names of the model's nodes onnxruntime computes in float: those its optimizer left
+    reading a DequantizeLinear's float output, or another such node's."""
+    optimized = onnxruntime_optimized(model)
+    if optimized is None:
+        return set()
+    floats = {
+        i.name for i in optimized.graph.input if i.type.tensor_type.elem_type == FLOAT
+    }
+    found = set()
+    for node in optimized.graph.node:
+        if node.op_type in _QUANTIZERS:
+            if node.op_type == "DequantizeLinear":
+                floats.update(node.output)
+            continue
+        if any(name in floats for name in node.input):
+            floats.update(node.output)
+            if node.name.startswith(_PREFIX):
+                index = int(node.name[len(_PREFIX) :])
+                found.add(node_label(model.graph.node[index], index))
+    return found
+
+
+def onnxruntime_optimized(model: onnx.ModelProto) -> onnx.ModelProto | None:
     """The model as onnxruntime runs it, its nodes named by their index in `model`; None where
     onnxruntime cannot load it (then it runs nothing hwgen could disagree with)."""
     copy = onnx.ModelProto()
     copy.CopyFrom(model)
     for i, node in enumerate(copy.graph.node):
         node.name = f"{_PREFIX}{i}"
-    with tempfile.TemporaryDirectory(prefix="hwgen-layout-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="hwgen-ort-") as tmp:
         path = Path(tmp) / "optimized.onnx"
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
