@@ -28,21 +28,27 @@ def _resize(x: npt.NDArray[np.generic], attrs: ResizeAttrs) -> npt.NDArray[np.ge
     x11, x21, x12, x22 = (
         x[:, :, rows[:, r]][:, :, :, cols[:, c]] for r, c in ((0, 0), (0, 1), (1, 0), (1, 1))
     )
-    dy1, dy2 = (attrs.row_weights[:, i][:, None] for i in (0, 1))
-    dx1, dx2 = (attrs.col_weights[:, i][None, :] for i in (0, 1))
-    if attrs.kind in (ResizeKind.LINEAR_FLOAT, ResizeKind.LINEAR_FLOAT_WC):
-        f = np.float32
-        total = (dx2 * dy2).astype(f) * x11.astype(f) + (dx1 * dy2).astype(f) * x21.astype(f)
-        total = total + (dx2 * dy1).astype(f) * x12.astype(f)
-        total = total + (dx1 * dy1).astype(f) * x22.astype(f)
-        return total if x.dtype == f else np.trunc(total).astype(x.dtype)
+    if attrs.kind is ResizeKind.LINEAR_FIXED:
+        return _fixed(attrs, x11, x21, x12, x22).astype(x.dtype)
+    f = np.float32
+    wy: npt.NDArray[np.float32] = attrs.row_weights.astype(f)
+    wx: npt.NDArray[np.float32] = attrs.col_weights.astype(f)
+    dy1, dy2 = wy[:, 0:1], wy[:, 1:2]
+    dx1, dx2 = wx[None, :, 0], wx[None, :, 1]
+    total = (dx2 * dy2) * x11.astype(f) + (dx1 * dy2) * x21.astype(f)
+    total = total + (dx2 * dy1) * x12.astype(f)
+    total = total + (dx1 * dy1) * x22.astype(f)
+    return np.asarray(total if x.dtype == f else np.trunc(total).astype(x.dtype))
+
+
+def _fixed(attrs: ResizeAttrs, *neighbours: npt.NDArray[np.generic]) -> npt.NDArray[np.int64]:
     i = np.int64
-    total = (
-        (dx2 * dy2).astype(i) * x11.astype(i)
-        + (dx1 * dy2).astype(i) * x21.astype(i)
-        + (dx2 * dy1).astype(i) * x12.astype(i)
-        + (dx1 * dy1).astype(i) * x22.astype(i)
-    )
+    wy: npt.NDArray[np.int64] = attrs.row_weights.astype(i)
+    wx: npt.NDArray[np.int64] = attrs.col_weights.astype(i)
+    dy1, dy2 = wy[:, 0:1], wy[:, 1:2]
+    dx1, dx2 = wx[None, :, 0], wx[None, :, 1]
+    x11, x21, x12, x22 = (n.astype(i) for n in neighbours)
+    total = (dx2 * dy2) * x11 + (dx1 * dy2) * x21 + (dx2 * dy1) * x12 + (dx1 * dy1) * x22
     # C's division of int32s: truncation toward zero.
     quotient = np.abs(total) >> FIXED_SHIFT
-    return np.where(total < 0, -quotient, quotient).astype(x.dtype)
+    return np.asarray(np.where(total < 0, -quotient, quotient), i)

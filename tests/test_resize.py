@@ -93,7 +93,12 @@ def test_resize_alone_equals_onnxruntime(
 ) -> None:
     attrs, consts, opset, by_sizes = resize
     rng = np.random.default_rng(seed)
-    shape = (1, data.draw(st.integers(1, 3)), data.draw(st.integers(1, 7)), data.draw(st.integers(1, 7)))
+    shape = (
+        1,
+        data.draw(st.integers(1, 3)),
+        data.draw(st.integers(1, 7)),
+        data.draw(st.integers(1, 7)),
+    )
     x = _ints(rng, dt, shape, data.draw(st.booleans()))
     consts = _fill_channels(consts, shape[1])
     if "scales" in consts:  # an empty output is refused, and tested apart
@@ -140,7 +145,10 @@ def test_linear_resize_between_convs_equals_onnxruntime(
     channels = data.draw(st.integers(1, 9))
     shape = (1, channels, data.draw(st.integers(1, 7)), data.draw(st.integers(1, 7)))
     x = _ints(rng, dt, shape, False)
-    attrs = {"mode": "linear", "coordinate_transformation_mode": data.draw(st.sampled_from(TRANSFORMS))}
+    attrs = {
+        "mode": "linear",
+        "coordinate_transformation_mode": data.draw(st.sampled_from(TRANSFORMS)),
+    }
     factor = st.floats(0.25, 3.5, width=32)
     consts = {"scales": np.array([1, 1, data.draw(factor), data.draw(factor)], np.float32)}
     assume((consts["scales"] * np.array(shape, np.float32)).astype(np.int64).min() > 0)
@@ -160,15 +168,17 @@ def test_the_kernel_follows_onnxruntime_layout() -> None:
     consts = {"scales": np.array([1, 1, 1.5, 2.5], np.float32)}
     between = _conv_resize_conv(x, 8, attrs, consts)
     alone = _model([_resize_node("x", "y", False, 13, **attrs)], x, consts, 13)
-    kinds = [
-        [n.attrs.kind for n in lower_or_raise(m).nodes if n.op is OpKind.RESIZE][0]  # type: ignore[union-attr]
-        for m in (alone, between)
+    resizes = [
+        next(n for n in lower_or_raise(m).nodes if n.op is OpKind.RESIZE) for m in (alone, between)
     ]
+    kinds = [n.attrs.kind for n in resizes]  # type: ignore[union-attr]
     assert kinds == [ResizeKind.LINEAR_FLOAT, ResizeKind.LINEAR_FIXED]
     seen: dict[str, np.ndarray] = {}
     golden.run(lower_or_raise(between), {"x": x}, lambda node, v: seen.update({node.outputs[0]: v}))
     conv_out = seen["c"]
-    floating = ort_run(_model([_resize_node("x", "y", False, 13, **attrs)], conv_out, consts, 13), {"x": conv_out})["y"]
+    floating = ort_run(
+        _model([_resize_node("x", "y", False, 13, **attrs)], conv_out, consts, 13), {"x": conv_out}
+    )["y"]
     fixed = seen["r"]
     assert not np.array_equal(fixed, floating)
     assert_bit_exact(fixed, ort_run(between, {"x": x})["r"], "r")
@@ -243,7 +253,10 @@ def test_unsupported_resizes_are_named(
 ) -> None:
     x = np.zeros((1, 2, 3, 3), np.int8)
     model = _model(
-        [_resize_node("x", "y", False, 13, **attrs)], x, {"scales": np.array(scales, np.float32)}, 13
+        [_resize_node("x", "y", False, 13, **attrs)],
+        x,
+        {"scales": np.array(scales, np.float32)},
+        13,
     )
     with pytest.raises(UnsupportedError, match=why) as info:
         lower_or_raise(model)

@@ -1,7 +1,7 @@
 """Resize (and Upsample, its predecessor) of an NCHW image's height and width, nearest or
 linear, on 8-bit values (QOperator graphs, and QDQ ones where onnxruntime drops the DQ/Q pair
-around a nearest Resize) or on float32 ones (a linear Resize between DQ and Q), lowered to tables of which input rows and columns each output pixel reads and with
-what weights.
+around a nearest Resize) or on float32 ones (a linear Resize between DQ and Q), lowered to
+tables of which input rows and columns each output pixel reads and with what weights.
 
 The tables are computed here as onnxruntime's kernel setup computes them, in float32 step by
 step (onnxruntime/core/providers/cpu/tensor/upsample.cc: UpsampleNearestSetupInputMappings,

@@ -52,7 +52,7 @@ def channels_last_resizes(model: onnx.ModelProto) -> set[str]:
 def _mode(node: onnx.NodeProto) -> str:
     for a in node.attribute:
         if a.name == "mode":
-            return a.s.decode()
+            return str(a.s.decode())
     return "nearest"
 
 
@@ -62,9 +62,7 @@ def float_nodes(model: onnx.ModelProto) -> set[str]:
     optimized = onnxruntime_optimized(model)
     if optimized is None:
         return set()
-    floats = {
-        i.name for i in optimized.graph.input if i.type.tensor_type.elem_type == FLOAT
-    }
+    floats = {i.name for i in optimized.graph.input if i.type.tensor_type.elem_type == FLOAT}
     found = set()
     for node in optimized.graph.node:
         if node.op_type in _QUANTIZERS:
@@ -94,8 +92,10 @@ def onnxruntime_optimized(model: onnx.ModelProto) -> onnx.ModelProto | None:
         options.intra_op_num_threads = 1
         options.log_severity_level = 3
         try:
-            ort.InferenceSession(copy.SerializeToString(), options, providers=["CPUExecutionProvider"])
-        except Exception:  # noqa: BLE001 - any refusal means no optimized graph to read
+            ort.InferenceSession(
+                copy.SerializeToString(), options, providers=["CPUExecutionProvider"]
+            )
+        except Exception:  # any refusal: there is no optimized graph to read
             return None
         return onnx.load(str(path))
 

@@ -54,7 +54,8 @@ _DATACLASSES: dict[str, type] = {
     )
 }
 _ENUMS: dict[str, type[enum.Enum]] = {
-    cls.__name__: cls for cls in (DType, ops.OpKind, ops.OutputMode, ops.PoolRounding, ops.ResizeKind, Target)
+    cls.__name__: cls
+    for cls in (DType, ops.OpKind, ops.OutputMode, ops.PoolRounding, ops.ResizeKind, Target)
 }
 
 
