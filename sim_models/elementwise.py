@@ -75,9 +75,11 @@ def qlinear_mul(
 
 def softmax_table(x_scale: float, reduce_len: int, signed: bool) -> npt.NDArray[np.float32]:
     """onnxruntime's QLinearSoftmax table (QlinearBuildLookupTableUint32): the shift keeps the
-    float32 sum of a row below float32's largest; exp in double, by the C library as there."""
+    float32 sum of a row below float32's largest; exp in double, by the C library as there.
+    The shift's log is taken of a float, so in float (C++'s std::log(float)): its double
+    would move the row's largest entry an ulp, and a ratio on a tie to the other side."""
     fmax = np.float32(np.finfo(np.float32).max)
-    shift = math.log(float(np.float32(fmax / np.float32(reduce_len))))
+    shift = float(np.float32(math.log(float(np.float32(fmax / np.float32(reduce_len))))))
     shift = max(0.0, shift - 5.0) / float(np.float32(x_scale))
     table = np.zeros(256, np.float32)
     for i in range(256):

@@ -332,6 +332,26 @@ def test_quantize_dequantize(seed: int, dt: type, per_axis: bool, draw: st.DataO
     check_against_onnxruntime(dq, {"q": stored})
 
 
+@pytest.mark.parametrize(("dt", "row"), [(np.int8, [127, 127]), (np.uint8, [0, 0])])
+def test_qlinear_softmax_tie_at_the_tables_top(dt: type, row: list[int]) -> None:
+    """Two equal values, a scale floor(1 / y_scale) of 3: exactly 1.5 in real numbers, which
+    float32 reaches only with onnxruntime's table, whose shift takes its log in float."""
+    x = np.array([row, row], dt)
+    consts = {
+        "xs": np.array(1.0, np.float32),
+        "xz": np.array(0, dt),
+        "ys": np.array(0.3125, np.float32),
+        "yz": np.array(0 if dt is np.uint8 else -128, dt),
+    }
+    model = single_node_model(
+        "QLinearSoftmax", {"x": x}, consts, ["x", "xs", "xz", "ys", "yz"], domain=MS, opset=13
+    )
+    model.graph.node[0].attribute.extend(
+        [helper.make_attribute("axis", -1), helper.make_attribute("opset", 13)]
+    )
+    check_against_onnxruntime(model, {"x": x})
+
+
 @pytest.mark.parametrize("dt", INT_TYPES)
 def test_relu_and_clip_on_stored_integers(dt: type) -> None:
     x = np.arange(np.iinfo(dt).min, np.iinfo(dt).max + 1, dtype=dt).reshape(1, 1, 16, 16)
