@@ -14,6 +14,7 @@ from hwgen.backends.base import Backend, Inputs, RunResult
 from hwgen.build import Build
 from hwgen.errors import HwgenError
 from hwgen.ir import (
+    ArithAttrs,
     ClampAttrs,
     ConcatAttrs,
     ConvAttrs,
@@ -43,7 +44,7 @@ from hwgen.ir import (
 )
 from hwgen.ir.types import DType
 from hwgen.progress import Status, quiet
-from hwgen.sim_models import elementwise, linear, movement, pool, quant, requant, resize
+from hwgen.sim_models import arith, elementwise, linear, movement, pool, quant, requant, resize
 
 Array = npt.NDArray[np.generic]
 Kernel = Callable[[Node, list[Array], list[QType], QType], Array]
@@ -194,6 +195,12 @@ def _gather(node: Node, args: list[Array], _: list[QType], out: QType) -> Array:
     return np.ascontiguousarray(args[0].reshape(-1)[attrs.source].reshape(out.shape))
 
 
+def _arith(node: Node, args: list[Array], _: list[QType], out: QType) -> Array:
+    attrs = node.attrs
+    assert isinstance(attrs, ArithAttrs)
+    return arith.run(args, attrs.steps, out.dtype)
+
+
 def _resize(node: Node, args: list[Array], _: list[QType], __: QType) -> Array:
     attrs = node.attrs
     assert isinstance(attrs, ResizeAttrs)
@@ -282,6 +289,7 @@ KERNELS: dict[OpKind, Kernel] = {
     OpKind.MUL: _mul,
     OpKind.SOFTMAX: _softmax,
     OpKind.RESIZE: _resize,
+    OpKind.ARITH: _arith,
     OpKind.GATHER: _gather,
     OpKind.INT_MATMUL: _int_matmul,
     OpKind.CONCAT: _concat,

@@ -10,6 +10,7 @@ import onnx
 from onnx import helper, numpy_helper
 
 from hwgen.errors import DownstreamError, UnsupportedError
+from hwgen.frontend.dialect import Dialect
 from hwgen.frontend.model import OnnxView
 from hwgen.ir import Graph, Node, OpAttrs, OpKind, QType, Quant
 from hwgen.ir.types import DType
@@ -30,6 +31,12 @@ class LoweringContext:
         self.rename: dict[str, str] = {}
         # Resize nodes that onnxruntime runs channels-last, where its result differs.
         self.channels_last: set[str] = set()
+        # Integer dialects: the graph's dialect, and per tensor what its values can be (the
+        # range, whether whole numbers) and the ONNX type carrying them (lower_arith.py).
+        self.dialect: Dialect | None = None
+        self.ranges: dict[str, tuple[float, float]] = {}
+        self.integral: set[str] = set()
+        self.containers: dict[str, DType] = {}
 
     # -- errors ----------------------------------------------------------------------------
 

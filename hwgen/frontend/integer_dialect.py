@@ -18,8 +18,9 @@ from onnx import helper, numpy_helper
 
 from hwgen.errors import ModelError, UnsupportedError
 from hwgen.frontend.context import LoweringContext
-from hwgen.frontend.dialect import DEEPLOY_OPS
+from hwgen.frontend.dialect import DEEPLOY_OPS, Dialect
 from hwgen.frontend.geometry import geometry_2d
+from hwgen.frontend.lower_arith import ARITH_LOWERINGS, container_of, lower_binary, range_of
 from hwgen.frontend.model import OnnxView
 from hwgen.frontend.registry import Lowering
 from hwgen.ir import (
@@ -84,6 +85,22 @@ def _exact(multiplier_size: int) -> Requant:
     return Requant(OutputMode.INT32, np.ones(multiplier_size, np.float32))
 
 
+def _record_sums(
+    ctx: LoweringContext, out: str, x: str, weights: npt.NDArray[np.int64], bias: npt.NDArray[np.int64] | None
+) -> None:
+    """The range of a convolution's (or matrix product's) exact sums, one row of `weights` per
+    output channel, from its input's range: what the requantization after it starts from."""
+    lo, hi = range_of(ctx, x)
+    rows = weights.reshape(weights.shape[0], -1).astype(np.float64)
+    top = np.where(rows > 0, rows * hi, rows * lo).sum(axis=1)
+    bottom = np.where(rows > 0, rows * lo, rows * hi).sum(axis=1)
+    if bias is not None:
+        top, bottom = top + bias, bottom + bias
+    ctx.ranges[out] = (float(bottom.min()), float(top.max()))
+    ctx.integral.add(out)
+    ctx.containers[out] = container_of(ctx, ctx.required(0, "input"))
+
+
 def lower_conv(ctx: LoweringContext) -> None:
     x, xt = _int_operand(ctx, 0, "X")
     w = integer_constant(ctx, 1, "weights", DType.INT8)
@@ -109,6 +126,8 @@ def lower_conv(ctx: LoweringContext) -> None:
         ctx.graph.tensors[bias] = QType(DType.INT32, (o,))
         inputs.append(bias)
     oh, ow = geom.output_size(xt.shape[2], xt.shape[3])
+    bias_value = integer_constant(ctx, 2, "bias", DType.INT32) if ctx.input(2) else None
+    _record_sums(ctx, ctx.output(), x, w, bias_value)
     attrs = ConvAttrs(0, np.zeros(1, np.int32), _exact(1), geometry=geom, group=group)
     ctx.emit(OpKind.CONV, inputs, attrs, [(ctx.output(), _int32_output((xt.shape[0], o, oh, ow)))])
 
@@ -151,6 +170,7 @@ def lower_matmul(ctx: LoweringContext) -> None:
             offset = c
     attrs = MatMulAttrs(0, np.zeros(1, np.int32), _exact(1), trans_b=trans_b)
     shape = (at.shape[0], n)
+    _record_sums(ctx, ctx.output(), a, b if trans_b else b.T, None)
     product = ctx.output() if offset is None else f"{ctx.node.name}.product"
     ctx.emit(OpKind.MATMUL, inputs, attrs, [(product, _int32_output(shape))])
     if offset is not None:
@@ -309,11 +329,20 @@ def lower_hardswish(ctx: LoweringContext) -> None:
     ctx.emit(OpKind.INT_HARDSWISH, [x], attrs, [(ctx.output(), _int32_output(xt.shape))])
 
 
+def _add(ctx: LoweringContext) -> None:
+    """NEMO adds in its tensors' types (an ARITH step); Deeploy's Add is an exact integer one."""
+    if ctx.dialect is Dialect.NEMO:
+        lower_binary(ctx)
+    else:
+        lower_add(ctx)
+
+
 INTEGER_LOWERINGS: dict[tuple[str, str], Lowering] = {
     ("", "Conv"): lower_conv,
     ("", "Gemm"): lower_matmul,
     ("", "MatMul"): lower_matmul,
-    ("", "Add"): lower_add,
+    ("", "Add"): _add,
+    **{("", op): lower for op, lower in ARITH_LOWERINGS.items() if op != "Add"},
     ("", "ReduceMean"): lower_reduce,
     ("", "ReduceSum"): lower_reduce,
     (NEMO_DOMAIN, "Requant"): lower_requant_shift,
@@ -381,11 +410,11 @@ def fold_nemo(view: OnnxView) -> tuple[onnx.ModelProto, dict[str, list[str]]]:
             continue
         if node.op_type != "Floor" or node.name in absorbed:
             continue
+        # Other chains (DORY's Cast -> Mul -> Div on int64, a residual sum's Floor) are left to
+        # their ARITH steps, node by node (lower_arith.py).
         div = view.producer.get(node.input[0])
         if div is None or div.op_type != "Div":
-            raise UnsupportedError(
-                "Floor must follow a Div by a power of two", node=node.name, op="Floor"
-            )
+            continue
         chain = [div]
         source = div.input[0]
         mul_name = add_name = None
@@ -400,18 +429,14 @@ def fold_nemo(view: OnnxView) -> tuple[onnx.ModelProto, dict[str, list[str]]]:
             chain.insert(0, before)
             source = next(i for i in before.input if i != mul_name)
         clip = sole(node.output[0], "Clip")
-        if clip is None:
-            raise UnsupportedError(
-                "Floor must be followed by a Clip to the output levels", node=node.name, op="Floor"
-            )
+        _, divisor = scalar(div)
+        if clip is None or divisor is None or divisor.size != 1:
+            continue
         lower, upper = _clip_bounds(view, clip)
         last = clip
         cast = sole(clip.output[0], "Cast")
         if cast is not None:
             last = cast
-        _, divisor = scalar(div)
-        if divisor is None or divisor.size != 1:
-            raise UnsupportedError("Div by a constant scalar is required", node=div.name, op="Div")
         d = float(divisor.reshape(-1)[0])
         if not (np.isfinite(d) and 1 <= d < 2**31 and d == int(d)):
             raise UnsupportedError(

@@ -97,6 +97,7 @@ def lower_model(
         folding = QdqFolding(folded, origins=nemo_origins)
         view = index_model(folded)
     ctx = LoweringContext(view)
+    ctx.dialect = dialect
     if dialect is Dialect.ONNXRUNTIME:
         ctx.channels_last = channels_last_resizes(original.model)
     result = Lowering(ctx.graph, dialect=dialect)

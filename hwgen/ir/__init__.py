@@ -2,6 +2,9 @@
 
 from hwgen.ir.graph import Graph, Node, Target
 from hwgen.ir.ops import (
+    ArithAttrs,
+    ArithKind,
+    ArithStep,
     ClampAttrs,
     ConcatAttrs,
     ConvAttrs,
@@ -33,6 +36,9 @@ from hwgen.ir.ops import (
 from hwgen.ir.types import DType, QType, Quant
 
 __all__ = [
+    "ArithAttrs",
+    "ArithKind",
+    "ArithStep",
     "ClampAttrs",
     "ConcatAttrs",
     "ConvAttrs",

@@ -55,6 +55,9 @@ class OpKind(enum.Enum):
     MUL = "mul"
     # Resize of an NCHW image's H and W, nearest or linear, as onnxruntime's kernels compute it.
     RESIZE = "resize"
+    # NEMO/DORY's element-wise arithmetic on integer values in float32 or int64 tensors (Mul,
+    # Add, Div, Floor, Cast, Clip, ...), replayed step by step in the types onnxruntime uses.
+    ARITH = "arith"
 
 
 class OutputMode(enum.Enum):
@@ -207,6 +210,39 @@ class SoftmaxAttrs:
     y_zero_point: int
 
 
+class ArithKind(enum.Enum):
+    """One ONNX element-wise op of an ARITH chain."""
+
+    MUL = "mul"
+    ADD = "add"
+    SUB = "sub"
+    DIV = "div"  # float32: IEEE division; int64: C's, truncated toward zero
+    FLOOR = "floor"
+    CEIL = "ceil"
+    ROUND = "round"  # half to even, as ONNX Round
+    CAST = "cast"  # to `container`: float to integer truncates, integer to float rounds
+    CLIP = "clip"  # operand (lower, upper)
+
+
+@dataclass(frozen=True, eq=False)
+class ArithStep:
+    """`kind` computed in `container` (float32 or int64: the ONNX tensor's type; a CAST's
+    target). The operand is a constant (a scalar, or one value per channel along axis 1), or
+    None where the step takes the node's second input; `operand_first` for c - x and c / x."""
+
+    kind: ArithKind
+    container: DType
+    operand: npt.NDArray[np.generic] | None = None
+    operand_first: bool = False
+
+
+@dataclass(frozen=True, eq=False)
+class ArithAttrs:
+    """Steps applied in order to the first input (a step without operand takes the second)."""
+
+    steps: tuple[ArithStep, ...]
+
+
 class ResizeKind(enum.Enum):
     """Which of onnxruntime's kernels an 8-bit Resize runs: its result differs between them."""
 
@@ -289,6 +325,7 @@ OpAttrs = (
     | LookupAttrs
     | MulAttrs
     | ResizeAttrs
+    | ArithAttrs
     | SoftmaxAttrs
     | GatherAttrs
     | ConcatAttrs

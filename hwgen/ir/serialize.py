@@ -45,6 +45,8 @@ _DATACLASSES: dict[str, type] = {
         ops.LookupAttrs,
         ops.MulAttrs,
         ops.ResizeAttrs,
+        ops.ArithStep,
+        ops.ArithAttrs,
         ops.SoftmaxAttrs,
         ops.GatherAttrs,
         ops.ConcatAttrs,
@@ -55,7 +57,7 @@ _DATACLASSES: dict[str, type] = {
 }
 _ENUMS: dict[str, type[enum.Enum]] = {
     cls.__name__: cls
-    for cls in (DType, ops.OpKind, ops.OutputMode, ops.PoolRounding, ops.ResizeKind, Target)
+    for cls in (DType, ops.OpKind, ops.OutputMode, ops.PoolRounding, ops.ResizeKind, ops.ArithKind, Target)
 }
 
 
