@@ -28,6 +28,7 @@ from hwgen.passes import (
     npu_plan,
     placement,
     storage,
+    synthesize_requant,
     unfold_stem,
 )
 from hwgen.passes.memory_plan import MemoryPlan
@@ -159,6 +160,7 @@ def graph_steps(options: CompileOptions) -> list[tuple[str, GraphStep]]:
     """The passes over the graph, in order, by name."""
     return [
         ("lowered", lambda g: g),
+        (synthesize_requant.NAME, synthesize_requant.apply),
         (fuse_requant_shift.NAME, fuse_requant_shift.apply),
         (fuse_activation.NAME, fuse_activation.apply),
         (collapse_movement.NAME, collapse_movement.apply),

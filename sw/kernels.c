@@ -511,6 +511,114 @@ void reduce_sum_mean(const reduce_layer_t *l, const void *in, void *out) {
     }
 }
 
+/* A value of an ARITH chain in its current ONNX type. */
+typedef struct {
+    int is_float;
+    float f;
+    int64_t i;
+} arith_value_t;
+
+static arith_value_t arith_load(const void *base, dtype_t dtype, size_t index) {
+    arith_value_t v = {0, 0.0f, 0};
+    if (dtype == DT_FLOAT32) {
+        v.is_float = 1;
+        v.f = ((const float *)base)[index];
+    } else if (dtype == DT_INT64) {
+        v.i = ((const int64_t *)base)[index];
+    } else {
+        v.i = load(base, dtype, index);
+    }
+    return v;
+}
+
+/* The value in `container`: exact, since the compiler proved the values whole and in range
+ * wherever a step changes type without a Cast. A Cast truncates a float, as C does. */
+static arith_value_t arith_convert(arith_value_t v, dtype_t container) {
+    if (container == DT_FLOAT32) {
+        if (!v.is_float) {
+            v.f = (float)v.i;
+            v.is_float = 1;
+        }
+    } else {
+        if (v.is_float) {
+            v.i = (int64_t)v.f;
+            v.is_float = 0;
+        }
+        if (container == DT_INT32) {
+            v.i = (int32_t)v.i;
+        }
+    }
+    return v;
+}
+
+static arith_value_t arith_step(const arith_step_t *s, arith_value_t v, arith_value_t other,
+                                size_t channel) {
+    v = arith_convert(v, s->container);
+    if (s->kind == ARITH_CAST) {
+        return v;
+    }
+    int is_float = s->container == DT_FLOAT32;
+    if (s->kind == ARITH_FLOOR || s->kind == ARITH_CEIL || s->kind == ARITH_ROUND) {
+        v.f = s->kind == ARITH_FLOOR ? floorf(v.f) : s->kind == ARITH_CEIL ? ceilf(v.f) : rintf(v.f);
+        return v;
+    }
+    if (s->kind == ARITH_CLIP) {
+        if (is_float) {
+            v.f = v.f < s->f[0] ? s->f[0] : v.f;
+            v.f = v.f > s->f[1] ? s->f[1] : v.f;
+        } else {
+            v.i = v.i < s->i[0] ? s->i[0] : v.i;
+            v.i = v.i > s->i[1] ? s->i[1] : v.i;
+        }
+        return v;
+    }
+    arith_value_t c = other;
+    if (s->count > 0) {
+        size_t at = s->count == 1 ? 0 : channel;
+        c.is_float = is_float;
+        c.f = is_float ? s->f[at] : 0.0f;
+        c.i = is_float ? 0 : s->i[at];
+    }
+    c = arith_convert(c, s->container);
+    arith_value_t x = s->operand_first ? c : v, y = s->operand_first ? v : c;
+    if (is_float) {
+        float r = s->kind == ARITH_MUL   ? x.f * y.f
+                  : s->kind == ARITH_ADD ? x.f + y.f
+                  : s->kind == ARITH_SUB ? x.f - y.f
+                                         : x.f / y.f;
+        v.f = r;
+    } else {
+        int64_t r = s->kind == ARITH_MUL   ? x.i * y.i
+                    : s->kind == ARITH_ADD ? x.i + y.i
+                    : s->kind == ARITH_SUB ? x.i - y.i
+                                           : x.i / y.i;
+        v.i = s->container == DT_INT32 ? (int32_t)r : r;
+    }
+    return v;
+}
+
+void arith_chain(const arith_layer_t *l, const void *a, const void *b, void *out) {
+    size_t c = (size_t)l->out.c;
+    size_t count = (size_t)l->out.h * (size_t)l->out.w * c;
+    for (size_t k = 0; k < count; k++) {
+        arith_value_t v = arith_load(a, l->a.dtype, k);
+        arith_value_t other = {0, 0.0f, 0};
+        if (l->b.c) {
+            other = arith_load(b, l->b.dtype, k);
+        }
+        for (int32_t s = 0; s < l->n_steps; s++) {
+            v = arith_step(&l->steps[s], v, other, k % c);
+        }
+        if (l->out.dtype == DT_FLOAT32) {
+            ((float *)out)[k] = arith_convert(v, DT_FLOAT32).f;
+        } else if (l->out.dtype == DT_INT64) {
+            ((int64_t *)out)[k] = arith_convert(v, DT_INT64).i;
+        } else {
+            store(out, l->out.dtype, k, (int32_t)arith_convert(v, DT_INT64).i);
+        }
+    }
+}
+
 /* onnxruntime's UpsampleBilinear (NCHW: float32 weights, the sum in this order, truncated) and
  * NhwcUpsampleBilinearInteger (channels-last: products of 2^-10 weights, the int32 sum divided
  * by 2^20 with C's truncation), for output index r of the first axis and q of the second. */

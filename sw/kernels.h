@@ -34,6 +34,7 @@ void permute_copy(const permute_layer_t *l, const uint8_t *in, uint8_t *out);
 void int_matmul(const int_matmul_layer_t *l, const void *a, const void *b, void *out);
 void qlinear_mul(const mul_layer_t *l, const void *a, const void *b, void *out);
 void qlinear_softmax(const softmax_layer_t *l, const void *in, void *out);
+void arith_chain(const arith_layer_t *l, const void *a, const void *b, void *out);
 void resize_image(const resize_layer_t *l, const void *in, void *out);
 void reduce_sum_mean(const reduce_layer_t *l, const void *in, void *out);
 void pad_copy(const pad_layer_t *l, const void *in, void *out);

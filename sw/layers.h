@@ -93,6 +93,33 @@ typedef struct {
     const int32_t *row_wi, *col_wi;      /* LINEAR_FIXED: in 2^-10 steps */
 } resize_layer_t;
 
+/* NEMO/DORY's element-wise arithmetic, one ONNX op per step in the type onnxruntime computes
+ * it in (hwgen's ArithKind, in its order). */
+typedef enum {
+    ARITH_MUL = 0,
+    ARITH_ADD = 1,
+    ARITH_SUB = 2,
+    ARITH_DIV = 3,
+    ARITH_FLOOR = 4,
+    ARITH_CEIL = 5,
+    ARITH_ROUND = 6,
+    ARITH_CAST = 7,
+    ARITH_CLIP = 8
+} arith_kind_t;
+typedef struct {
+    arith_kind_t kind;
+    dtype_t container;     /* DT_FLOAT32, DT_INT32 or DT_INT64: the step's type (a cast's target) */
+    int32_t count;         /* operand values: 0 (the second input), 1, one per channel, 2 (clip) */
+    int32_t operand_first; /* c - x, c / x */
+    const float *f;        /* the operand in a float32 step */
+    const int64_t *i;      /* in an integer step */
+} arith_step_t;
+typedef struct {
+    tensor_shape_t a, b, out; /* b.c == 0: one input */
+    int32_t n_steps;
+    const arith_step_t *steps;
+} arith_layer_t;
+
 typedef struct {
     int32_t rows, length; /* softmax over each row of a matrix */
     const float *table;   /* exp of each input value, shifted (QlinearBuildLookupTableUint32) */

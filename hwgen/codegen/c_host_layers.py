@@ -17,6 +17,8 @@ import numpy.typing as npt
 from hwgen.codegen.c_abi import C_DTYPE, TensorLayout
 from hwgen.errors import HwgenError
 from hwgen.ir import (
+    ArithAttrs,
+    ArithKind,
     ClampAttrs,
     ConcatAttrs,
     ConvAttrs,
@@ -667,6 +669,27 @@ def _softmax(ctx: HostContext, node: Node, out: TensorLayout, ins: list[TensorLa
     )
 
 
+def _arith(ctx: HostContext, node: Node, out: TensorLayout, ins: list[TensorLayout]) -> HostLayer:
+    attrs = node.attrs
+    assert isinstance(attrs, ArithAttrs)
+    steps = []
+    for step in attrs.steps:
+        values = [] if step.operand is None else np.asarray(step.operand).reshape(-1).tolist()
+        floats = step.container is DType.FLOAT32
+        steps.append(
+            {
+                "kind": list(ArithKind).index(step.kind),
+                "container": C_DTYPE[step.container],
+                "count": len(values),
+                "operand_first": int(step.operand_first),
+                "f": [c_float(float(v)) for v in values] if floats else [],
+                "i": [f"INT64_C({int(v)})" for v in values] if not floats else [],
+            }
+        )
+    second = ins[1].c_struct() if len(ins) > 1 else {**ins[0].c_struct(), "c": 0}
+    return HostLayer({"a": ins[0].c_struct(), "b": second, "steps": steps})
+
+
 def _resize(ctx: HostContext, node: Node, out: TensorLayout, ins: list[TensorLayout]) -> HostLayer:
     attrs = node.attrs
     assert isinstance(attrs, ResizeAttrs)
@@ -803,6 +826,7 @@ EMITTERS: dict[OpKind, Emitter] = {
     OpKind.MUL: _mul,
     OpKind.SOFTMAX: _softmax,
     OpKind.RESIZE: _resize,
+    OpKind.ARITH: _arith,
     OpKind.GATHER: _transpose,
     OpKind.INT_MATMUL: _int_matmul,
     OpKind.PAD: _pad,

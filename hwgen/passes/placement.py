@@ -39,6 +39,10 @@ def npu_refusal(graph: Graph, node: Node, mode: OutputMode = OutputMode.REQUANT)
         return "weights with a non-zero zero point: the array takes symmetric weights"
     if not graph.is_constant(node.inputs[1]):
         return "the weights are a runtime tensor, not constants"
+    if isinstance(attrs, ConvAttrs) and _padding_only_window(
+        attrs, graph.type_of(node.inputs[0]).shape
+    ):
+        return "padding wider than the kernel: some windows hold padding alone"
     if isinstance(attrs, ConvAttrs) and attrs.group != 1:
         channels = graph.type_of(node.inputs[0]).shape[1]
         if attrs.group == channels:
@@ -53,6 +57,20 @@ def npu_refusal(graph: Graph, node: Node, mode: OutputMode = OutputMode.REQUANT)
         if len(node.inputs) > 2 and graph.type_of(node.inputs[2]).size != columns:
             return "the bias is not one value per output column"
     return None
+
+
+def _padding_only_window(attrs: ConvAttrs, shape: tuple[int, ...]) -> bool:
+    """Whether a window lies wholly in the padding (a kernel of 2 padded by 2): the NPU's tiles
+    each read at least one input row and column."""
+    geom = attrs.geometry
+    out = geom.output_size(shape[2], shape[3])
+    for axis in (0, 1):
+        span = geom.dilations[axis] * (geom.kernel[axis] - 1) + 1
+        before = geom.pads[axis]
+        last_start = (out[axis] - 1) * geom.strides[axis] - before
+        if before >= span or last_start >= shape[2 + axis]:
+            return True
+    return False
 
 
 def apply(graph: Graph, overrides: Mapping[str, Target] | None = None) -> Graph:
