@@ -14,6 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from hwgen.ir import ArithKind, ArithStep, DType
+from hwgen.sim_models import fp
 
 Array = npt.NDArray[np.generic]
 
@@ -50,6 +51,8 @@ def step(x: Array, s: ArithStep, other: Array | None = None) -> Array:
     if kind in (ArithKind.FLOOR, ArithKind.CEIL, ArithKind.ROUND):
         fn = {ArithKind.FLOOR: np.floor, ArithKind.CEIL: np.ceil, ArithKind.ROUND: np.rint}[kind]
         return np.asarray(fn(value), container.numpy)
+    if kind is ArithKind.SIGMOID:
+        return fp.logistic(value)
     if kind is ArithKind.CLIP:
         assert s.operand is not None
         lower, upper = np.asarray(s.operand, container.numpy).reshape(-1)

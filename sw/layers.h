@@ -104,7 +104,8 @@ typedef enum {
     ARITH_CEIL = 5,
     ARITH_ROUND = 6,
     ARITH_CAST = 7,
-    ARITH_CLIP = 8
+    ARITH_CLIP = 8,
+    ARITH_SIGMOID = 9
 } arith_kind_t;
 typedef struct {
     arith_kind_t kind;

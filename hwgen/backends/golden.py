@@ -18,6 +18,7 @@ from hwgen.ir import (
     ClampAttrs,
     ConcatAttrs,
     ConvAttrs,
+    FloatSoftmaxAttrs,
     GatherAttrs,
     GlobalPoolAttrs,
     Graph,
@@ -44,7 +45,7 @@ from hwgen.ir import (
 )
 from hwgen.ir.types import DType
 from hwgen.progress import Status, quiet
-from hwgen.sim_models import arith, elementwise, linear, movement, pool, quant, requant, resize
+from hwgen.sim_models import arith, elementwise, fp, linear, movement, pool, quant, requant, resize
 
 Array = npt.NDArray[np.generic]
 Kernel = Callable[[Node, list[Array], list[QType], QType], Array]
@@ -201,6 +202,13 @@ def _arith(node: Node, args: list[Array], _: list[QType], out: QType) -> Array:
     return arith.run(args, attrs.steps, out.dtype)
 
 
+def _float_softmax(node: Node, args: list[Array], _: list[QType], __: QType) -> Array:
+    attrs = node.attrs
+    assert isinstance(attrs, FloatSoftmaxAttrs)
+    x = np.asarray(args[0], np.float32)
+    return fp.softmax_rows(x.reshape(-1, x.shape[-1]), attrs.log).reshape(x.shape)
+
+
 def _resize(node: Node, args: list[Array], _: list[QType], __: QType) -> Array:
     attrs = node.attrs
     assert isinstance(attrs, ResizeAttrs)
@@ -290,6 +298,7 @@ KERNELS: dict[OpKind, Kernel] = {
     OpKind.SOFTMAX: _softmax,
     OpKind.RESIZE: _resize,
     OpKind.ARITH: _arith,
+    OpKind.FLOAT_SOFTMAX: _float_softmax,
     OpKind.GATHER: _gather,
     OpKind.INT_MATMUL: _int_matmul,
     OpKind.CONCAT: _concat,

@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from hwgen.frontend.context import LoweringContext
-from hwgen.ir import ArithAttrs, ArithKind, ArithStep, DType, OpKind, QType
+from hwgen.ir import ArithAttrs, ArithKind, ArithStep, DType, FloatSoftmaxAttrs, OpKind, QType
 from hwgen.sim_models import arith
 
 CONTAINER_TYPES = {
@@ -68,6 +68,8 @@ def storage_type(lower: float, upper: float, whole: bool, container: DType) -> D
 def _integral_after(step: ArithStep, inputs_whole: bool) -> bool:
     if step.kind in (ArithKind.FLOOR, ArithKind.CEIL, ArithKind.ROUND):
         return True
+    if step.kind is ArithKind.SIGMOID:
+        return False
     if step.kind is ArithKind.CAST:
         return inputs_whole or step.container is not DType.FLOAT32
     operand_whole = step.operand is None or bool(
@@ -168,6 +170,26 @@ def lower_clip(ctx: LoweringContext) -> None:
     emit_step(ctx, [x], ArithStep(ArithKind.CLIP, container, operand))
 
 
+def lower_sigmoid(ctx: LoweringContext) -> None:
+    """A head's Sigmoid on integer sums: float32 out, as onnxruntime computes it."""
+    x, _ = ctx.tensor(0, "X")
+    emit_step(ctx, [x], ArithStep(ArithKind.SIGMOID, DType.FLOAT32))
+
+
+def lower_softmax(ctx: LoweringContext) -> None:
+    """A head's Softmax or LogSoftmax on integer sums, over the last axis (before opset 13, the
+    axes from `axis` on taken as one: the same where `axis` is the last)."""
+    x, xt = ctx.tensor(0, "input")
+    rank = len(xt.shape)
+    axis = int(ctx.attr("axis", -1 if ctx.opset >= 13 else 1))
+    if axis % rank != rank - 1:
+        raise ctx.unsupported(f"{ctx.node.op_type} over axis {axis} of a rank-{rank} tensor")
+    attrs = FloatSoftmaxAttrs(log=ctx.node.op_type == "LogSoftmax")
+    out = QType(DType.FLOAT32, xt.shape)
+    ctx.emit(OpKind.FLOAT_SOFTMAX, [x], attrs, [(ctx.output(), out)])
+    ctx.containers[ctx.output()] = DType.FLOAT32
+
+
 def lower_relu(ctx: LoweringContext) -> None:
     x, _ = ctx.tensor(0, "X")
     container = container_of(ctx, ctx.required(0, "X"))
@@ -182,4 +204,7 @@ ARITH_LOWERINGS = {
     "Cast": lower_cast,
     "Clip": lower_clip,
     "Relu": lower_relu,
+    "Sigmoid": lower_sigmoid,
+    "Softmax": lower_softmax,
+    "LogSoftmax": lower_softmax,
 }

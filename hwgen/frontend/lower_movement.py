@@ -12,6 +12,7 @@ from hwgen.frontend.context import LoweringContext
 from hwgen.frontend.registry import MS_DOMAIN, lowers
 from hwgen.ir import (
     ConcatAttrs,
+    GatherAttrs,
     LookupAttrs,
     NoAttrs,
     OpKind,
@@ -156,6 +157,38 @@ def slice_(ctx: LoweringContext) -> None:
         return
     name, xt = ctx.tensor(0, "data")
     ctx.emit(OpKind.SLICE, [name], attrs, [(ctx.output(), xt.with_shape(shape))])
+
+
+@lowers("Gather")
+def gather(ctx: LoweringContext) -> None:
+    """Gather by constant indices (a head picking its outputs): a table of which input
+    element each output element is."""
+    in_shape = _input_shape(ctx)
+    rank = len(in_shape)
+    axis = int(ctx.attr("axis", 0))
+    if not -rank <= axis < rank:
+        raise ctx.unsupported(f"axis {axis} of a rank-{rank} input")
+    axis %= rank
+    indices = ctx.const(1, "indices").astype(np.int64)
+    extent = in_shape[axis]
+    if np.any(indices < -extent) or np.any(indices >= extent):
+        raise ctx.unsupported(f"indices {indices.reshape(-1)[:8].tolist()} beyond {extent}")
+    indices = np.where(indices < 0, indices + extent, indices)
+    x = ctx.required(0, "data")
+    if x in ctx.consts:
+        ctx.fold_constant(np.take(ctx.consts[x], indices, axis=axis))
+        return
+    name, xt = ctx.tensor(0, "data")
+    positions = np.arange(xt.size, dtype=np.int64).reshape(in_shape)
+    source = np.take(positions, indices, axis=axis)
+    if source.size == 0:
+        raise ctx.unsupported("the gather is empty")
+    attrs = GatherAttrs(np.ascontiguousarray(source.reshape(-1)))
+    ctx.emit(OpKind.GATHER, [name], attrs, [(ctx.output(), xt.with_shape(source.shape))])
+    if name in ctx.ranges:  # the integer dialects' range of values goes along
+        ctx.ranges[ctx.output()] = ctx.ranges[name]
+    if name in ctx.integral:
+        ctx.integral.add(ctx.output())
 
 
 def _split_sizes(ctx: LoweringContext, extent: int, parts: int) -> list[int]:

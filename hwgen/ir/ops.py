@@ -58,6 +58,9 @@ class OpKind(enum.Enum):
     # NEMO/DORY's element-wise arithmetic on integer values in float32 or int64 tensors (Mul,
     # Add, Div, Floor, Cast, Clip, ...), replayed step by step in the types onnxruntime uses.
     ARITH = "arith"
+    # A float Softmax or LogSoftmax over the last axis (a NEMO head), as onnxruntime's MLAS
+    # kernel computes it.
+    FLOAT_SOFTMAX = "float_softmax"
 
 
 class OutputMode(enum.Enum):
@@ -222,6 +225,7 @@ class ArithKind(enum.Enum):
     ROUND = "round"  # half to even, as ONNX Round
     CAST = "cast"  # to `container`: float to integer truncates, integer to float rounds
     CLIP = "clip"  # operand (lower, upper)
+    SIGMOID = "sigmoid"  # onnxruntime's float Sigmoid (sim_models/fp.py: MLAS's logistic)
 
 
 @dataclass(frozen=True, eq=False)
@@ -241,6 +245,11 @@ class ArithAttrs:
     """Steps applied in order to the first input (a step without operand takes the second)."""
 
     steps: tuple[ArithStep, ...]
+
+
+@dataclass(frozen=True)
+class FloatSoftmaxAttrs:
+    log: bool  # LogSoftmax: x - max - log(sum of exp); else exp / sum
 
 
 class ResizeKind(enum.Enum):
@@ -326,6 +335,7 @@ OpAttrs = (
     | MulAttrs
     | ResizeAttrs
     | ArithAttrs
+    | FloatSoftmaxAttrs
     | SoftmaxAttrs
     | GatherAttrs
     | ConcatAttrs

@@ -47,6 +47,7 @@ _DATACLASSES: dict[str, type] = {
         ops.ResizeAttrs,
         ops.ArithStep,
         ops.ArithAttrs,
+        ops.FloatSoftmaxAttrs,
         ops.SoftmaxAttrs,
         ops.GatherAttrs,
         ops.ConcatAttrs,
