@@ -642,6 +642,70 @@ void arith_chain(const arith_layer_t *l, const void *a, const void *b, void *out
     }
 }
 
+/* MLAS's exp of x - max (mlas/lib/x86_64/TransKernelAvx512F.S): a range reduction by ln 2 in
+ * two parts and a degree-6 polynomial, by fused multiply-adds, scaled by 2^m. */
+static float mlas_exp_biased(float x, float negative_maximum) {
+    static const float poly[7] = {0x1.694000p-10f, 0x1.125edcp-7f, 0x1.555b5ap-5f,
+                                  0x1.555450p-3f,  0x1.fffff6p-2f, 0x1.000000p+0f,
+                                  0x1.000000p+0f};
+    float v = x + negative_maximum;
+    v = v < -103.9720840454f ? -103.9720840454f : v;
+    float m = fmaf(v, 1.44269504088896341f, 12582912.0f) - 12582912.0f;
+    v = fmaf(m, -6.93145752e-1f, v);
+    v = fmaf(m, -1.42860677e-6f, v);
+    float p = poly[0];
+    for (int i = 1; i < 7; i++) {
+        p = fmaf(v, p, poly[i]);
+    }
+    return ldexpf(p, (int)m);
+}
+
+/* MlasComputeSumExpF32KernelAvx512F's sum: exp of element i into lane i mod 16, in order,
+ * then the lanes folded as its reduction folds them; `store` keeps each exp where not NULL. */
+static float mlas_sum_exp(const float *row, int32_t n, float negative_maximum, float *store) {
+    float lanes[16] = {0};
+    for (int32_t i = 0; i < n; i++) {
+        float e = mlas_exp_biased(row[i], negative_maximum);
+        lanes[i % 16] += e;
+        if (store) {
+            store[i] = e;
+        }
+    }
+    float a[8];
+    for (int i = 0; i < 8; i++) {
+        a[i] = lanes[i] + lanes[i + 8];
+    }
+    float low = (a[0] + a[1]) + (a[2] + a[3]);
+    float high = (a[4] + a[5]) + (a[6] + a[7]);
+    return low + high;
+}
+
+void float_softmax(const float_softmax_layer_t *l, const void *in, float *out) {
+    for (int32_t r = 0; r < l->rows; r++) {
+        float *row = out + (size_t)r * (size_t)l->length;
+        for (int32_t i = 0; i < l->length; i++) {
+            size_t at = (size_t)r * (size_t)l->length + (size_t)i;
+            row[i] = l->dtype == DT_FLOAT32 ? ((const float *)in)[at] : (float)load(in, l->dtype, at);
+        }
+        float maximum = row[0];
+        for (int32_t i = 1; i < l->length; i++) {
+            maximum = row[i] > maximum ? row[i] : maximum;
+        }
+        float negative_maximum = -maximum;
+        if (l->log) {
+            float logarithm = logf(mlas_sum_exp(row, l->length, negative_maximum, NULL));
+            for (int32_t i = 0; i < l->length; i++) {
+                row[i] = (row[i] + negative_maximum) - logarithm;
+            }
+        } else {
+            float scale = 1.0f / mlas_sum_exp(row, l->length, negative_maximum, row);
+            for (int32_t i = 0; i < l->length; i++) {
+                row[i] *= scale;
+            }
+        }
+    }
+}
+
 /* onnxruntime's UpsampleBilinear (NCHW: float32 weights, the sum in this order, truncated) and
  * NhwcUpsampleBilinearInteger (channels-last: products of 2^-10 weights, the int32 sum divided
  * by 2^20 with C's truncation), for output index r of the first axis and q of the second. */

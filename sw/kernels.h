@@ -35,6 +35,7 @@ void int_matmul(const int_matmul_layer_t *l, const void *a, const void *b, void 
 void qlinear_mul(const mul_layer_t *l, const void *a, const void *b, void *out);
 void qlinear_softmax(const softmax_layer_t *l, const void *in, void *out);
 void arith_chain(const arith_layer_t *l, const void *a, const void *b, void *out);
+void float_softmax(const float_softmax_layer_t *l, const void *in, float *out);
 void resize_image(const resize_layer_t *l, const void *in, void *out);
 void reduce_sum_mean(const reduce_layer_t *l, const void *in, void *out);
 void pad_copy(const pad_layer_t *l, const void *in, void *out);

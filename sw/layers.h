@@ -121,6 +121,12 @@ typedef struct {
     const arith_step_t *steps;
 } arith_layer_t;
 
+/* onnxruntime's float Softmax / LogSoftmax over rows (MLAS's AVX512F kernels). */
+typedef struct {
+    int32_t rows, length, log;
+    dtype_t dtype; /* of the input: float32, or int32 sums */
+} float_softmax_layer_t;
+
 typedef struct {
     int32_t rows, length; /* softmax over each row of a matrix */
     const float *table;   /* exp of each input value, shifted (QlinearBuildLookupTableUint32) */

@@ -48,7 +48,9 @@ class TensorLayout:
             return TensorLayout(1, shape[2], shape[1], qtype.dtype)
         if len(shape) == 2:
             return TensorLayout(shape[0], 1, shape[1], qtype.dtype)
-        raise HwgenError(f"{where}: tensors of shape {list(shape)} (batch 1, 2-D to 4-D only)")
+        if len(shape) == 1:  # a vector: one row of features
+            return TensorLayout(1, 1, shape[0], qtype.dtype)
+        raise HwgenError(f"{where}: tensors of shape {list(shape)} (batch 1, 1-D to 4-D only)")
 
     @property
     def row_bytes(self) -> int:

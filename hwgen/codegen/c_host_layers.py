@@ -22,6 +22,7 @@ from hwgen.ir import (
     ClampAttrs,
     ConcatAttrs,
     ConvAttrs,
+    FloatSoftmaxAttrs,
     GatherAttrs,
     GlobalPoolAttrs,
     Graph,
@@ -690,6 +691,19 @@ def _arith(ctx: HostContext, node: Node, out: TensorLayout, ins: list[TensorLayo
     return HostLayer({"a": ins[0].c_struct(), "b": second, "steps": steps})
 
 
+def _float_softmax(
+    ctx: HostContext, node: Node, out: TensorLayout, ins: list[TensorLayout]
+) -> HostLayer:
+    attrs = node.attrs
+    assert isinstance(attrs, FloatSoftmaxAttrs)
+    shape = ctx.graph.type_of(node.inputs[0]).shape
+    if len(shape) != 2:  # the last axis is contiguous in storage for matrices
+        raise ctx.refuse(node, f"softmax of a tensor of shape {list(shape)}")
+    return HostLayer(
+        {"rows": shape[0], "length": shape[1], "log": int(attrs.log), "dtype": C_DTYPE[ins[0].dtype]}
+    )
+
+
 def _resize(ctx: HostContext, node: Node, out: TensorLayout, ins: list[TensorLayout]) -> HostLayer:
     attrs = node.attrs
     assert isinstance(attrs, ResizeAttrs)
@@ -827,6 +841,7 @@ EMITTERS: dict[OpKind, Emitter] = {
     OpKind.SOFTMAX: _softmax,
     OpKind.RESIZE: _resize,
     OpKind.ARITH: _arith,
+    OpKind.FLOAT_SOFTMAX: _float_softmax,
     OpKind.GATHER: _transpose,
     OpKind.INT_MATMUL: _int_matmul,
     OpKind.PAD: _pad,
