@@ -44,9 +44,11 @@ def step(x: Array, s: ArithStep, other: Array | None = None) -> Array:
     if kind is ArithKind.CAST:
         if container is DType.FLOAT32:
             return np.asarray(x).astype(np.float32)
-        return np.trunc(np.asarray(x, np.float64)).astype(container.numpy) if (
-            np.asarray(x).dtype.kind == "f"
-        ) else np.asarray(x).astype(container.numpy)
+        return (
+            np.trunc(np.asarray(x, np.float64)).astype(container.numpy)
+            if (np.asarray(x).dtype.kind == "f")
+            else np.asarray(x).astype(container.numpy)
+        )
     value = np.asarray(x).astype(container.numpy)
     if kind in (ArithKind.FLOOR, ArithKind.CEIL, ArithKind.ROUND):
         fn = {ArithKind.FLOOR: np.floor, ArithKind.CEIL: np.ceil, ArithKind.ROUND: np.rint}[kind]
@@ -56,11 +58,9 @@ def step(x: Array, s: ArithStep, other: Array | None = None) -> Array:
     if kind is ArithKind.CLIP:
         assert s.operand is not None
         lower, upper = np.asarray(s.operand, container.numpy).reshape(-1)
-        return np.minimum(np.maximum(value, lower), upper)
+        return np.asarray(np.minimum(np.maximum(value, lower), upper))
     operand = (
-        np.asarray(other).astype(container.numpy)
-        if s.operand is None
-        else _operand(s, value.ndim)
+        np.asarray(other).astype(container.numpy) if s.operand is None else _operand(s, value.ndim)
     )
     a, b = (operand, value) if s.operand_first else (value, operand)
     if kind is ArithKind.MUL:

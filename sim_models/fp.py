@@ -81,30 +81,34 @@ def logistic(x: npt.ArrayLike) -> F32:
 
 
 # MLAS's exp (mlas/lib/compute.cpp, MlasExpConstants), as its AVX512F kernel computes it.
-_EXP = {
-    "lower": np.float32("-103.9720840454"),
-    "bias": np.float32(12582912.0),  # 1.5 * 2^23: adding it rounds to an integer
-    "log2_reciprocal": np.float32("1.44269504088896341"),
-    "log2_high": np.float32("-6.93145752e-1"),
-    "log2_low": np.float32("-1.42860677e-6"),
-    "poly": [np.float32(float.fromhex(h)) for h in (
-        "0x1.694000p-10", "0x1.125edcp-7", "0x1.555b5ap-5", "0x1.555450p-3", "0x1.fffff6p-2",
-        "0x1.000000p+0", "0x1.000000p+0",
-    )],
-}
+_EXP_LOWER = np.float32("-103.9720840454")
+_EXP_BIAS = np.float32(12582912.0)  # 1.5 * 2^23: adding it rounds to an integer
+_LOG2_RECIPROCAL = np.float32("1.44269504088896341")
+_LOG2_HIGH = np.float32("-6.93145752e-1")
+_LOG2_LOW = np.float32("-1.42860677e-6")
+_EXP_POLY = [
+    np.float32(float.fromhex(h))
+    for h in (
+        "0x1.694000p-10",
+        "0x1.125edcp-7",
+        "0x1.555b5ap-5",
+        "0x1.555450p-3",
+        "0x1.fffff6p-2",
+        "0x1.000000p+0",
+        "0x1.000000p+0",
+    )
+]
 LANES = 16  # one AVX512 register of float32
 
 
 def _exp_biased(x: F32, negative_maximum: np.float32) -> F32:
     """exp(x - max) as MlasComputeSumExpF32KernelAvx512F computes each element."""
-    k = _EXP
-    v = np.maximum(k["lower"], np.asarray(x + negative_maximum, np.float32))
-    m = np.asarray(fma_f32(v, k["log2_reciprocal"], k["bias"]) - k["bias"], np.float32)
-    v = fma_f32(m, k["log2_high"], v)
-    v = fma_f32(m, k["log2_low"], v)
-    poly = k["poly"]
-    p = np.full_like(v, poly[0])
-    for c in poly[1:]:
+    v = np.maximum(_EXP_LOWER, np.asarray(x + negative_maximum, np.float32))
+    m = np.asarray(fma_f32(v, _LOG2_RECIPROCAL, _EXP_BIAS) - _EXP_BIAS, np.float32)
+    v = fma_f32(m, _LOG2_HIGH, v)
+    v = fma_f32(m, _LOG2_LOW, v)
+    p = np.full_like(v, _EXP_POLY[0])
+    for c in _EXP_POLY[1:]:
         p = fma_f32(v, p, c)
     return np.asarray(np.ldexp(p, m.astype(np.int32)), np.float32)
 
@@ -134,7 +138,9 @@ def softmax_rows(x: npt.ArrayLike, log: bool) -> F32:
         total = _lane_sum(e)
         if log:
             logarithm = c_logf(total)
-            out[r] = np.asarray(np.asarray(row + negative_maximum, np.float32) - logarithm, np.float32)
+            out[r] = np.asarray(
+                np.asarray(row + negative_maximum, np.float32) - logarithm, np.float32
+            )
         else:
             out[r] = np.asarray(e * np.float32(np.float32(1.0) / total), np.float32)
     return out
@@ -142,7 +148,7 @@ def softmax_rows(x: npt.ArrayLike, log: bool) -> F32:
 
 def c_logf(value: np.float32) -> np.float32:
     """The C library's logf, which onnxruntime's std::log(float) calls."""
-    return np.float32(_libm().logf(ctypes.c_float(value)))
+    return np.float32(_libm().logf(ctypes.c_float(float(value))))
 
 
 @functools.cache

@@ -25,6 +25,13 @@ def _bits(array: npt.NDArray[np.generic]) -> npt.NDArray[np.generic]:
     return array.view(np.uint32) if array.dtype == np.float32 else array
 
 
+def _tensors(graph: Graph, data: DoryCase) -> dict[str, npt.NDArray[np.generic]]:
+    """Every tensor golden computes on the case's input."""
+    seen: dict[str, npt.NDArray[np.generic]] = {}
+    golden.run(graph, data.feed, lambda node, value: seen.update({node.outputs[0]: value}))
+    return seen
+
+
 def _assert_equal(
     data: DoryCase,
     got: dict[str, npt.NDArray[np.generic]],
@@ -33,9 +40,7 @@ def _assert_equal(
     want = onnxruntime_outputs(data.model, data.feed)
     for name, value in want.items():
         if not np.array_equal(_bits(got[name]), _bits(value)):
-            seen: dict[str, npt.NDArray[np.generic]] = {}
-            golden.run(graph, data.feed, lambda node, v: seen.update({node.outputs[0]: v}))
-            first = data.first_layer_not_in(seen)
+            first = data.first_layer_not_in(_tensors(graph, data))
             raise AssertionError(
                 f"output '{name}' differs from onnxruntime's; the first of DORY's layers "
                 f"golden does not reproduce: {first or 'none'}"
@@ -57,10 +62,8 @@ def test_every_dory_layer_is_a_golden_tensor(case: Path) -> None:
     sums), channel-last, each found among golden's tensors on the same input."""
     data = DoryCase.read(case)
     graph = lower_model(data.model, input_types=data.input_types).graph
-    seen: dict[str, npt.NDArray[np.generic]] = {}
-    golden.run(graph, data.feed, lambda node, v: seen.update({node.outputs[0]: v}))
     assert len(data.layers) > 5
-    assert data.first_layer_not_in(seen) is None
+    assert data.first_layer_not_in(_tensors(graph, data)) is None
 
 
 @pytest.mark.parametrize("case", CASES, ids=name_of)
@@ -78,9 +81,7 @@ def test_a_mismatch_names_dorys_layer() -> None:
     """The locator itself: a golden tensor changed by one LSB is no longer found, and DORY's
     layer for it is named."""
     data = DoryCase.read(CASES[0])
-    graph = lower_model(data.model, input_types=data.input_types).graph
-    seen: dict[str, npt.NDArray[np.generic]] = {}
-    golden.run(graph, data.feed, lambda node, v: seen.update({node.outputs[0]: v}))
+    seen = _tensors(lower_model(data.model, input_types=data.input_types).graph, data)
     file, layer = data.layers[1]
     for name in [n for n, t in seen.items() if layer.matches(t)]:
         seen[name] = seen[name] + 1

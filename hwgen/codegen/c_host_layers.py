@@ -700,7 +700,12 @@ def _float_softmax(
     if len(shape) != 2:  # the last axis is contiguous in storage for matrices
         raise ctx.refuse(node, f"softmax of a tensor of shape {list(shape)}")
     return HostLayer(
-        {"rows": shape[0], "length": shape[1], "log": int(attrs.log), "dtype": C_DTYPE[ins[0].dtype]}
+        {
+            "rows": shape[0],
+            "length": shape[1],
+            "log": int(attrs.log),
+            "dtype": C_DTYPE[ins[0].dtype],
+        }
     )
 
 

@@ -86,7 +86,11 @@ def _exact(multiplier_size: int) -> Requant:
 
 
 def _record_sums(
-    ctx: LoweringContext, out: str, x: str, weights: npt.NDArray[np.int64], bias: npt.NDArray[np.int64] | None
+    ctx: LoweringContext,
+    out: str,
+    x: str,
+    weights: npt.NDArray[np.int64],
+    bias: npt.NDArray[np.int64] | None,
 ) -> None:
     """The range of a convolution's (or matrix product's) exact sums, one row of `weights` per
     output channel, from its input's range: what the requantization after it starts from."""

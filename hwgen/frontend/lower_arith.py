@@ -153,20 +153,25 @@ def lower_cast(ctx: LoweringContext) -> None:
 
 
 def lower_clip(ctx: LoweringContext) -> None:
+    """Bounds from attributes before opset 11, inputs after; an absent one is the type's end."""
     x, _ = ctx.tensor(0, "input")
     container = container_of(ctx, ctx.required(0, "input"))
-    limits = np.finfo(np.float32) if container is DType.FLOAT32 else np.iinfo(container.numpy)
-    bounds = []
-    for index, name, default in ((1, "min", limits.min), (2, "max", limits.max)):
+    ends: tuple[float | int, float | int] = (
+        (float(np.finfo(np.float32).min), float(np.finfo(np.float32).max))
+        if container is DType.FLOAT32
+        else (container.qmin, container.qmax)
+    )
+    bounds: list[float | int] = []
+    for index, name, end in ((1, "min", ends[0]), (2, "max", ends[1])):
         given = ctx.attr(name) if ctx.opset < 11 else ctx.optional_const(index, name)
-        value = default if given is None else np.asarray(given).reshape(-1)
-        if not isinstance(value, np.ndarray):
-            bounds.append(value)
+        if given is None:
+            bounds.append(end)
             continue
+        value = np.asarray(given).reshape(-1)
         if value.size != 1 or not np.isfinite(float(value[0])):
             raise ctx.unsupported(f"Clip's {name} must be one finite value")
-        bounds.append(value[0])
-    operand = np.array(bounds).astype(container.numpy)
+        bounds.append(value[0].item())
+    operand = np.array(bounds, dtype=container.numpy)
     emit_step(ctx, [x], ArithStep(ArithKind.CLIP, container, operand))
 
 

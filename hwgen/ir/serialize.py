@@ -58,7 +58,15 @@ _DATACLASSES: dict[str, type] = {
 }
 _ENUMS: dict[str, type[enum.Enum]] = {
     cls.__name__: cls
-    for cls in (DType, ops.OpKind, ops.OutputMode, ops.PoolRounding, ops.ResizeKind, ops.ArithKind, Target)
+    for cls in (
+        DType,
+        ops.OpKind,
+        ops.OutputMode,
+        ops.PoolRounding,
+        ops.ResizeKind,
+        ops.ArithKind,
+        Target,
+    )
 }
 
 

@@ -159,7 +159,7 @@ def _least_rule(t: Array, at: Array, di: Array, dt: Array) -> tuple[int, int, in
 
 
 def _shift_rule(values: Array, mul: Array, add: Array, shift: int, out: DType) -> Array:
-    return np.clip((values * mul[:, None] + add[:, None]) >> shift, out.qmin, out.qmax)
+    return np.asarray(np.clip((values * mul[:, None] + add[:, None]) >> shift, out.qmin, out.qmax))
 
 
 def synthesize(
@@ -186,8 +186,12 @@ def synthesize(
     if np.any(np.abs(mul) >= 1 << (MUL_BITS - 1)) or np.any(np.abs(add) >= 1 << (ADD_BITS - 1)):
         return None
     probes = np.concatenate(
-        [lo[:, None], hi[:, None], np.clip(thresholds, lo[:, None], hi[:, None]),
-         np.clip(thresholds - 1, lo[:, None], hi[:, None])],
+        [
+            lo[:, None],
+            hi[:, None],
+            np.clip(thresholds, lo[:, None], hi[:, None]),
+            np.clip(thresholds - 1, lo[:, None], hi[:, None]),
+        ],
         axis=1,
     )
     want = _evaluate(chain, out, probes[None])[0]
