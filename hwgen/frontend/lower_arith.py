@@ -85,7 +85,13 @@ def emit_step(ctx: LoweringContext, inputs: list[str], step: ArithStep) -> None:
     types = [ctx.graph.type_of(name) for name in inputs]
     shape = tuple(int(d) for d in np.broadcast_shapes(*(t.shape for t in types)))
     channels = shape[1] if len(shape) > 1 else 1
-    lower, upper = arith.image([range_of(ctx, name) for name in inputs], step, channels)
+    ranges = [range_of(ctx, name) for name in inputs]
+    divisor = ranges[-1] if step.operand is None else ranges[0] if step.operand_first else None
+    if step.kind is ArithKind.DIV and divisor is not None and divisor[0] <= 0 <= divisor[1]:
+        raise ctx.unsupported(
+            f"a division by a tensor whose values reach zero ({divisor[0]:g} .. {divisor[1]:g})"
+        )
+    lower, upper = arith.image(ranges, step, channels)
     if not (np.isfinite(lower) and np.isfinite(upper)):
         raise ctx.unsupported(f"its results reach {lower:g} .. {upper:g}: not finite")
     whole = _integral_after(step, all(integral(ctx, name) for name in inputs))
