@@ -830,11 +830,14 @@ void kernel_int_add(const add_layer_t *l, const void *a, const void *b, void *ou
     }
 }
 
-void kernel_requant_shift(const requant_shift_layer_t *l, const void *in, void *out, int32_t rows) {
+void kernel_requant_shift(const requant_shift_layer_t *l, const void *in, void *out, int32_t row0,
+                          int32_t rows) {
     int32_t c = l->in.c;
     size_t count = (size_t)rows * (size_t)l->in.w * (size_t)c;
     for (size_t i = 0; i < count; i++) {
-        size_t ch = l->per_channel ? i % (size_t)c : 0;
+        size_t ch = l->per_channel == 1   ? i % (size_t)c
+                    : l->per_channel == 2 ? (size_t)row0 + i / (size_t)c
+                                          : 0;
         store(out, l->out.dtype, i,
               requantize_shift(load(in, l->in.dtype, i), l->mul[ch], l->add[ch], l->shift, l->lower, l->upper));
     }
@@ -923,8 +926,8 @@ void rows_int_add_const(const void *layer, const uint8_t *const *in, int32_t in_
 
 void rows_requant_shift(const void *layer, const uint8_t *const *in, int32_t in_row0,
                         int32_t in_rows, uint8_t *out, int32_t out_row0, int32_t out_rows) {
-    (void)in_row0, (void)in_rows, (void)out_row0;
-    kernel_requant_shift(layer, in[0], out, out_rows);
+    (void)in_row0, (void)in_rows;
+    kernel_requant_shift(layer, in[0], out, out_row0, out_rows);
 }
 
 void rows_cast(const void *layer, const uint8_t *const *in, int32_t in_row0, int32_t in_rows,

@@ -27,7 +27,8 @@ void kernel_conv(const conv_layer_t *l, const void *in, int32_t in_row0, int32_t
                  void *out, int32_t out_row0, int32_t out_rows);
 void flatten_nhwc_to_nchw(const flatten_layer_t *l, const void *in, void *out);
 void kernel_int_add(const add_layer_t *l, const void *a, const void *b, void *out, int32_t rows);
-void kernel_requant_shift(const requant_shift_layer_t *l, const void *in, void *out, int32_t rows);
+void kernel_requant_shift(const requant_shift_layer_t *l, const void *in, void *out, int32_t row0,
+                          int32_t rows);
 void kernel_cast(const cast_layer_t *l, const void *in, void *out, int32_t rows);
 void concat_copy(const concat_layer_t *l, const uint8_t *const *in, uint8_t *out);
 void permute_copy(const permute_layer_t *l, const uint8_t *in, uint8_t *out);

@@ -171,7 +171,9 @@ typedef struct {
     const int32_t *mul, *add; /* O */
 } conv_layer_t;
 
-/* An integer dialect's RequantShift on its own, per channel (the last NHWC axis). */
+/* An integer dialect's RequantShift on its own: one mul and add for the tensor, per channel (the
+ * last NHWC axis; per_channel 1) or per row of a matrix (per_channel 2, Deeploy's per-row GEMM
+ * requantization). */
 typedef struct {
     tensor_shape_t in, out;
     const int32_t *mul, *add;

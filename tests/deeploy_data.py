@@ -48,8 +48,15 @@ class DeeployCase:
 
     @property
     def input_types(self) -> dict[str, DType]:
-        """Deeploy's runner types each input by its test values: uint8 where they need it."""
-        return {n: DType.UINT8 for n, v in self.inputs.items() if v.min() >= 0 and v.max() > 127}
+        """Deeploy's runner types each input by its test values: uint8 where they need it, int32
+        where they need more than 8 bits (Deeploy's int16)."""
+        types = {}
+        for name, value in self.inputs.items():
+            if value.min() < -128 or value.max() > 255:
+                types[name] = DType.INT32
+            elif value.min() >= 0 and value.max() > 127:
+                types[name] = DType.UINT8
+        return types
 
     def feed(self, graph: Graph) -> Feed:
         """The inputs in the lowered graph's types and shapes."""

@@ -34,7 +34,7 @@ class NpuPort(Protocol):
 
 
 def to_nhwc(value: npt.NDArray[np.generic]) -> npt.NDArray[np.generic]:
-    if value.ndim == 3:  # [1, C, L]: an image of height 1
+    if value.ndim == 3 and value.shape[0] == 1:  # [1, C, L]: an image of height 1
         return np.ascontiguousarray(value.transpose(0, 2, 1))
     return np.ascontiguousarray(value.transpose(0, 2, 3, 1)) if value.ndim == 4 else value
 
@@ -48,9 +48,9 @@ def from_nhwc(data: bytes, layout: TensorLayout, shape: tuple[int, ...]) -> npt.
         return np.ascontiguousarray(
             flat.reshape(1, layout.h, layout.w, layout.c).transpose(0, 3, 1, 2)
         )
-    if len(shape) == 3:
+    if len(shape) == 3 and shape[0] == 1:
         return np.ascontiguousarray(flat.reshape(1, layout.w, layout.c).transpose(0, 2, 1))
-    return flat.reshape(shape)
+    return flat.reshape(shape)  # matrices, and batches of them, row by row
 
 
 @dataclass(frozen=True)

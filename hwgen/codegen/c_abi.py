@@ -48,9 +48,11 @@ class TensorLayout:
             return TensorLayout(1, shape[2], shape[1], qtype.dtype)
         if len(shape) == 2:
             return TensorLayout(shape[0], 1, shape[1], qtype.dtype)
+        if len(shape) == 3:  # [B, M, K]: a batch of matrices, their rows one after another
+            return TensorLayout(shape[0] * shape[1], 1, shape[2], qtype.dtype)
         if len(shape) == 1:  # a vector: one row of features
             return TensorLayout(1, 1, shape[0], qtype.dtype)
-        raise HwgenError(f"{where}: tensors of shape {list(shape)} (batch 1, 1-D to 4-D only)")
+        raise HwgenError(f"{where}: tensors of shape {list(shape)} (1-D to 3-D, or images of batch 1)")
 
     @property
     def row_bytes(self) -> int:

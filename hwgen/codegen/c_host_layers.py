@@ -736,13 +736,16 @@ def _requant_shift(
 ) -> HostLayer:
     attrs = node.attrs
     assert isinstance(attrs, ShiftRequantAttrs)
-    if attrs.axis != 1:
+    rank = len(ctx.graph.type_of(node.inputs[0]).shape)
+    per_row = attrs.axis == 0 and rank == 2 and ctx._per_channel(node)
+    if attrs.axis != 1 and not per_row:
         raise ctx.refuse(node, f"requantization along axis {attrs.axis}")
     return HostLayer(
         {
             "mul": [int(v) for v in attrs.mul],
             "add": [int(v) for v in attrs.add],
-            "per_channel": int(ctx._per_channel(node)),
+            # 1: one value per channel (the last stored axis); 2: per row of a matrix
+            "per_channel": 2 if per_row else int(ctx._per_channel(node)),
             "shift": attrs.shift,
             "lower": attrs.lower,
             "upper": attrs.upper,

@@ -45,8 +45,8 @@ def add_dialect_option(parser: argparse.ArgumentParser) -> None:
         "--input-type",
         action="append",
         metavar="INPUT=uint8",
-        help="an integer graph's input holds uint8 (or int8, the default) values: its float "
-        "container does not say (repeatable)",
+        help="an integer graph's input holds uint8, int32 (wider values: Deeploy's int16) or "
+        "int8 (the default) values: its float container does not say (repeatable)",
     )
 
 
@@ -54,7 +54,7 @@ def dialect_of(args: argparse.Namespace) -> Dialect | None:
     return Dialect(args.dialect) if args.dialect else None
 
 
-INPUT_TYPES = {t.value: t for t in (DType.INT8, DType.UINT8)}
+INPUT_TYPES = {t.value: t for t in (DType.INT8, DType.UINT8, DType.INT32)}
 
 
 def input_types_of(args: argparse.Namespace) -> dict[str, DType]:

@@ -24,6 +24,9 @@ from hwgen.frontend.lower_arith import ARITH_LOWERINGS, container_of, lower_bina
 from hwgen.frontend.model import OnnxView
 from hwgen.frontend.registry import Lowering
 from hwgen.ir import (
+    ArithAttrs,
+    ArithKind,
+    ArithStep,
     ConvAttrs,
     DType,
     IntHardswishAttrs,
@@ -136,20 +139,35 @@ def lower_conv(ctx: LoweringContext) -> None:
     ctx.emit(OpKind.CONV, inputs, attrs, [(ctx.output(), _int32_output((xt.shape[0], o, oh, ow)))])
 
 
+def _integer_attr(ctx: LoweringContext, name: str) -> int:
+    value = float(ctx.attr(name, 1.0))
+    if value != int(value):
+        raise ctx.unsupported(f"{name} = {value:g}: an integer Gemm scales by integers")
+    return int(value)
+
+
 def lower_matmul(ctx: LoweringContext) -> None:
     a, at = _int_operand(ctx, 0, "A")
     gemm = ctx.node.op_type == "Gemm"
     if not gemm and ctx.required(1, "B") not in ctx.consts:
         _matmul_of_tensors(ctx, a, at)
         return
-    if gemm and (float(ctx.attr("alpha", 1.0)) != 1.0 or float(ctx.attr("beta", 1.0)) != 1.0):
-        raise ctx.unsupported("integer Gemm with alpha or beta other than 1")
+    alpha, beta = (_integer_attr(ctx, name) if gemm else 1 for name in ("alpha", "beta"))
     if gemm and ctx.attr("transA", 0):
         raise ctx.unsupported("integer Gemm with transA")
     b = integer_constant(ctx, 1, "weights", DType.INT8)
     trans_b = bool(ctx.attr("transB", 0)) if gemm else False
-    if len(at.shape) != 2 or b.ndim != 2:
+    if b.ndim != 2 or len(at.shape) < 2 or (gemm and len(at.shape) != 2):
         raise ctx.unsupported("only 2-D integer matrix products are supported")
+    if len(at.shape) > 2:  # a batch of rows times one matrix: the rows stacked
+        stacked = f"{ctx.node.name}.rows"
+        rows = QType(at.dtype, (int(np.prod(at.shape[:-1])), at.shape[-1]))
+        ctx.emit(OpKind.RESHAPE, [a], NoAttrs(), [(stacked, rows)])
+        if a in ctx.ranges:
+            ctx.ranges[stacked] = ctx.ranges[a]
+        a, at, batch = stacked, rows, at.shape[:-1]
+    else:
+        batch = ()
     k, n = (b.shape[1], b.shape[0]) if trans_b else b.shape
     if at.shape[1] != k:
         raise ctx.unsupported(f"A of shape {list(at.shape)} for B of shape {list(b.shape)}")
@@ -172,14 +190,31 @@ def lower_matmul(ctx: LoweringContext) -> None:
             inputs.append(bias)
         else:  # a matrix: the product, then C added to it
             offset = c
+    if (alpha != 1 or beta != 1) and len(inputs) > 2:  # beta scales C, which the bias holds
+        offset, inputs = np.broadcast_to(ctx.graph.constants.pop(inputs[2]), (n,)), inputs[:2]
     attrs = MatMulAttrs(0, np.zeros(1, np.int32), _exact(1), trans_b=trans_b)
     shape = (at.shape[0], n)
     _record_sums(ctx, ctx.output(), a, b if trans_b else b.T, None)
-    product = ctx.output() if offset is None else f"{ctx.node.name}.product"
+    last = offset is None and alpha == 1 and not batch
+    product = ctx.output() if last else f"{ctx.node.name}.product"
     ctx.emit(OpKind.MATMUL, inputs, attrs, [(product, _int32_output(shape))])
+    if alpha != 1:  # Deeploy's kernel: alpha * sum + beta * C, in int32
+        scaled = f"{ctx.node.name}.scaled"
+        step = ArithStep(ArithKind.MUL, DType.INT32, np.array([alpha], np.int32))
+        node = ctx.emit(OpKind.ARITH, [product], ArithAttrs((step,)), [(scaled, _int32_output(shape))])
+        node.name = f"{ctx.node.name}.alpha"
+        product = scaled
     if offset is not None:
         name = f"{ctx.node.name}.offset"
-        _add_constant(ctx, product, _int32_output(shape), offset, ctx.output(), name)
+        target = ctx.output() if not batch else f"{ctx.node.name}.summed"
+        wrapped = (offset.astype(np.int64) * beta).astype(np.int32)
+        _add_constant(ctx, product, _int32_output(shape), wrapped, target, name)
+        product = target
+    if batch:
+        node = ctx.emit(
+            OpKind.RESHAPE, [product], NoAttrs(), [(ctx.output(), _int32_output((*batch, n)))]
+        )
+        node.name = f"{ctx.node.name}.unstack"
 
 
 def _matmul_of_tensors(ctx: LoweringContext, a: str, at: QType) -> None:
@@ -232,9 +267,12 @@ def _shift_of(ctx: LoweringContext, div: int) -> int:
 
 
 def _channel_values(
-    ctx: LoweringContext, index: int, what: str, channels: int
-) -> npt.NDArray[np.int64]:
-    """`what` from the node's input `index`, or from its attribute of that name."""
+    ctx: LoweringContext, index: int, what: str, shape: tuple[int, ...]
+) -> tuple[npt.NDArray[np.int64], int]:
+    """`what` from the node's input `index`, or from its attribute of that name, and the axis
+    it runs along: one value, one per channel (axis 1), or one per row of a matrix (axis 0,
+    Deeploy's per-row GEMM requantization: a constant of shape [rows, 1])."""
+    channels = shape[1] if len(shape) > 1 else 1
     if ctx.input(index) is None:
         attribute = ctx.attr(what)
         if attribute is None:
@@ -246,19 +284,25 @@ def _channel_values(
                 f"attribute {what} carries {fractional[0].item()!r}, where an integer is required"
             )
         values = raw.astype(np.int64)
+        layout: tuple[int, ...] = values.shape
     else:
-        values = integer_constant(ctx, index, what, DType.INT32).reshape(-1)
-    if values.size not in (1, channels):
-        raise ctx.unsupported(f"{what} has {values.size} values for {channels} channels")
-    return values
+        constant = integer_constant(ctx, index, what, DType.INT32)
+        values, layout = constant.reshape(-1), tuple(constant.shape)
+    if values.size in (1, channels):
+        return values, 1
+    if len(shape) == 2 and values.size == shape[0] and layout[-1:] == (1,):
+        return values, 0
+    raise ctx.unsupported(f"{what} has {values.size} values for {channels} channels")
 
 
 def lower_requant_shift(ctx: LoweringContext) -> None:
     """Deeploy's RequantShift, and the NEMO chains folded into the private domain."""
     x, xt = _int_operand(ctx, 0, "data_in")
-    channels = xt.shape[1] if len(xt.shape) > 1 else 1
-    mul = _channel_values(ctx, 1, "mul", channels)
-    add = _channel_values(ctx, 2, "add", channels)
+    mul, mul_axis = _channel_values(ctx, 1, "mul", xt.shape)
+    add, add_axis = _channel_values(ctx, 2, "add", xt.shape)
+    axis = 0 if 0 in (mul_axis, add_axis) else 1
+    if axis == 0 and (mul.size != add.size and 1 not in (mul.size, add.size)):
+        raise ctx.unsupported("mul and add run along different axes")
     div = int(ctx.attr("div", 1))
     shift = _shift_of(ctx, div)
     if ctx.node.domain == NEMO_DOMAIN:
@@ -271,7 +315,9 @@ def lower_requant_shift(ctx: LoweringContext) -> None:
     dtype = DType.INT8 if lower >= -128 and upper <= 127 else DType.UINT8
     if lower < dtype.qmin or upper > dtype.qmax:
         raise ctx.unsupported(f"output range [{lower}, {upper}] does not fit 8 bits")
-    attrs = ShiftRequantAttrs(mul, add, shift, lower, upper, axis=1)
+    if axis == 0:  # per row: both as one value per row
+        mul, add = (np.broadcast_to(v, (xt.shape[0],)).copy() for v in (mul, add))
+    attrs = ShiftRequantAttrs(mul, add, shift, lower, upper, axis=axis)
     ctx.emit(OpKind.REQUANT_SHIFT, [x], attrs, [(ctx.output(), QType(dtype, xt.shape))])
 
 

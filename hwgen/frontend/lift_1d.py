@@ -183,12 +183,13 @@ def _dims(value: onnx.ValueInfoProto) -> tuple[int, ...]:
 
 def lift_1d(model: onnx.ModelProto) -> tuple[onnx.ModelProto, set[str]]:
     """The model with its 3-D activations carried as 4-D images of height 1 (unchanged if no
-    graph input is 3-D), and the names of the Reshape nodes the rewrite added."""
+    graph input is 3-D or no op has a 1-D window), and the names of the Reshape nodes the
+    rewrite added."""
     view = index_model(model)
     inputs = {i.name: _dims(i) for i in model.graph.input if i.name in view.input_types}
     flat = {name: shape for name, shape in inputs.items() if len(shape) == 3 and all(shape)}
-    if not flat:
-        return model, set()
+    if not flat or not any(n.op_type in (*WINDOWED, "Pad") for n in view.nodes):
+        return model, set()  # no 1-D window to run as a 2-D one: [B, M, K] stays a batch
     lifter = _Lifter(view)
     current = {name: lifter.lift_input(name, shape) for name, shape in flat.items()}
     for node in view.nodes:

@@ -18,6 +18,8 @@ def fuse_one(graph: Graph) -> bool:
             continue
         attrs = rq.attrs
         assert isinstance(attrs, ShiftRequantAttrs)
+        if attrs.axis != 1 and max(attrs.mul.size, attrs.add.size) > 1:
+            continue  # per row: the output stage has one rule per output channel (column)
         source = producers.get(rq.inputs[0])
         if source is None or source.op not in (OpKind.CONV, OpKind.MATMUL):
             continue
