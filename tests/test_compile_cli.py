@@ -29,13 +29,14 @@ def test_compile_writes_rtl_graphs_and_report(
     dumps = sorted(p.name for p in (out / "graph").iterdir())
     assert dumps == [
         "00_lowered.onnx",
-        "01_fuse_requant_shift.onnx",
-        "02_fuse_activation.onnx",
-        "03_collapse_movement.onnx",
-        "04_place.onnx",
-        "05_unfold_stem.onnx",
+        "01_synthesize_requant.onnx",
+        "02_fuse_requant_shift.onnx",
+        "03_fuse_activation.onnx",
+        "04_collapse_movement.onnx",
+        "05_place.onnx",
+        "06_unfold_stem.onnx",
     ]
-    onnx.checker.check_model(onnx.load(str(out / "graph" / "04_place.onnx")))
+    onnx.checker.check_model(onnx.load(str(out / "graph" / "05_place.onnx")))
     report = json.loads((out / "report.json").read_text())
     assert report["config"]["array"] == 4
     by_name = {layer["name"]: layer for layer in report["layers"]}
