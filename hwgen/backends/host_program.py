@@ -45,9 +45,8 @@ def from_nhwc(data: bytes, layout: TensorLayout, shape: tuple[int, ...]) -> npt.
     if layout.channel_stride != layout.c:
         flat = flat.reshape(-1, layout.channel_stride)[:, : layout.c].reshape(-1)
     if len(shape) == 4:
-        return np.ascontiguousarray(
-            flat.reshape(1, layout.h, layout.w, layout.c).transpose(0, 3, 1, 2)
-        )
+        n, c, h, w = shape
+        return np.ascontiguousarray(flat.reshape(n, h, w, c).transpose(0, 3, 1, 2))
     if len(shape) == 3 and shape[0] == 1:
         return np.ascontiguousarray(flat.reshape(1, layout.w, layout.c).transpose(0, 2, 1))
     return flat.reshape(shape)  # matrices, and batches of them, row by row

@@ -44,6 +44,8 @@ class TensorLayout:
             raise HwgenError(f"{where}: {qtype.dtype.value} tensors have no host kernels")
         if len(shape) == 4 and shape[0] == 1:
             return TensorLayout(shape[2], shape[3], shape[1], qtype.dtype)
+        if len(shape) == 4 and shape[1] == 1:  # a batch of one-channel images, one by one
+            return TensorLayout(shape[0] * shape[2], shape[3], 1, qtype.dtype)
         if len(shape) == 3 and shape[0] == 1:  # [1, C, L]: an image of height 1
             return TensorLayout(1, shape[2], shape[1], qtype.dtype)
         if len(shape) == 2:

@@ -236,8 +236,9 @@ class HostContext:
         return table
 
     def _check_stored(self, node: Node, shape: tuple[int, ...]) -> None:
-        """Strided walks of storage: images (NHWC), [1, C, L] and matrices only."""
-        if len(shape) > 4 or (len(shape) in (3, 4) and shape[0] != 1):
+        """Strided walks of storage: images (NHWC; a batch of them with one channel), [1, C, L],
+        matrices and batches of matrices only."""
+        if len(shape) > 4 or (len(shape) == 4 and shape[0] != 1 and shape[1] != 1):
             raise self.refuse(node, f"{node.op.value} to shape {list(shape)}")
 
     def _matmul_of_tensors(self, node: Node) -> dict[str, Any]:
@@ -873,6 +874,16 @@ ELEMENTWISE = {
 def host_layer(ctx: HostContext, node: Node) -> HostLayer:
     """The node's kernel, its fields and its tiling."""
     graph = ctx.graph
+    batched = [
+        t
+        for t in (*node.inputs, *node.outputs)
+        if not graph.is_constant(t)
+        and len(graph.type_of(t).shape) == 4
+        and graph.type_of(t).shape[0] > 1
+    ]
+    if batched and node.op not in (*ELEMENTWISE, OpKind.INT_MATMUL):
+        batch = graph.type_of(batched[0]).shape[0]
+        raise ctx.refuse(node, f"a batch of {batch} images (element-wise ops and products only)")
     out = ctx.layout(node.outputs[0], node)
     ins = [ctx.layout(t, node) for t in node.inputs if not graph.is_constant(t)]
     if node.op in ELEMENTWISE:

@@ -35,6 +35,9 @@ def npu_refusal(graph: Graph, node: Node, mode: OutputMode = OutputMode.REQUANT)
         return "its requantization rule is not the one this network's NPU uses"
     if graph.type_of(node.inputs[0]).dtype not in (DType.INT8, DType.UINT8):
         return "activations that are not 8-bit"
+    shape = graph.type_of(node.inputs[0]).shape
+    if len(shape) == 4 and shape[0] != 1:
+        return f"a batch of {shape[0]} images"
     if attrs.w_zero_point.any():
         return "weights with a non-zero zero point: the array takes symmetric weights"
     if not graph.is_constant(node.inputs[1]):

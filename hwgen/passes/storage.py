@@ -51,8 +51,8 @@ class Buffer:
 
 def _hwc(graph: Graph, tensor: str) -> tuple[int, int, int]:
     shape = graph.type_of(tensor).shape
-    if len(shape) == 4:
-        return shape[2], shape[3], shape[1]
+    if len(shape) == 4:  # a batch of images one after another (batch 1 but for element-wise ops)
+        return shape[0] * shape[2], shape[3], shape[1]
     if len(shape) == 2:
         return shape[0], 1, shape[1]
     size = graph.type_of(tensor).size
