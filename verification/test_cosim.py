@@ -1,5 +1,5 @@
 """Host C + RTL co-simulation of the example networks equals the golden model on every layer
-(MLP and CNN, QOperator and QDQ, per-tensor and per-channel, M = 4 and 8, an L1 small enough
+(MLP, CNN and a segmentation head, QOperator and QDQ, per-tensor and per-channel, M = 4 and 8, an L1 small enough
 for multi-tile host layers), and the RTL's cycles per NPU layer equal the cycle model."""
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ NETWORKS: dict[str, tuple[Callable[[], onnx.ModelProto], tuple[int, ...], int]] 
     "mlp": (networks.mlp, networks.MLP_INPUT, 96),
     "mlp_matmul_add": (networks.mlp_matmul_add, networks.MLP_INPUT, 96),
     "cnn": (networks.cnn, networks.CNN_INPUT, 1536),
+    "segmenter": (networks.segmenter, networks.SEGMENTER_INPUT, 1024),
 }
 
 CASES = [
@@ -32,6 +33,10 @@ CASES = [
     # linear layers as transformers write them: the NPU's product, the host's broadcast add
     ("mlp_matmul_add", Format.QOPERATOR, True, 4),
     ("mlp_matmul_add", Format.QDQ, False, 8),
+    # an FPN-style head: bilinear (channels-last in onnxruntime; float32 between DQ and Q in
+    # QDQ) and nearest Resize on the host between NPU convolutions
+    ("segmenter", Format.QOPERATOR, True, 8),
+    ("segmenter", Format.QDQ, False, 4),
 ]
 
 
