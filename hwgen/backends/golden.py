@@ -255,9 +255,14 @@ def _cast(node: Node, args: list[Array], types: list[QType], out: QType) -> Arra
     bad = (integral != wide) | (integral < out.dtype.qmin) | (integral > out.dtype.qmax)
     if bad.any():
         where = tuple(int(i) for i in np.argwhere(bad)[0])
+        found = value[where].item()
+        hint = ""
+        if node.name == f"{node.inputs[0]}.cast" and float(found) == round(float(found)):
+            wider = "uint8" if 0 <= float(found) <= 255 else "int32"
+            hint = f" (its input type is {out.dtype.value}: --input-type {node.inputs[0]}={wider}?)"
         raise HwgenError(
-            f"tensor '{node.inputs[0]}' carries {value[where].item()!r} at {list(where)}, where an "
-            f"integer in [{out.dtype.qmin}, {out.dtype.qmax}] is required",
+            f"tensor '{node.inputs[0]}' carries {found!r} at {list(where)}, where an integer in "
+            f"[{out.dtype.qmin}, {out.dtype.qmax}] is required{hint}",
             node=node.name,
             op=node.op.value,
         )
