@@ -129,7 +129,8 @@ def _mul_fits(di: Array, dt: Array, shift: int) -> int | None:
     at_i - at_j > 1, mul (at_i - at_j - 1) < (t_i - t_j) 2^s for each pair of levels."""
     scale = 1 << shift
     pairs = di > 0
-    low = int(np.max(np.where(pairs, (di * scale) // (dt + 1) + 1, 1), initial=1))
+    # Pairs of levels in order only (di > 0); the others' quotients are masked, not taken.
+    low = int(np.max(np.where(pairs, (di * scale) // np.maximum(dt + 1, 1) + 1, 1), initial=1))
     capped = pairs & (dt > 1)
     if np.any(capped):
         caps = -(-(di * scale) // np.where(capped, dt - 1, 1)) - 1
