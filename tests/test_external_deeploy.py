@@ -17,6 +17,8 @@ pytestmark = pytest.mark.skipif(not CASES, reason=MISSING)
 
 # Cases hwgen does not read yet, each with what stops it; every other case must pass.
 NOT_YET: dict[str, str] = {}
+
+
 @pytest.mark.parametrize("case", CASES, ids=name_of)
 def test_golden_equals_deeploy(case: Path) -> None:
     data = DeeployCase.read(case)

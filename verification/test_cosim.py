@@ -1,6 +1,7 @@
 """Host C + RTL co-simulation of the example networks equals the golden model on every layer
-(MLP, CNN and a segmentation head, QOperator and QDQ, per-tensor and per-channel, M = 4 and 8, an L1 small enough
-for multi-tile host layers), and the RTL's cycles per NPU layer equal the cycle model."""
+(MLP, CNN and a segmentation head, QOperator and QDQ, per-tensor and per-channel, M = 4 and 8,
+an L1 small enough for multi-tile host layers), and the RTL's cycles per NPU layer equal the
+cycle model."""
 
 from __future__ import annotations
 

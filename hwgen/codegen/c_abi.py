@@ -54,7 +54,9 @@ class TensorLayout:
             return TensorLayout(shape[0] * shape[1], 1, shape[2], qtype.dtype)
         if len(shape) == 1:  # a vector: one row of features
             return TensorLayout(1, 1, shape[0], qtype.dtype)
-        raise HwgenError(f"{where}: tensors of shape {list(shape)} (1-D to 3-D, or images of batch 1)")
+        raise HwgenError(
+            f"{where}: tensors of shape {list(shape)} (1-D to 3-D, or images of batch 1)"
+        )
 
     @property
     def row_bytes(self) -> int:

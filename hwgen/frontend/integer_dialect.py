@@ -201,13 +201,15 @@ def lower_matmul(ctx: LoweringContext) -> None:
     if alpha != 1:  # Deeploy's kernel: alpha * sum + beta * C, in int32
         scaled = f"{ctx.node.name}.scaled"
         step = ArithStep(ArithKind.MUL, DType.INT32, np.array([alpha], np.int32))
-        node = ctx.emit(OpKind.ARITH, [product], ArithAttrs((step,)), [(scaled, _int32_output(shape))])
+        node = ctx.emit(
+            OpKind.ARITH, [product], ArithAttrs((step,)), [(scaled, _int32_output(shape))]
+        )
         node.name = f"{ctx.node.name}.alpha"
         product = scaled
     if offset is not None:
         name = f"{ctx.node.name}.offset"
         target = ctx.output() if not batch else f"{ctx.node.name}.summed"
-        wrapped = (offset.astype(np.int64) * beta).astype(np.int32)
+        wrapped = (offset.astype(np.int64) * beta).astype(np.int32).astype(np.int64)
         _add_constant(ctx, product, _int32_output(shape), wrapped, target, name)
         product = target
     if batch:
