@@ -590,3 +590,18 @@ def test_matmul_of_two_runtime_tensors(
     built, _ = build_of(model, tmp_path, array=4)
     (c_y,) = functional_program(built).run_checked(feed).values()
     np.testing.assert_array_equal(c_y, want)
+
+
+def test_an_input_beyond_int8_names_the_input_type_that_holds_it() -> None:
+    """A float container does not say its values are unsigned: the error says how to."""
+    model, _ = inet.mlp("nemo")
+    graph = lower_model(model).graph
+    name = graph.inputs[0]
+    x = np.zeros(graph.type_of(name).shape, np.float32)
+    x.reshape(-1)[3] = 200.0
+    with pytest.raises(HwgenError, match=rf"--input-type {name}=uint8\?"):
+        golden.run(graph, {name: x})
+    x.reshape(-1)[3] = -np.inf  # not a number a type could hold: no hint, and no crash
+    with pytest.raises(HwgenError, match=r"carries -inf") as info:
+        golden.run(graph, {name: x})
+    assert "--input-type" not in str(info.value)

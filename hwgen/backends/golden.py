@@ -257,7 +257,8 @@ def _cast(node: Node, args: list[Array], types: list[QType], out: QType) -> Arra
         where = tuple(int(i) for i in np.argwhere(bad)[0])
         found = value[where].item()
         hint = ""
-        if node.name == f"{node.inputs[0]}.cast" and float(found) == round(float(found)):
+        whole = bool(np.isfinite(float(found))) and float(found) == round(float(found))
+        if node.name == f"{node.inputs[0]}.cast" and whole:
             wider = "uint8" if 0 <= float(found) <= 255 else "int32"
             hint = f" (its input type is {out.dtype.value}: --input-type {node.inputs[0]}={wider}?)"
         raise HwgenError(
