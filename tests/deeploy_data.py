@@ -20,6 +20,20 @@ MISSING = f"no Deeploy test data at {EXTERNAL}"
 
 Feed = dict[str, npt.NDArray[np.generic]]
 
+# The cases with a convolution or matrix product on the NPU (depthwise ones, and products
+# whose sums leave the layer unrequantized or requantized per row, run on the host).
+ON_THE_NPU = {
+    "Models/CNN_Linear1",
+    "Models/miniMobileNet",
+    "Kernels/Integer/Conv/PW_2D_RQ/Regular_RQ",
+    "Kernels/Integer/Conv/PW_2D_RQ/Unsigned_RQ",
+    "Kernels/Integer/Conv/Regular_1D_RQ",
+    "Kernels/Integer/Conv/Regular_2D_RQ",
+    "Kernels/Integer/Conv/Regular_3x3_RQ",
+    "Kernels/Integer/Conv/StriddedPadded_2D_RQ",
+    "Kernels/Integer/GEMM/Regular_RQPerColumn",
+}
+
 
 def name_of(case: Path) -> str:
     return case.relative_to(EXTERNAL).as_posix()

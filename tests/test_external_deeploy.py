@@ -11,7 +11,7 @@ import pytest
 from hwgen.backends import golden
 from hwgen.frontend import Dialect, lower_model
 from tests.builds import build_of, functional_program
-from tests.deeploy_data import CASES, MISSING, DeeployCase, name_of
+from tests.deeploy_data import CASES, MISSING, ON_THE_NPU, DeeployCase, name_of
 
 pytestmark = pytest.mark.skipif(not CASES, reason=MISSING)
 
@@ -31,5 +31,7 @@ def test_golden_equals_deeploy(case: Path) -> None:
 @pytest.mark.parametrize("case", CASES, ids=name_of)
 def test_c_backend_equals_deeploy(tmp_path: Path, case: Path) -> None:
     data = DeeployCase.read(case)
-    build, _ = build_of(data.model, tmp_path, array=4, input_types=data.input_types)
+    build, comp = build_of(data.model, tmp_path, array=4, input_types=data.input_types)
+    assert comp.npu is not None
+    assert bool(comp.npu.layers) == (name_of(case) in ON_THE_NPU)
     data.assert_equal(functional_program(build).run_checked(data.feed(build.graph)))
