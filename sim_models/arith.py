@@ -41,14 +41,8 @@ def _divide(a: Array, b: Array, container: DType) -> Array:
 def step(x: Array, s: ArithStep, other: Array | None = None) -> Array:
     """One step on `x` (already of any exact type); `other` is the second input."""
     kind, container = s.kind, s.container
-    if kind is ArithKind.CAST:
-        if container is DType.FLOAT32:
-            return np.asarray(x).astype(np.float32)
-        return (
-            np.trunc(np.asarray(x, np.float64)).astype(container.numpy)
-            if (np.asarray(x).dtype.kind == "f")
-            else np.asarray(x).astype(container.numpy)
-        )
+    if kind is ArithKind.CAST:  # NumPy's float-to-integer conversion truncates, as C's
+        return np.asarray(x).astype(container.numpy)
     value = np.asarray(x).astype(container.numpy)
     if kind in (ArithKind.FLOOR, ArithKind.CEIL, ArithKind.ROUND):
         fn = {ArithKind.FLOOR: np.floor, ArithKind.CEIL: np.ceil, ArithKind.ROUND: np.rint}[kind]
@@ -94,10 +88,6 @@ def image(
         a, b = np.meshgrid(ends[0], ends[1])
         values = step(a.reshape(-1).astype(np.float64), s, b.reshape(-1))
     else:
-        values = step(_exact_cast(first, s.container), s)
+        values = step(np.asarray(first, s.container.numpy), s)
     values = np.asarray(values, np.float64)
     return float(values.min()), float(values.max())
-
-
-def _exact_cast(values: Array, container: DType) -> Array:
-    return np.asarray(values, container.numpy)

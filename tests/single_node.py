@@ -48,6 +48,19 @@ def single_node_model(
     return model
 
 
+def qlinear_softmax_model(
+    data: Mapping[str, np.ndarray], consts: Mapping[str, np.ndarray]
+) -> onnx.ModelProto:
+    """com.microsoft QLinearSoftmax over the last axis of `x`, as opset 13 writes it."""
+    model = single_node_model(
+        "QLinearSoftmax", data, consts, ["x", "xs", "xz", "ys", "yz"], domain=MS, opset=13
+    )
+    model.graph.node[0].attribute.extend(
+        [helper.make_attribute("axis", -1), helper.make_attribute("opset", 13)]
+    )
+    return model
+
+
 def check_against_onnxruntime(model: onnx.ModelProto, data: Mapping[str, np.ndarray]) -> np.ndarray:
     want = ort_run(model, data)["y"]
     got = golden.run(lower_or_raise(model), data)["y"]

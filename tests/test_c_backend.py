@@ -27,7 +27,12 @@ from hwgen.examples.quantize import Format, quantize
 from hwgen.frontend import lower_or_raise
 from tests.builds import build_of, functional_program
 from tests.conftest import ort_run
-from tests.single_node import MS, check_against_onnxruntime, single_node_model
+from tests.single_node import (
+    MS,
+    check_against_onnxruntime,
+    qlinear_softmax_model,
+    single_node_model,
+)
 
 # L1 sizes small enough that the large host layers run in several tiles.
 NETWORKS: dict[str, tuple[Callable[[], onnx.ModelProto], tuple[int, ...], int]] = {
@@ -303,12 +308,7 @@ def test_host_softmax(tmp_path: Path, dt: type, length: int, x_scale: float) -> 
         "ys": np.array(1 / 256, np.float32),
         "yz": np.array(0 if dt is np.uint8 else -128, dt),
     }
-    model = single_node_model(
-        "QLinearSoftmax", {"x": x}, consts, ["x", "xs", "xz", "ys", "yz"], domain=MS, opset=13
-    )
-    model.graph.node[0].attribute.extend(
-        [helper.make_attribute("axis", -1), helper.make_attribute("opset", 13)]
-    )
+    model = qlinear_softmax_model({"x": x}, consts)
     check_against_onnxruntime(model, {"x": x})
     _c_equals_golden(tmp_path, model, {"x": x})
 

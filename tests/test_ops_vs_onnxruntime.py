@@ -16,7 +16,12 @@ from hwgen.ir.geometry import Conv2dGeometry
 from hwgen.sim_models.linear import conv2d_acc
 from hwgen.sim_models.pool import MAX_GLOBAL_POOL_SCALE, MIN_GLOBAL_POOL_SCALE, global_avgpool_scale
 from tests.conftest import ort_run
-from tests.single_node import MS, check_against_onnxruntime, single_node_model
+from tests.single_node import (
+    MS,
+    check_against_onnxruntime,
+    qlinear_softmax_model,
+    single_node_model,
+)
 
 PROPERTY = settings(max_examples=75, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -343,12 +348,7 @@ def test_qlinear_softmax_tie_at_the_tables_top(dt: type, row: list[int]) -> None
         "ys": np.array(0.3125, np.float32),
         "yz": np.array(0 if dt is np.uint8 else -128, dt),
     }
-    model = single_node_model(
-        "QLinearSoftmax", {"x": x}, consts, ["x", "xs", "xz", "ys", "yz"], domain=MS, opset=13
-    )
-    model.graph.node[0].attribute.extend(
-        [helper.make_attribute("axis", -1), helper.make_attribute("opset", 13)]
-    )
+    model = qlinear_softmax_model({"x": x}, consts)
     check_against_onnxruntime(model, {"x": x})
 
 
@@ -638,12 +638,7 @@ def test_qlinear_softmax(seed: int, dt: type, length: int, draw: st.DataObject) 
         "ys": np.array(y_scale, np.float32),
         "yz": np.array(0 if dt is np.uint8 else -128, dt),
     }
-    model = single_node_model(
-        "QLinearSoftmax", data, consts, ["x", "xs", "xz", "ys", "yz"], domain=MS, opset=13
-    )
-    model.graph.node[0].attribute.extend(
-        [helper.make_attribute("axis", -1), helper.make_attribute("opset", 13)]
-    )
+    model = qlinear_softmax_model(data, consts)
     check_against_onnxruntime(model, data)
 
 

@@ -652,17 +652,23 @@ def _mul(ctx: HostContext, node: Node, out: TensorLayout, ins: list[TensorLayout
     return HostLayer(ctx._broadcast_mul(node))
 
 
+def _softmax_rows(ctx: HostContext, node: Node) -> tuple[int, int]:
+    """A softmax's rows and their length: matrices only, whose last axis is contiguous."""
+    shape = ctx.graph.type_of(node.inputs[0]).shape
+    if len(shape) != 2:
+        raise ctx.refuse(node, f"softmax of a tensor of shape {list(shape)}")
+    return shape[0], shape[1]
+
+
 def _softmax(ctx: HostContext, node: Node, out: TensorLayout, ins: list[TensorLayout]) -> HostLayer:
     attrs = node.attrs
     assert isinstance(attrs, SoftmaxAttrs)
-    shape = ctx.graph.type_of(node.inputs[0]).shape
-    if len(shape) != 2:  # the last axis is contiguous in storage for matrices
-        raise ctx.refuse(node, f"softmax of a tensor of shape {list(shape)}")
+    rows, length = _softmax_rows(ctx, node)
     return HostLayer(
         {
             "kind": "softmax",
-            "rows": shape[0],
-            "length": shape[1],
+            "rows": rows,
+            "length": length,
             "table": [c_float(float(v)) for v in attrs.table],
             "scale": c_float(attrs.scale),
             "y_zp": attrs.y_zero_point,
@@ -697,13 +703,11 @@ def _float_softmax(
 ) -> HostLayer:
     attrs = node.attrs
     assert isinstance(attrs, FloatSoftmaxAttrs)
-    shape = ctx.graph.type_of(node.inputs[0]).shape
-    if len(shape) != 2:  # the last axis is contiguous in storage for matrices
-        raise ctx.refuse(node, f"softmax of a tensor of shape {list(shape)}")
+    rows, length = _softmax_rows(ctx, node)
     return HostLayer(
         {
-            "rows": shape[0],
-            "length": shape[1],
+            "rows": rows,
+            "length": length,
             "log": int(attrs.log),
             "dtype": C_DTYPE[ins[0].dtype],
         }

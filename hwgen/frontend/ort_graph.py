@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 import onnx
 import onnxruntime as ort
-from onnx import numpy_helper
 
 from hwgen.frontend.model import node_label
+from hwgen.frontend.validate import decoded_constants
 
 _PREFIX = "hwgen.node."
 FLOAT = onnx.TensorProto.FLOAT
@@ -37,8 +37,8 @@ def channels_last_resizes(model: onnx.ModelProto) -> set[str]:
     optimized = onnxruntime_optimized(model)
     if optimized is None:
         return set()
-    constants = _constants(optimized)
-    original_constants = _constants(model)
+    constants = decoded_constants(optimized)
+    original_constants = decoded_constants(model)
     found = set()
     for node in optimized.graph.node:
         if node.op_type != "Resize" or not node.name.startswith(_PREFIX):
@@ -98,16 +98,6 @@ def onnxruntime_optimized(model: onnx.ModelProto) -> onnx.ModelProto | None:
         except Exception:  # any refusal: there is no optimized graph to read
             return None
         return onnx.load(str(path))
-
-
-def _constants(model: onnx.ModelProto) -> dict[str, np.ndarray]:
-    found = {i.name: numpy_helper.to_array(i) for i in model.graph.initializer}
-    for node in model.graph.node:
-        if node.op_type == "Constant":
-            for a in node.attribute:
-                if a.name == "value":
-                    found[node.output[0]] = numpy_helper.to_array(a.t)
-    return found
 
 
 def _moved(

@@ -19,6 +19,7 @@ import numpy.typing as npt
 from hwgen.ir import (
     ArithAttrs,
     ArithKind,
+    ArithStep,
     DType,
     Graph,
     LinearAttrs,
@@ -89,14 +90,17 @@ def _sum_range(graph: Graph, node: Node) -> tuple[Array, Array]:
     return bottom, top
 
 
-def _evaluate(chain: list[Node], out: DType, acc: Array) -> Array:
-    """The chain on accumulators shaped [1, channels, n] (channel operands along axis 1)."""
-    value: npt.NDArray[np.generic] = acc
+def steps_of(chain: list[Node]) -> list[ArithStep]:
+    steps: list[ArithStep] = []
     for node in chain:
         assert isinstance(node.attrs, ArithAttrs)
-        for step in node.attrs.steps:
-            value = arith.step(value, step)
-    return np.asarray(value).astype(out.numpy).astype(np.int64)
+        steps.extend(node.attrs.steps)
+    return steps
+
+
+def _evaluate(chain: list[Node], out: DType, acc: Array) -> Array:
+    """The chain on accumulators shaped [1, channels, n] (channel operands along axis 1)."""
+    return arith.run([acc], steps_of(chain), out).astype(np.int64)
 
 
 def _thresholds(chain: list[Node], out: DType, lo: Array, hi: Array) -> Array:
