@@ -24,14 +24,14 @@ from amaranth.utils import bits_for, exact_log2
 
 from hwgen.npu.axi import OKAY, SLVERR, axi4
 
-# Cycles from a read's `rd_en` to its word on `rd_data`: the block RAM's read, then a register
-# beside each block. A large memory's blocks spread over the device, and their slow outputs
-# (5.8 ns on an ECP5) with the route to the reader did not fit a 100 MHz cycle on the ULX3S.
-PORT_LATENCY = 2
+# Cycles from a read's `rd_en` to its word on `rd_data`: the block RAM's read, a register
+# beside each block, a register per group of blocks. A large memory's blocks spread over the
+# device: their slow outputs (5.8 ns on an ECP5) with the route to one multiplexer, or that
+# multiplexer over every block, did not fit a 100 MHz cycle on the ULX3S.
+PORT_LATENCY = 3
 # Cycles from a read burst's acceptance to its first beat: the burst taken, the port, the
 # queue that holds words while the master waits.
 READ_LATENCY = 1 + PORT_LATENCY + 1
-QUEUE_DEPTH = 4  # words read or on their way: enough for a beat every cycle
 
 
 def memory_port(word_addr_width: int, data_width: int) -> wiring.Signature:
@@ -162,12 +162,15 @@ class AxiMemory(wiring.Component):
 
 
 class ReadQueue(wiring.Component):
-    """Reads of a memory_port into a queue that a stream drains. A read is issued (`issue`)
-    while one is wanted and the queue has room for it beside those on their way, so no word is
-    lost while the stream waits; each word leaves with the `tag` given at its issue. The room
-    is judged from registers only: the decision reaches the memory's address."""
+    """Reads of a memory into a queue that a stream drains. A read is issued (`issue`) while
+    one is wanted and the queue has room for it beside those on their way, so no word is lost
+    while the stream waits; each word leaves with the `tag` given at its issue. The room is
+    judged from registers only: the decision reaches the memory's address. The memory gives a
+    word `latency` cycles after its read (a memory_port: PORT_LATENCY)."""
 
-    def __init__(self, data_width: int, tag: data.StructLayout) -> None:
+    def __init__(
+        self, data_width: int, tag: data.StructLayout, latency: int = PORT_LATENCY
+    ) -> None:
         super().__init__(
             {
                 "want": In(1),
@@ -182,17 +185,20 @@ class ReadQueue(wiring.Component):
         )
         self.width = data_width
         self.tag_layout = tag
+        self.latency = latency
+        # Words read or on their way: enough for a beat every cycle.
+        self.depth = latency + 2
 
     def elaborate(self, platform: object) -> Module:
         m = Module()
         tag_bits = self.tag_layout.size
-        m.submodules.queue = queue = fifo.SyncFIFO(width=self.width + tag_bits, depth=QUEUE_DEPTH)
-        coming = [Signal(name=f"coming_{k}") for k in range(PORT_LATENCY)]
-        tags = [Signal(tag_bits, name=f"tag_{k}") for k in range(PORT_LATENCY)]
-        room = queue.level + sum(coming) < QUEUE_DEPTH
+        m.submodules.queue = queue = fifo.SyncFIFO(width=self.width + tag_bits, depth=self.depth)
+        coming = [Signal(name=f"coming_{k}") for k in range(self.latency)]
+        tags = [Signal(tag_bits, name=f"tag_{k}") for k in range(self.latency)]
+        room = queue.level + sum(coming) < self.depth
         m.d.comb += self.issue.eq(self.want & room)
         m.d.sync += [coming[0].eq(self.issue), tags[0].eq(self.tag)]
-        for k in range(1, PORT_LATENCY):
+        for k in range(1, self.latency):
             m.d.sync += [coming[k].eq(coming[k - 1]), tags[k].eq(tags[k - 1])]
         m.d.comb += [
             queue.w_en.eq(coming[-1]),
@@ -208,15 +214,18 @@ class ReadQueue(wiring.Component):
 # Words of each bank of a BlockRam: one block deep (an ECP5 DP16KD of 2,048 x 9 per byte), so
 # that each bank's register sits by its blocks.
 BANK_WORDS = 2048
+# Banks whose words one register per group selects from, before the last multiplexer.
+GROUP_BANKS = 4
 
 
 class BlockRam(wiring.Component):
     """A memory_port backed by FPGA block RAM: the board's system memory.
 
     Banks of BANK_WORDS words, each read every cycle (a read has no side effect) and its word
-    registered beside its blocks; the register of the bank addressed two cycles before is
-    `rd_data`. A write lands the cycle after the port shows it: its enable, address and data
-    are registered first, so that no logic before the port (the AXI4 slave's, the host port's)
+    registered beside its blocks; then a register per GROUP_BANKS banks holds the word of the
+    bank addressed, and the group addressed is `rd_data`, PORT_LATENCY cycles after the read.
+    A write lands the cycle after the port shows it: its enable, address and data are
+    registered first, so that no logic before the port (the AXI4 slave's, the host port's)
     drives the many blocks of a large memory directly. It lands no later than the AXI4 write
     response (the cycle after the burst's last beat), so a master that waits for its response
     reads what it wrote; the host port's reads come long after its writes."""
@@ -244,9 +253,11 @@ class BlockRam(wiring.Component):
             wr_data.eq(port.wr_data),
             wr_en.eq(Mux(port.wr_en, port.wr_strb, 0)),
         ]
-        selected = Signal(high_bits)  # the bank of the read two cycles before
-        reading = Signal(high_bits)
-        m.d.sync += [reading.eq(port.rd_addr[low : low + high_bits]), selected.eq(reading)]
+        # The bank read, as the banks' registers, the groups' and `rd_data` see it.
+        bank_at = [Signal(high_bits, name=f"bank_at_{k}") for k in range(PORT_LATENCY)]
+        m.d.sync += bank_at[0].eq(port.rd_addr[low : low + high_bits])
+        for k in range(1, PORT_LATENCY):
+            m.d.sync += bank_at[k].eq(bank_at[k - 1])
         staged = []
         for k in range(banks):
             depth = min(bank_words, self.words - k * bank_words)
@@ -265,5 +276,14 @@ class BlockRam(wiring.Component):
             ]
             m.d.sync += word.eq(read.data)
             staged.append(word)
-        m.d.comb += port.rd_data.eq(Array(staged)[selected])
+        in_group = exact_log2(GROUP_BANKS)
+        groups = []
+        for g in range(0, banks, GROUP_BANKS):
+            group = Signal(self.data_width, name=f"group_{g // GROUP_BANKS}_word")
+            m.d.sync += group.eq(Array(staged[g : g + GROUP_BANKS])[bank_at[1][:in_group]])
+            groups.append(group)
+        if len(groups) == 1:
+            m.d.comb += port.rd_data.eq(groups[0])
+        else:
+            m.d.comb += port.rd_data.eq(Array(groups)[bank_at[2][in_group:]])
         return m

@@ -10,6 +10,8 @@ the one before.
 
 from __future__ import annotations
 
+import itertools
+
 from amaranth import Cat, Module, Mux, Signal, Value, signed, unsigned
 from amaranth.lib import data, fifo, wiring
 from amaranth.lib.memory import Memory
@@ -28,9 +30,9 @@ from hwgen.npu.requant import ORT_PARAMS, SHIFT_PARAMS, requant_unit
 
 # What the fetch carries beside the memory words.
 FETCHED = data.StructLayout({"valid": 1, "pad": 1, "last": 1})
-# The address generator's register, the memory read, the words registered, the operand
+# The address generator's register, the memory read, the words registered twice, the operand
 # registers (see Core.elaborate).
-FETCH_LATENCY = 4
+FETCH_LATENCY = 5
 ISSUE_LATENCY = 3  # a channel's parameter read, the word registered, the bias added
 CHECK_LATENCY = 1  # the range check's verdict, registered
 
@@ -153,12 +155,15 @@ class Core(wiring.Component):
         m.submodules.out_mem = out_mem = Memory(
             shape=unsigned(self.vector_width), depth=cfg.out_words, init=[]
         )
+        # Writes are registered before the memories: the bank's offset and the lane's enable,
+        # fanned out to a wide memory's many blocks, missed a 100 MHz cycle on the ULX3S. A
+        # write lands the cycle after the loader's; a computation reading it starts later.
         for mem, src, width, depth in (
             (act_mem, self.act_write, self.vector_width, cfg.act_depth),
             (weights, self.weight_write, self.block_width, cfg.weight_depth),
         ):
             port = mem.write_port(granularity=lane_width(width, dw))
-            m.d.comb += [
+            m.d.sync += [
                 port.en.eq(src.en),
                 port.addr.eq(Mux(src.bank, src.addr + depth, src.addr)),
                 port.data.eq(src.data),
@@ -170,7 +175,7 @@ class Core(wiring.Component):
             port = mem.write_port(granularity=lane_width(self.params.size, dw))
             mine = (src.addr[:lane_bits] == k) if units > 1 else 1
             within = src.addr[lane_bits:]
-            m.d.comb += [
+            m.d.sync += [
                 port.en.eq(Mux(mine, src.en, 0)),
                 port.addr.eq(Mux(src.bank, within + cfg.param_depth // units, within)),
                 port.data.eq(src.data),
@@ -229,62 +234,49 @@ class Core(wiring.Component):
         en = Signal(init=1)
         m.d.comb += [agen.en.eq(en), array.en.eq(en), array.taken.eq(row_taken)]
 
-        # Four stages from the step to the array's operands. On an ECP5 the activation words
-        # are registered as they leave the memory, before the bank and pad selects: a block
-        # RAM's output is slow (5.8 ns), the buffer's blocks spread over the device, and memory,
-        # selects and route together missed a 100 MHz cycle. The weights need no select and
-        # take their extra stage on the address instead (a dozen flip-flops, not 512). On an
-        # iCE40 the multipliers' own input registers follow the memory directly, and the
-        # fetch's extra stages register the step before the read instead: 36 flip-flops for
-        # 160, and those 160 could not share a logic cell with a LUT (a RAM drives them).
+        # FETCH_LATENCY stages from the step to the array's operands. On an ECP5 the words are
+        # registered twice as they leave the memories, before the activations' pad select: a
+        # block RAM's output is slow (5.8 ns), a buffer's blocks spread over the device, and the
+        # operands' registers sit by the multipliers; with one register between, its route from
+        # the memory or to the multipliers missed a 100 MHz cycle. The weights take their
+        # first stage on the address. On an iCE40 the multipliers' own input registers follow
+        # the memory directly, and the fetch's extra stages register the step before the read
+        # instead: 36 flip-flops for 160, and those 160 could not share a logic cell with a
+        # LUT (a RAM drives them).
         act_read = act_mem.read_port()
         weight_read = weights.read_port()
-        fetched = Signal(FETCHED)
-        stage_1 = Signal(FETCHED)  # the step as the memories read it
-        stage_2 = Signal(FETCHED)  # the step whose words the memories give
-        stage_3 = Signal(FETCHED)
-        at_step = Signal(FETCHED)
+        # The step at each stage; stages[0] as the agen gives it.
+        stages = [Signal(FETCHED, name=f"stage_{k}") for k in range(FETCH_LATENCY)]
+        fetched = stages[-1]
         step = agen.step
         m.d.comb += [
-            at_step.valid.eq(agen.valid),
-            at_step.pad.eq(step.pad),
-            at_step.last.eq(step.last),
+            stages[0].valid.eq(agen.valid),
+            stages[0].pad.eq(step.pad),
+            stages[0].last.eq(step.last),
         ]
+        with m.If(en):
+            m.d.sync += [later.eq(earlier) for earlier, later in itertools.pairwise(stages)]
         operands = Signal(self.vector_width)
         operand_weights = Signal(self.block_width)
         pad_vector = cmd.pad_value.as_unsigned().replicate(lanes)
         if ice40_mac16_blocks(platform):
-            early_act, early_weight = Signal.like(step.act_addr), Signal.like(step.weight_addr)
-            act_addr, weight_addr = Signal.like(step.act_addr), Signal.like(step.weight_addr)
-            with m.If(en):
-                m.d.sync += [
-                    early_act.eq(step.act_addr),
-                    early_weight.eq(step.weight_addr),
-                    act_addr.eq(early_act),
-                    weight_addr.eq(early_weight),
-                    stage_1.eq(at_step),
-                    stage_2.eq(stage_1),
-                    stage_3.eq(stage_2),
-                ]
+            act_addr, weight_addr = step.act_addr, step.weight_addr
+            for k in range(FETCH_LATENCY - 2):
+                act_addr, weight_addr = self._register(m, en, f"early_{k}", act_addr, weight_addr)
             m.d.comb += [
-                fetched.eq(stage_3),
-                operands.eq(Mux(stage_3.pad, pad_vector, act_read.data)),
+                operands.eq(Mux(fetched.pad, pad_vector, act_read.data)),
                 operand_weights.eq(weight_read.data),
             ]
         else:
-            act_addr, weight_addr = step.act_addr, Signal.like(step.weight_addr)
-            act_word = Signal(self.vector_width)
+            (weight_addr,) = self._register(m, en, "early", step.weight_addr)
+            act_addr = step.act_addr
+            act_word, weight_word = self._register(m, en, "read", act_read.data, weight_read.data)
+            (act_held,) = self._register(m, en, "held", act_word)
             with m.If(en):
                 m.d.sync += [
-                    weight_addr.eq(step.weight_addr),
-                    stage_1.eq(at_step),
-                    stage_2.eq(stage_1),
-                    stage_3.eq(stage_2),
-                    act_word.eq(act_read.data),
-                    operands.eq(Mux(stage_2.pad, pad_vector, act_word)),
-                    operand_weights.eq(weight_read.data),
+                    operands.eq(Mux(stages[-2].pad, pad_vector, act_held)),
+                    operand_weights.eq(weight_word),
                 ]
-            m.d.comb += fetched.eq(stage_3)
         m.d.comb += [
             act_read.addr.eq(act_addr),
             act_read.en.eq(en),
@@ -424,6 +416,14 @@ class Core(wiring.Component):
             with m.If(en & fetched.valid):
                 m.d.sync += self.mac_cycles.eq(self.mac_cycles + 1)
         return m
+
+    @staticmethod
+    def _register(m: Module, en: Value, name: str, *values: Value) -> tuple[Signal, ...]:
+        """Each value through a register of the fetch, which moves while `en`."""
+        registers = tuple(Signal.like(v, name=f"{name}_{k}") for k, v in enumerate(values))
+        with m.If(en):
+            m.d.sync += [r.eq(v) for r, v in zip(registers, values, strict=True)]
+        return registers
 
     def _check(self, m: Module, c: data.View, derived: data.View) -> Signal:
         """The first thing wrong with a descriptor, as an NpuError code. A size that overflowed

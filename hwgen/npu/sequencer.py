@@ -28,7 +28,7 @@ failing command's index.
 
 from __future__ import annotations
 
-from amaranth import Cat, Module, Mux, Signal, Value
+from amaranth import Array, Cat, Module, Mux, Signal, Value
 from amaranth.lib import data, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
@@ -188,13 +188,18 @@ class Sequencer(wiring.Component):
         count = Signal(16)
         pc = Signal(16)  # the command being looked at
         self._pc = pc
-        # The queue: records in order, `queued` of them; the head is the command looked at.
+        # The queue: a ring of records, `queued` of them from `head_at`; the head is the
+        # command looked at. A ring, not a shift register: a record is written once, where it
+        # arrives, so the decision to start the head reaches a few pointers, not the queue's
+        # 768 flip-flops (which held the ULX3S at 76 MHz).
         slots = [Signal(RECORD_BITS, name=f"queue_{k}") for k in range(QUEUE)]
         queued = Signal(range(QUEUE + 1))
+        head_at = Signal(range(QUEUE))
+        tail_at = Signal(range(QUEUE))  # where the arriving record goes
         reading = Signal()  # a read of the command memory this cycle, at read_addr
         read_addr = Signal(16)
         arriving = Signal()  # last cycle's read: its record is on the memory's output
-        record = slots[0]
+        record = Array(slots)[head_at]
         head_load = LOAD_LAYOUT(record[: LOAD_LAYOUT.size])
         head_store = STORE_LAYOUT(record[: STORE_LAYOUT.size])
         head_compute = COMPUTE_LAYOUT(record[: COMPUTE_LAYOUT.size])
@@ -286,18 +291,41 @@ class Sequencer(wiring.Component):
         m.d.sync += arriving.eq(reading)
         with m.If(reading):
             m.d.sync += read_addr.eq(read_addr + 1)
-        # After this cycle's start and arrival: the records left, moved up by one if the head
-        # started, and the arriving one behind them.
+        # After this cycle's start and arrival: the records left.
         left = Signal.like(queued)
         m.d.comb += left.eq(queued - issue + arriving)
         for k, slot in enumerate(slots):
-            kept = slots[k + 1] if k + 1 < QUEUE else slot
-            shifted = Mux(issue, kept, slot)
-            # Compared with the registered count, then selected by `issue`: no subtraction
-            # after the decision.
-            arrives_here = arriving & Mux(issue, queued == k + 1, queued == k)
-            m.d.sync += slot.eq(Mux(arrives_here, program_port.data, shifted))  # type: ignore[attr-defined]
+            with m.If(arriving & (tail_at == k)):
+                m.d.sync += slot.eq(program_port.data)  # type: ignore[attr-defined]
+
+        def after(pointer: Signal) -> Value:
+            return Mux(pointer == QUEUE - 1, 0, pointer + 1)
+
+        with m.If(arriving):
+            m.d.sync += tail_at.eq(after(tail_at))
+        with m.If(issue):
+            m.d.sync += head_at.eq(after(head_at))
         m.d.sync += queued.eq(left)
+        # An idle engine's command registers follow the head, so that `issue` only starts it:
+        # loaded on the decision, they were its widest fan-out.
+        with m.If(~loading):
+            m.d.sync += [
+                loader.target.eq(head_load.buffer),
+                loader.bank.eq(head_load.bank),
+                loader.flip.eq(head_load.flip),
+                loader.local_addr.eq(head_load.local_addr),
+                loader.src.eq(head_load.src),
+                *(getattr(loader, f).eq(getattr(head_load, f)) for f in PATTERN),
+            ]
+        with m.If(~computing):
+            m.d.sync += compute_cmd.eq(head_compute)
+        with m.If(~storing):
+            m.d.sync += [
+                storer.bank.eq(head_store.bank),
+                storer.local_addr.eq(head_store.local_addr),
+                storer.dst.eq(head_store.dst),
+                *(getattr(storer, f).eq(getattr(head_store, f)) for f in PATTERN),
+            ]
         m.d.sync += [loader.start.eq(0), core.start.eq(0), storer.start.eq(0), self.done.eq(0)]
         with m.FSM():
             with m.State("IDLE"):
@@ -338,7 +366,13 @@ class Sequencer(wiring.Component):
                         m.d.sync += [failed.eq(1), error.eq(NpuError.BUS_ERROR)]
                         m.next = "FINISH"
                     with m.Else():
-                        m.d.sync += [reading.eq(1), read_addr.eq(0), queued.eq(0)]
+                        m.d.sync += [
+                            reading.eq(1),
+                            read_addr.eq(0),
+                            queued.eq(0),
+                            head_at.eq(0),
+                            tail_at.eq(0),
+                        ]
                         m.next = "RUN"
             with m.State("RUN"):
                 # Read ahead while the queue has room for what is in flight (its count after
@@ -361,12 +395,6 @@ class Sequencer(wiring.Component):
                             load_holds.eq(1 << (2 * head_load.buffer + head_load.bank)),
                             load_pc.eq(pc),
                             loader.start.eq(1),
-                            loader.target.eq(head_load.buffer),
-                            loader.bank.eq(head_load.bank),
-                            loader.flip.eq(head_load.flip),
-                            loader.local_addr.eq(head_load.local_addr),
-                            loader.src.eq(head_load.src),
-                            *(getattr(loader, f).eq(getattr(head_load, f)) for f in PATTERN),
                         ]
                 with m.Elif(opcode == Opcode.COMPUTE):
                     with m.If(compute_ok):
@@ -379,7 +407,6 @@ class Sequencer(wiring.Component):
                                 | (1 << (2 * Buffer.PARAM + head_compute.param_bank))
                             ),
                             compute_writes.eq(1 << head_compute.out_bank),
-                            compute_cmd.eq(head_compute),
                             compute_pc.eq(pc),
                             core.start.eq(1),
                         ]
@@ -393,10 +420,6 @@ class Sequencer(wiring.Component):
                             store_reads.eq(1 << head_store.bank),
                             store_pc.eq(pc),
                             storer.start.eq(1),
-                            storer.bank.eq(head_store.bank),
-                            storer.local_addr.eq(head_store.local_addr),
-                            storer.dst.eq(head_store.dst),
-                            *(getattr(storer, f).eq(getattr(head_store, f)) for f in PATTERN),
                         ]
                 with m.Else():
                     fail(NpuError.BAD_COMMAND, pc)

@@ -1,29 +1,34 @@
 """The storer: a STORE command's DMA, words of an output bank to system memory over the AXI4
 write channels (hwgen.npu.commands).
 
-Words are read from the bank in order from `local_addr` and sent a beat (lane) at a time; the
-read of the next word is asked for as the last lane of the current one leaves, so beats leave
-one per cycle while the memory takes them. Done once every burst's response is in: the data is
-in system memory then. A store of B beats takes store_duration(B) cycles.
+Words are read from the bank in order from `local_addr` into a short queue, ahead of their
+beats, and sent a beat (lane) at a time, so beats leave one per cycle while the memory takes
+them. Each beat passes a register before the bus (a register slice on W): a block RAM's output
+is slow (5.8 ns on an ECP5), and with the route to system memory's write register it held the
+ULX3S at 76 MHz. Done once every burst's response is in: the data is in system memory then. A
+store of B beats takes store_duration(B) cycles.
 """
 
 from __future__ import annotations
 
-from amaranth import Module, Mux, Signal, signed
-from amaranth.lib import fifo, wiring
+from amaranth import Cat, Module, Mux, Signal
+from amaranth.lib import data, fifo, wiring
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import exact_log2
 
 from hwgen.npu.axi import INCR, OKAY
+from hwgen.npu.axi_memory import ReadQueue
 from hwgen.npu.commands import PATTERN
 from hwgen.npu.dma import MAX_BURST, BurstWalker
+
+BURSTS = 4  # bursts taken ahead of their address handshake and their last beat
 
 
 def store_duration(beats: int) -> int:
     """Cycles from the one where the storer sees `start` to the one of its `done` pulse: the
-    walker's two registers (its first burst offered, and the first word read, two cycles on),
-    the beats, the last burst's response."""
-    return 3 + beats
+    walker's first burst (offered the cycle after start, taken at once), the count of words to
+    read, the memory, the read queue, the W register; the beats; the last burst's response."""
+    return 6 + beats
 
 
 class Storer(wiring.Component):
@@ -70,102 +75,93 @@ class Storer(wiring.Component):
         m = Module()
         dw = self.data_width
         m.submodules.walker = walker = BurstWalker(self.addr_width, dw)
-        # Each burst's length, from its address handshake to its last beat. Unbuffered: a length
-        # is readable the cycle after its address is taken, which is as soon as the memory
-        # takes the burst's first beat.
-        m.submodules.lengths = lengths = fifo.SyncFIFO(width=9, depth=4)
-        aw = self.awvalid & self.awready
+        # Each burst the walker makes is taken at once into two queues: its address for the AW
+        # channel, its length for the beats. The words of bursts taken are read ahead, so
+        # beats wait on neither the address handshake nor the memory.
+        m.submodules.addresses = addresses = fifo.SyncFIFOBuffered(
+            width=self.addr_width + 8, depth=BURSTS
+        )
+        m.submodules.lengths = lengths = fifo.SyncFIFO(width=9, depth=BURSTS)
+        take = walker.burst.valid & walker.burst.ready
         m.d.comb += [
             walker.start.eq(self.start),
             walker.base.eq(self.dst),
             *(getattr(walker, name).eq(getattr(self, name)) for name in PATTERN),
-            self.awaddr.eq(walker.burst.addr),
-            self.awlen.eq(walker.burst.beats - 1),
+            walker.burst.ready.eq(addresses.w_rdy & lengths.w_rdy),
+            addresses.w_en.eq(take),
+            addresses.w_data.eq(Cat(walker.burst.addr, walker.burst.beats - 1)),
+            lengths.w_en.eq(take),
+            lengths.w_data.eq(walker.burst.beats),
+            self.awvalid.eq(addresses.r_rdy),
+            self.awaddr.eq(addresses.r_data[: self.addr_width]),
+            self.awlen.eq(addresses.r_data[self.addr_width :]),
+            addresses.r_en.eq(self.awready),
             self.awsize.eq(exact_log2(dw // 8)),
             self.awburst.eq(INCR),
-            # A burst's address goes out only where its length can wait for its beats.
-            self.awvalid.eq(walker.burst.valid & lengths.w_rdy),
-            walker.burst.ready.eq(self.awready & lengths.w_rdy),
-            lengths.w_en.eq(aw),
-            lengths.w_data.eq(walker.burst.beats),
             self.bready.eq(1),
             self.wstrb.eq(-1),
         ]
-        # Beats asked for (bursts accepted) and beats sent; responses expected and received.
+        # Beats of the bursts taken and beats sent; responses expected and received.
         asked = Signal(32)
         sent = Signal(32)
         bursts = Signal(16)
         responses = Signal(16)
-        with m.If(aw):
+        with m.If(take):
             m.d.sync += [asked.eq(asked + walker.burst.beats), bursts.eq(bursts + 1)]
         with m.If(self.bvalid & self.bready):
             m.d.sync += responses.eq(responses + 1)
             with m.If(self.bresp != OKAY):
                 m.d.sync += self.bus_error.eq(1)
 
-        # Words: `word` is the next to read; the memory gives the word read the cycle before
-        # and holds it while not asked for another.
+        # Words of the bursts taken, read in order from `word` while the queue has room: the
+        # decision to read comes from flip-flops only, as it reaches the memory's enable.
+        # `unread` counts the words of the bursts taken not yet read (a burst is whole words).
+        m.submodules.words = words = ReadQueue(self.lanes * dw, data.StructLayout({}), latency=1)
         word = Signal(16)
         bank = Signal()
-        lane = Signal(range(max(self.lanes, 2)))
-        holding = Signal()  # the memory's output is a word not yet all sent
-        in_burst = Signal(range(MAX_BURST + 1))  # beats of the current burst sent
-        beat = self.wvalid & self.wready
-        last_lane = lane == self.lanes - 1
+        unread = Signal(32)
+        any_unread = Signal()
+        burst_words = walker.burst.beats[exact_log2(self.lanes) :]
+        next_unread = Signal.like(unread)
         m.d.comb += [
+            words.want.eq(any_unread),
+            self.read_en.eq(words.issue),
             self.read_bank.eq(bank),
             self.read_addr.eq(word),
-            self.wvalid.eq(holding & lengths.r_rdy),
-            self.wdata.eq(self.read_data.word_select(lane, dw)),
-            self.wlast.eq(lengths.r_rdy & (in_burst + 1 == lengths.r_data)),
-            lengths.r_en.eq(beat & self.wlast),
+            words.data.eq(self.read_data),
+            next_unread.eq(unread + Mux(take, burst_words, 0) - words.issue),
         ]
-        # Ask for the next word when none is held or the held one's last lane is leaving,
-        # while the bursts asked for and the one the walker offers have beats not yet covered
-        # by words read: the next burst's first word is read before its address is taken, so
-        # its beats follow the last burst's with no gap.
-        #
-        # Counted in words, as flags: `gap` is the words of the bursts asked for not yet read.
-        # It is -1 at least (one word is read ahead of its burst's address at most: it is held
-        # until its burst is asked for), and a burst is whole words. So the bursts asked for
-        # and the one offered have a word to read if gap > 0, or if a burst is offered and gap
-        # is 0, or it is -1 and the burst has two words or more. The comparison of beat
-        # counts this replaces, in front of the output memory's read port, was the ULX3S's
-        # critical path (71 MHz).
-        read = Signal()
-        shift = exact_log2(self.lanes)
-        gap = Signal(signed(17))
-        gap_positive, gap_nonnegative = Signal(), Signal(init=1)
-        burst_words = walker.burst.beats[shift:]
-        m.d.comb += [
-            read.eq(
-                (~holding | (beat & last_lane))
-                & (gap_positive | (self.awvalid & (gap_nonnegative | (burst_words > 1))))
-            ),
-            self.read_en.eq(read),
-        ]
-        next_gap = Signal.like(gap)
-        m.d.comb += next_gap.eq(gap + Mux(aw, burst_words, 0) - read)
-        m.d.sync += [
-            gap.eq(next_gap),
-            gap_positive.eq(next_gap > 0),
-            gap_nonnegative.eq(next_gap >= 0),
-        ]
-        with m.If(read):
-            m.d.sync += [
-                word.eq(word + 1),
-                holding.eq(1),
-            ]
+        m.d.sync += [unread.eq(next_unread), any_unread.eq(next_unread != 0)]
+        with m.If(words.issue):
+            m.d.sync += word.eq(word + 1)
             with m.If(word >= self.depth):
                 m.d.sync += self.out_of_bank.eq(1)
-        with m.Elif(beat & last_lane):
-            m.d.sync += holding.eq(0)
+
+        # Beats: a word's lanes in turn into the W register, which takes one while empty or
+        # emptying (a register slice). `beat` is a beat moving into it.
+        lane = Signal(range(max(self.lanes, 2)))
+        last_lane = lane == self.lanes - 1
+        in_burst = Signal(range(MAX_BURST + 1))  # beats of the current burst sent
+        w_valid, w_ready, w_last = Signal(), Signal(), Signal()
+        beat = w_valid & w_ready
+        m.d.comb += [
+            w_valid.eq(words.valid & lengths.r_rdy),
+            w_ready.eq(~self.wvalid | self.wready),
+            w_last.eq(in_burst + 1 == lengths.r_data),
+            lengths.r_en.eq(beat & w_last),
+            words.ready.eq(beat & last_lane),
+        ]
         with m.If(beat):
-            m.d.sync += [sent.eq(sent + 1), lane.eq(lane + 1), in_burst.eq(in_burst + 1)]
-            with m.If(last_lane):
-                m.d.sync += lane.eq(0)
-            with m.If(self.wlast):
-                m.d.sync += in_burst.eq(0)
+            m.d.sync += [
+                self.wvalid.eq(1),
+                self.wdata.eq(words.word.word_select(lane, dw)),
+                self.wlast.eq(w_last),
+                sent.eq(sent + 1),
+                lane.eq(Mux(last_lane, 0, lane + 1)),
+                in_burst.eq(Mux(w_last, 0, in_burst + 1)),
+            ]
+        with m.Elif(self.wready):
+            m.d.sync += self.wvalid.eq(0)
 
         # Done in the cycle the last response arrives.
         finishing = Signal()
@@ -183,15 +179,13 @@ class Storer(wiring.Component):
                 self.busy.eq(1),
                 asked.eq(0),
                 sent.eq(0),
-                gap.eq(0),
-                gap_positive.eq(0),
-                gap_nonnegative.eq(1),
+                unread.eq(0),
+                any_unread.eq(0),
                 bursts.eq(0),
                 responses.eq(0),
                 word.eq(self.local_addr),
                 bank.eq(self.bank),
                 lane.eq(0),
-                holding.eq(0),
                 in_burst.eq(0),
                 self.bus_error.eq(0),
                 self.out_of_bank.eq(0),

@@ -17,7 +17,7 @@ from hwgen import __version__
 from hwgen.codegen.rtl import emit_wrapped
 from hwgen.npu import csr
 from hwgen.npu.axi import axi_lite_slave
-from hwgen.npu.axi_memory import AxiMemory
+from hwgen.npu.axi_memory import PORT_LATENCY, AxiMemory
 from hwgen.npu.config import NpuConfig
 from hwgen.npu.top import ADDR_WIDTH, npu_signature
 from hwgen.resources import rtl_templates
@@ -64,6 +64,7 @@ class SimTop(wiring.Component):
             DPI_MODULE,
             p_ADDR_WIDTH=len(port.rd_addr),
             p_DATA_WIDTH=dw,
+            p_LATENCY=PORT_LATENCY,
             i_clk=ClockSignal(),
             i_rd_en=port.rd_en,
             i_rd_addr=port.rd_addr,
