@@ -104,7 +104,11 @@ class Bridge(wiring.Component):
         # A stream beat, or a WRITE32's word in its top 32 bits: no request needs both.
         beat = Signal(self.data_width, reset_less=True)
         wdata = beat[-32:]
+        # The buffer's byte, registered every cycle before anything reads it: a block RAM's
+        # output is slow (5.8 ns on an ECP5), and through the FSM's selects it missed a
+        # 100 MHz cycle. A read holds its address for two cycles to see its byte here.
         buffered = Signal(8, reset_less=True)
+        m.d.sync += buffered.eq(rd.data)
         head = Signal(8, reset_less=True)  # the answer's next header byte
         lane = Signal(range(max(beat_bytes, 2)))
         axi = self.m_axil
@@ -316,10 +320,13 @@ class Bridge(wiring.Component):
             # Stream write: the buffered payload, byte by byte into beats.
             with m.State("SW_FETCH"):
                 m.d.comb += rd.addr.eq(index)
+                m.next = "SW_READ"
+            with m.State("SW_READ"):
+                m.d.comb += rd.addr.eq(index)
                 m.next = "SW_TAKE"
             with m.State("SW_TAKE"):
                 m.d.sync += [
-                    beat.eq(Cat(beat[8:], rd.data)),
+                    beat.eq(Cat(beat[8:], buffered)),
                     index.eq(index + 1),
                     lane.eq(lane + 1),
                 ]
@@ -390,10 +397,10 @@ class Bridge(wiring.Component):
                     m.d.comb += rd.addr.eq(size + index)
                     m.next = "BODY_BUFFER"
             with m.State("BODY_BUFFER"):  # the read port has the byte at index
-                # Registered before the CRC sees it: a block RAM's output is slow.
-                m.d.sync += buffered.eq(rd.data)
+                m.d.comb += rd.addr.eq(size + index)
                 m.next = "BODY_SEND"
-            with m.State("BODY_SEND"):
+            with m.State("BODY_SEND"):  # `buffered` has it
+                m.d.comb += rd.addr.eq(size + index)
                 send(buffered, "BODY")
                 with m.If(sent):
                     body_step()
