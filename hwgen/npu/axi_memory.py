@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from amaranth import Array, Cat, Module, Mux, Signal
+from amaranth import Array, Module, Mux, Signal
 from amaranth.lib import data, fifo, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
@@ -169,45 +169,52 @@ class ReadQueue(wiring.Component):
     word `latency` cycles after its read (a memory_port: PORT_LATENCY)."""
 
     def __init__(
-        self, data_width: int, tag: data.StructLayout, latency: int = PORT_LATENCY
+        self, data_width: int, tag: data.StructLayout | None = None, latency: int = PORT_LATENCY
     ) -> None:
+        tags = {} if tag is None else {"tag": In(tag), "tag_out": Out(tag)}
         super().__init__(
             {
                 "want": In(1),
-                "tag": In(tag),
                 "issue": Out(1),
                 "data": In(data_width),  # the memory's rd_data
                 "valid": Out(1),
                 "ready": In(1),
                 "word": Out(data_width),
-                "tag_out": Out(tag),
+                **tags,
             }
         )
         self.width = data_width
-        self.tag_layout = tag
+        self.tag_bits = 0 if tag is None else tag.size
         self.latency = latency
         # Words read or on their way: enough for a beat every cycle.
         self.depth = latency + 2
 
     def elaborate(self, platform: object) -> Module:
         m = Module()
-        tag_bits = self.tag_layout.size
+        tag_bits = self.tag_bits
         m.submodules.queue = queue = fifo.SyncFIFO(width=self.width + tag_bits, depth=self.depth)
         coming = [Signal(name=f"coming_{k}") for k in range(self.latency)]
-        tags = [Signal(tag_bits, name=f"tag_{k}") for k in range(self.latency)]
         room = queue.level + sum(coming) < self.depth
         m.d.comb += self.issue.eq(self.want & room)
-        m.d.sync += [coming[0].eq(self.issue), tags[0].eq(self.tag)]
+        m.d.sync += coming[0].eq(self.issue)
         for k in range(1, self.latency):
-            m.d.sync += [coming[k].eq(coming[k - 1]), tags[k].eq(tags[k - 1])]
+            m.d.sync += coming[k].eq(coming[k - 1])
         m.d.comb += [
             queue.w_en.eq(coming[-1]),
-            queue.w_data.eq(Cat(self.data, tags[-1])),
+            queue.w_data[: self.width].eq(self.data),
             self.valid.eq(queue.r_rdy),
             queue.r_en.eq(self.ready),
             self.word.eq(queue.r_data[: self.width]),
-            self.tag_out.eq(queue.r_data[self.width :]),
         ]
+        if tag_bits:
+            tags = [Signal(tag_bits, name=f"tag_{k}") for k in range(self.latency)]
+            m.d.sync += tags[0].eq(self.tag)
+            for k in range(1, self.latency):
+                m.d.sync += tags[k].eq(tags[k - 1])
+            m.d.comb += [
+                queue.w_data[self.width :].eq(tags[-1]),
+                self.tag_out.eq(queue.r_data[self.width :]),
+            ]
         return m
 
 

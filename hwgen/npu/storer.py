@@ -12,7 +12,7 @@ store of B beats takes store_duration(B) cycles.
 from __future__ import annotations
 
 from amaranth import Cat, Module, Mux, Signal
-from amaranth.lib import data, fifo, wiring
+from amaranth.lib import fifo, wiring
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import exact_log2
 
@@ -116,7 +116,7 @@ class Storer(wiring.Component):
         # Words of the bursts taken, read in order from `word` while the queue has room: the
         # decision to read comes from flip-flops only, as it reaches the memory's enable.
         # `unread` counts the words of the bursts taken not yet read (a burst is whole words).
-        m.submodules.words = words = ReadQueue(self.lanes * dw, data.StructLayout({}), latency=1)
+        m.submodules.words = words = ReadQueue(self.lanes * dw, latency=1)
         word = Signal(16)
         bank = Signal()
         unread = Signal(32)
