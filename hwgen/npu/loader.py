@@ -14,7 +14,7 @@ from __future__ import annotations
 import enum
 
 from amaranth import Cat, Module, Signal
-from amaranth.lib import wiring
+from amaranth.lib import fifo, wiring
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import exact_log2
 
@@ -36,9 +36,9 @@ class Target(enum.IntEnum):
 
 def load_duration(beats: int) -> int:
     """Cycles from the one where the loader sees `start` to the one of its `done` pulse: the
-    walker's two registers, the read latency, the beats (the last one's write is in the
-    cycle of `done`)."""
-    return 2 + READ_LATENCY + beats
+    walker's two registers, the address queue's two, the read latency, the beats, the last
+    one's write, and `done` registered."""
+    return 5 + READ_LATENCY + beats
 
 
 def target_port() -> wiring.Signature:
@@ -97,14 +97,26 @@ class Loader(wiring.Component):
             walker.start.eq(self.start),
             walker.base.eq(self.src),
             *(getattr(walker, name).eq(getattr(self, name)) for name in PATTERN),
-            self.araddr.eq(walker.burst.addr),
-            self.arlen.eq(walker.burst.beats - 1),
             self.arsize.eq(exact_log2(dw // 8)),
             self.arburst.eq(INCR),
-            self.arvalid.eq(walker.burst.valid),
-            walker.burst.ready.eq(self.arready),
             self.rready.eq(1),
         ]
+        # Bursts wait in a queue for the address handshake: the walker's registers follow
+        # its flags, not the bus's `arready`. Four deep: a burst a cycle through its two
+        # registers.
+        m.submodules.addresses = addresses = fifo.SyncFIFOBuffered(
+            width=self.addr_width + 9, depth=4
+        )
+        m.d.comb += [
+            addresses.w_en.eq(walker.burst.valid),
+            addresses.w_data.eq(Cat(walker.burst.addr, walker.burst.beats)),
+            walker.burst.ready.eq(addresses.w_rdy),
+            self.arvalid.eq(addresses.r_rdy),
+            self.araddr.eq(addresses.r_data[: self.addr_width]),
+            self.arlen.eq(addresses.r_data[self.addr_width :] - 1),
+            addresses.r_en.eq(self.arready),
+        ]
+        burst_beats = addresses.r_data[self.addr_width :]
         # Beats asked for (bursts accepted) and beats received: done when the walker is
         # idle and every beat asked for has been written.
         asked = Signal(32)
@@ -117,7 +129,7 @@ class Loader(wiring.Component):
         last_lane = Signal(8)  # beats per word of the target, less one
         depth = Signal(16)
         with m.If(self.arvalid & self.arready):
-            m.d.sync += asked.eq(asked + walker.burst.beats)
+            m.d.sync += asked.eq(asked + burst_beats)
         beat = self.rvalid & self.rready
         flipped = Signal(dw)
         m.d.comb += flipped.eq(self.rdata ^ Cat(*([0] * 7 + [flip]) * (dw // 8)))
@@ -140,11 +152,19 @@ class Loader(wiring.Component):
                 m.d.sync += self.out_of_bank.eq(1)
             with m.If(self.rresp != OKAY):
                 m.d.sync += self.bus_error.eq(1)
-        # The last beat's write is the cycle after it arrived: done then.
+        # The last beat's write is the cycle after it arrived; done the cycle after that,
+        # registered, as the comparison of counts behind it reaches the sequencer's decisions.
         finishing = Signal()
-        m.d.comb += finishing.eq(self.busy & walker.idle & (received == asked) & ~beat)
-        m.d.comb += self.done.eq(finishing)
-        with m.If(finishing):
+        m.d.comb += finishing.eq(
+            self.busy
+            & ~self.done
+            & walker.idle
+            & (addresses.level == 0)
+            & (received == asked)
+            & ~beat
+        )
+        m.d.sync += self.done.eq(finishing)
+        with m.If(self.done):
             m.d.sync += self.busy.eq(0)
         with m.If(self.start):
             m.d.sync += [

@@ -27,8 +27,9 @@ BURSTS = 4  # bursts taken ahead of their address handshake and their last beat
 def store_duration(beats: int) -> int:
     """Cycles from the one where the storer sees `start` to the one of its `done` pulse: the
     walker's first burst (offered the cycle after start, taken at once), the count of words to
-    read, the memory, the read queue, the W register; the beats; the last burst's response."""
-    return 6 + beats
+    read, the memory, the read queue, the W register; the beats; the last burst's response, and
+    `done` registered."""
+    return 7 + beats
 
 
 class Storer(wiring.Component):
@@ -163,16 +164,18 @@ class Storer(wiring.Component):
         with m.Elif(self.wready):
             m.d.sync += self.wvalid.eq(0)
 
-        # Done in the cycle the last response arrives.
+        # Done the cycle after the last response arrives: registered, as the comparisons of
+        # counts behind it reach the sequencer's decisions.
         finishing = Signal()
         m.d.comb += finishing.eq(
             self.busy
+            & ~self.done
             & walker.idle
             & (sent == asked)
             & (responses + (self.bvalid & self.bready) == bursts)
         )
-        m.d.comb += self.done.eq(finishing)
-        with m.If(finishing):
+        m.d.sync += self.done.eq(finishing)
+        with m.If(self.done):
             m.d.sync += self.busy.eq(0)
         with m.If(self.start):
             m.d.sync += [
