@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from hwgen.boards.targets import Board, tool_env
+from hwgen.boards.timing import late_registers
 from hwgen.boards.top import BoardTop, uart_divisor
 from hwgen.errors import HwgenError
 from hwgen.npu.config import NpuConfig
@@ -42,6 +43,9 @@ class FpgaResult:
     # until one met the constraint or `seeds` ran out. The bitstream is the best one's.
     fmax_by_attempt: list[float]
     seed: int | None  # the kept attempt's --seed (None: nextpnr's own)
+    # Where timing is not met: the registers whose endpoints settle after the period, latest
+    # first (hwgen.boards.timing).
+    late_registers: list[dict[str, Any]]
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -139,7 +143,10 @@ def build_bitstream(
             # Timing is judged here, from the report: a miss still gives figures and a
             # bitstream for a slower clock. The YoWASP tools see the build directory only,
             # so the report's path is relative.
-            **plan_options(board, nextpnr_opts=f"--report {REPORT} --timing-allow-fail"),
+            **plan_options(
+                board,
+                nextpnr_opts=f"--report {REPORT} --detailed-timing-report --timing-allow-fail",
+            ),
         )
         plan.extract(str(work))
         preamble, steps = _tool_lines((work / "build_top.sh").read_text())
@@ -217,6 +224,7 @@ def build_bitstream(
         bitstream=board.bitstream,
         fmax_by_attempt=[round(f, 2) for f in attempts],
         seed=seed,
+        late_registers=[r.as_dict() for r in late_registers(report, 1000 / constraint)],
     )
     (work / "fpga.json").write_text(json.dumps(result.as_dict(), indent=2) + "\n")
     shutil.rmtree(destination, ignore_errors=True)

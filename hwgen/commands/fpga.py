@@ -79,5 +79,11 @@ def handle(args: argparse.Namespace) -> int:
         tried = ", ".join(f"{f:.1f}" for f in result.fmax_by_attempt)
         kept = "nextpnr's own" if result.seed is None else str(result.seed)
         console.print(f"placer seeds tried: {tried} MHz; kept seed {kept}")
+    if result.late_registers:
+        late = ", ".join(
+            f"{r['register']} ({r['endpoints']} bits, {r['worst_arrival_ns']:.2f} ns)"
+            for r in result.late_registers[:5]
+        )
+        console.print(f"latest registers: {late}; all in fpga.json")
     console.print(f"bitstream: {out / 'fpga' / board.name / result.bitstream}")
     return 0 if result.board_timing_met else 1
