@@ -15,9 +15,10 @@ and stores of tile k - 1 overlap the computation of tile k. The cycle model
 
 - a command is looked at from the cycle after the one before it started, and starts in the
   first cycle its conditions hold: the commands wait in a queue of registers that reads the
-  command memory ahead (`QUEUE` records), so what decides a start reads flip-flops, never the
-  memory's slow output, and the memory's address comes from a counter, never from that
-  decision (the two, in a row, were the ULX3S's critical path at 57 MHz);
+  command memory ahead (`QUEUE` records, each registered as it leaves the memory and decoded
+  as it lands), so what decides a start reads flip-flops, never the memory's slow output, and
+  the memory's address comes from a counter, never from that decision (the two, in a row,
+  were the ULX3S's critical path at 57 MHz);
 - its engine sees `start` the cycle after, and an engine's `done` frees it (and its banks) for
   the cycle after that.
 
@@ -28,7 +29,9 @@ failing command's index.
 
 from __future__ import annotations
 
-from amaranth import Array, Cat, Module, Mux, Signal, Value
+import enum
+
+from amaranth import Array, Cat, Const, Module, Mux, Signal, Value
 from amaranth.lib import data, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
@@ -49,10 +52,34 @@ from hwgen.npu.loader import Loader, Target
 from hwgen.npu.storer import Storer
 
 # The program fetch is a load into the command memory; its first command is looked at this
-# many cycles after the fetch's `done` (read, then in the queue's head).
-RUN_LATENCY = 3
-# Records the queue holds: with one read in flight, enough to start a command every cycle.
-QUEUE = 3
+# many cycles after the fetch's `done` (read, registered, decoded into the queue's head).
+RUN_LATENCY = 4
+# Records the queue holds: with two reads in flight, enough to start a command every cycle.
+QUEUE = 4
+
+
+class Kind(enum.IntEnum):
+    """What a record is, decoded as it lands in the queue."""
+
+    LOAD = 0
+    COMPUTE = 1
+    STORE = 2
+    BAD = 3  # an opcode or a buffer that does not exist
+
+
+# What the decision to start a record reads of it, decoded as it lands in the queue: its
+# kind, whether an address is off the beat, and the banks it uses as flags by (buffer, bank),
+# to meet the running commands' flags in an AND.
+DECODED = data.StructLayout(
+    {
+        "kind": 2,
+        "misaligned": 1,
+        "load": 2 * len(Buffer),  # the bank a load fills
+        "reads": 2 * len(Buffer),  # the input banks a compute reads
+        "writes": 2,  # its output bank
+        "store": 2,  # the output bank a store drains
+    }
+)
 
 
 COUNTERS = data.StructLayout(
@@ -184,7 +211,6 @@ class Sequencer(wiring.Component):
 
     def _run(self, m: Module, core: Core, loader: Loader, storer: Storer, program: object) -> None:
         cfg = self.config
-        shift = (cfg.data_width // 8).bit_length() - 1
         count = Signal(16)
         pc = Signal(16)  # the command being looked at
         self._pc = pc
@@ -192,18 +218,23 @@ class Sequencer(wiring.Component):
         # command looked at. A ring, not a shift register: a record is written once, where it
         # arrives, so the decision to start the head reaches a few pointers, not the queue's
         # 768 flip-flops (which held the ULX3S at 76 MHz).
+        # A record read from the command memory is registered as it leaves it (a block RAM's
+        # output is slow), then decoded into the queue.
         slots = [Signal(RECORD_BITS, name=f"queue_{k}") for k in range(QUEUE)]
+        decoded = [Signal(DECODED, name=f"decoded_{k}") for k in range(QUEUE)]
         queued = Signal(range(QUEUE + 1))
         head_at = Signal(range(QUEUE))
-        tail_at = Signal(range(QUEUE))  # where the arriving record goes
+        tail_at = Signal(range(QUEUE))  # where the landing record goes
         reading = Signal()  # a read of the command memory this cycle, at read_addr
         read_addr = Signal(16)
         arriving = Signal()  # last cycle's read: its record is on the memory's output
+        arrived = Signal(RECORD_BITS)  # the memory's output, registered
+        landing = Signal()  # the record in `arrived` goes into the queue this cycle
         record = Array(slots)[head_at]
+        head = Array(decoded)[head_at]
         head_load = LOAD_LAYOUT(record[: LOAD_LAYOUT.size])
         head_store = STORE_LAYOUT(record[: STORE_LAYOUT.size])
         head_compute = COMPUTE_LAYOUT(record[: COMPUTE_LAYOUT.size])
-        opcode = head_load.opcode
 
         # What each engine runs (held still while it runs), and whether it runs it.
         compute_cmd = Signal(COMPUTE_LAYOUT)
@@ -229,34 +260,11 @@ class Sequencer(wiring.Component):
         with m.If(storer.done):
             m.d.sync += store_reads.eq(0)
 
-        def held(flags: Value, buffer: int, bank: Value) -> Value:
-            return flags.bit_select(2 * buffer + bank, 1)
-
-        load_ok = ~loading & ~(
-            ((head_load.buffer == Buffer.ACT) & held(compute_reads, Buffer.ACT, head_load.bank))
-            | (
-                (head_load.buffer == Buffer.WEIGHT)
-                & held(compute_reads, Buffer.WEIGHT, head_load.bank)
-            )
-            | (
-                (head_load.buffer == Buffer.PARAM)
-                & held(compute_reads, Buffer.PARAM, head_load.bank)
-            )
-        )
+        load_ok = ~loading & ~(head.load & compute_reads).any()
         compute_ok = ~computing & ~(
-            held(load_holds, Buffer.ACT, head_compute.conv.act_bank)
-            | held(load_holds, Buffer.WEIGHT, head_compute.weight_bank)
-            | held(load_holds, Buffer.PARAM, head_compute.param_bank)
-            | store_reads.bit_select(head_compute.out_bank, 1)
+            (head.reads & load_holds).any() | (head.writes & store_reads).any()
         )
-        store_ok = ~storing & ~compute_writes.bit_select(head_store.bank, 1)
-
-        def misaligned(*fields: data.View) -> Value:
-            """Any address bit below a beat set."""
-            return Cat(*(Value.cast(f)[:shift] for f in fields)).any()
-
-        load_misaligned = misaligned(head_load.src, head_load.stride0, head_load.stride1)
-        store_misaligned = misaligned(head_store.dst, head_store.stride0, head_store.stride1)
+        store_ok = ~storing & ~(head.store & compute_writes).any()
 
         failed = Signal()  # an error stopped the program: start nothing more
         error = self.error
@@ -288,20 +296,25 @@ class Sequencer(wiring.Component):
             program_port.en.eq(reading),  # type: ignore[attr-defined]
             core.cmd.eq(compute_cmd.conv),
         ]
-        m.d.sync += arriving.eq(reading)
+        m.d.sync += [
+            arriving.eq(reading),
+            arrived.eq(program_port.data),  # type: ignore[attr-defined]
+            landing.eq(arriving),
+        ]
         with m.If(reading):
             m.d.sync += read_addr.eq(read_addr + 1)
-        # After this cycle's start and arrival: the records left.
+        # After this cycle's start and landing: the records left.
         left = Signal.like(queued)
-        m.d.comb += left.eq(queued - issue + arriving)
-        for k, slot in enumerate(slots):
-            with m.If(arriving & (tail_at == k)):
-                m.d.sync += slot.eq(program_port.data)  # type: ignore[attr-defined]
+        m.d.comb += left.eq(queued - issue + landing)
+        landing_decoded = self._decode(m, arrived)
+        for k, (slot, flags) in enumerate(zip(slots, decoded, strict=True)):
+            with m.If(landing & (tail_at == k)):
+                m.d.sync += [slot.eq(arrived), flags.eq(landing_decoded)]
 
         def after(pointer: Signal) -> Value:
             return Mux(pointer == QUEUE - 1, 0, pointer + 1)
 
-        with m.If(arriving):
+        with m.If(landing):
             m.d.sync += tail_at.eq(after(tail_at))
         with m.If(issue):
             m.d.sync += head_at.eq(after(head_at))
@@ -376,53 +389,45 @@ class Sequencer(wiring.Component):
                         m.next = "RUN"
             with m.State("RUN"):
                 # Read ahead while the queue has room for what is in flight (its count after
-                # this cycle, this cycle's read, the next one): a decision that only feeds
-                # flip-flops.
-                m.d.sync += reading.eq(left + reading < QUEUE)
+                # this cycle, the record on the memory's output, this cycle's read, the next
+                # one): a decision that only feeds flip-flops.
+                m.d.sync += reading.eq(left + arriving + reading < QUEUE)
                 with m.If(failed):
                     m.next = "FINISH"
                 with m.Elif(queued == 0):
                     pass
-                with m.Elif(opcode == Opcode.LOAD):
-                    with m.If(head_load.buffer > Buffer.PARAM):
-                        fail(NpuError.BAD_COMMAND, pc)
-                    with m.Elif(load_misaligned):
-                        fail(NpuError.ALIGNMENT, pc)
-                    with m.Elif(load_ok):
+                with m.Elif(head.kind == Kind.BAD):
+                    fail(NpuError.BAD_COMMAND, pc)
+                with m.Elif(head.misaligned):
+                    fail(NpuError.ALIGNMENT, pc)
+                with m.Elif(head.kind == Kind.LOAD):
+                    with m.If(load_ok):
                         m.d.comb += issue.eq(1)
                         m.d.sync += [
                             loading.eq(1),
-                            load_holds.eq(1 << (2 * head_load.buffer + head_load.bank)),
+                            load_holds.eq(head.load),
                             load_pc.eq(pc),
                             loader.start.eq(1),
                         ]
-                with m.Elif(opcode == Opcode.COMPUTE):
+                with m.Elif(head.kind == Kind.COMPUTE):
                     with m.If(compute_ok):
                         m.d.comb += issue.eq(1)
                         m.d.sync += [
                             computing.eq(1),
-                            compute_reads.eq(
-                                (1 << (2 * Buffer.ACT + head_compute.conv.act_bank))
-                                | (1 << (2 * Buffer.WEIGHT + head_compute.weight_bank))
-                                | (1 << (2 * Buffer.PARAM + head_compute.param_bank))
-                            ),
-                            compute_writes.eq(1 << head_compute.out_bank),
+                            compute_reads.eq(head.reads),
+                            compute_writes.eq(head.writes),
                             compute_pc.eq(pc),
                             core.start.eq(1),
                         ]
-                with m.Elif(opcode == Opcode.STORE):
-                    with m.If(store_misaligned):
-                        fail(NpuError.ALIGNMENT, pc)
-                    with m.Elif(store_ok):
+                with m.Else():  # a store
+                    with m.If(store_ok):
                         m.d.comb += issue.eq(1)
                         m.d.sync += [
                             storing.eq(1),
-                            store_reads.eq(1 << head_store.bank),
+                            store_reads.eq(head.store),
                             store_pc.eq(pc),
                             storer.start.eq(1),
                         ]
-                with m.Else():
-                    fail(NpuError.BAD_COMMAND, pc)
                 with m.If(issue):
                     m.d.sync += pc.eq(pc + 1)
                     with m.If(pc + 1 == count):
@@ -432,6 +437,48 @@ class Sequencer(wiring.Component):
                 with m.If(~loading & ~computing & ~storing):
                     m.d.sync += [self.done.eq(1), self.busy.eq(0)]
                     m.next = "IDLE"
+
+    def _decode(self, m: Module, record: Value) -> data.View:
+        """What the decision to start `record` reads of it (DECODED)."""
+        shift = (self.config.data_width // 8).bit_length() - 1
+        load = LOAD_LAYOUT(record[: LOAD_LAYOUT.size])
+        store = STORE_LAYOUT(record[: STORE_LAYOUT.size])
+        compute = COMPUTE_LAYOUT(record[: COMPUTE_LAYOUT.size])
+        opcode = load.opcode
+
+        def misaligned(*fields: data.View) -> Value:
+            """Any address bit below a beat set."""
+            return Cat(*(Value.cast(f)[:shift] for f in fields)).any()
+
+        def bank_flag(buffer: Value | int, bank: Value, width: int) -> Value:
+            return (Const(1, width) << (2 * buffer + bank))[:width]
+
+        out = Signal(DECODED)
+        buffers = 2 * len(Buffer)
+        m.d.comb += [
+            out.kind.eq(Kind.BAD),
+            out.load.eq(bank_flag(load.buffer, load.bank, buffers)),
+            out.reads.eq(
+                bank_flag(Buffer.ACT, compute.conv.act_bank, buffers)
+                | bank_flag(Buffer.WEIGHT, compute.weight_bank, buffers)
+                | bank_flag(Buffer.PARAM, compute.param_bank, buffers)
+            ),
+            out.writes.eq(bank_flag(0, compute.out_bank, 2)),
+            out.store.eq(bank_flag(0, store.bank, 2)),
+        ]
+        with m.If((opcode == Opcode.LOAD) & (load.buffer <= Buffer.PARAM)):
+            m.d.comb += [
+                out.kind.eq(Kind.LOAD),
+                out.misaligned.eq(misaligned(load.src, load.stride0, load.stride1)),
+            ]
+        with m.If(opcode == Opcode.COMPUTE):
+            m.d.comb += out.kind.eq(Kind.COMPUTE)
+        with m.If(opcode == Opcode.STORE):
+            m.d.comb += [
+                out.kind.eq(Kind.STORE),
+                out.misaligned.eq(misaligned(store.dst, store.stride0, store.stride1)),
+            ]
+        return out
 
     def _count(self, m: Module, core: Core, loader: Loader, storer: Storer) -> None:
         c = self.counters
