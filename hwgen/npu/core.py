@@ -20,7 +20,6 @@ from amaranth.utils import bits_for, exact_log2
 
 from hwgen.npu.address_gen import AddressGenerator
 from hwgen.npu.arith import StallPipeline
-from hwgen.npu.banked_memory import BankedMemory
 from hwgen.npu.command_setup import PROGRAM, command_setup
 from hwgen.npu.config import NpuConfig, RequantMode
 from hwgen.npu.descriptor import ADDR, CONV_DESCRIPTOR
@@ -134,26 +133,12 @@ class Core(wiring.Component):
         # Both activation buffers in one memory, bank 1 above bank 0: the address generator
         # adds the bank's offset, so no multiplexer follows the memory.
         dw = cfg.data_width
-        # On an ECP5 the activations and weights are banked memories, whose banks register
-        # their words beside their blocks (BankedMemory); an iCE40's multipliers take the
-        # words straight from one memory each.
-        banked = not ice40_mac16_blocks(platform)
-        buffers = []
-        for name, src, width, depth in (
-            ("act", self.act_write, self.vector_width, 2 * cfg.act_depth),
-            ("weights", self.weight_write, self.block_width, cfg.weight_words),
-        ):
-            if banked:
-                mem = BankedMemory(width, depth, lanes=len(src.en))
-                m.submodules[name] = mem
-                buffers.append((mem.w_en, mem.w_addr, mem.w_data, mem.r_en, mem.r_addr, mem.r_data))
-            else:
-                plain = Memory(shape=unsigned(width), depth=depth, init=[])
-                m.submodules[name] = plain
-                write = plain.write_port(granularity=lane_width(width, dw))
-                read = plain.read_port()
-                buffers.append((write.en, write.addr, write.data, read.en, read.addr, read.data))
-        act_buffer, weight_buffer = buffers
+        m.submodules.act = act_mem = Memory(
+            shape=unsigned(len(self.act_write.data)), depth=2 * cfg.act_depth, init=[]
+        )
+        m.submodules.weights = weights = Memory(
+            shape=unsigned(len(self.weight_write.data)), depth=cfg.weight_words, init=[]
+        )
         # A parameter memory per requant lane: channel c in lane c % L's, at c // L.
         param_mems = [
             Memory(
@@ -173,14 +158,15 @@ class Core(wiring.Component):
         # Writes are registered before the memories: the bank's offset and the lane's enable,
         # fanned out to a wide memory's many blocks, missed a 100 MHz cycle on the ULX3S. A
         # write lands the cycle after the loader's; a computation reading it starts later.
-        for (w_en, w_addr, w_data, *_), src, depth in (
-            (act_buffer, self.act_write, cfg.act_depth),
-            (weight_buffer, self.weight_write, cfg.weight_depth),
+        for mem, src, width, depth in (
+            (act_mem, self.act_write, self.vector_width, cfg.act_depth),
+            (weights, self.weight_write, self.block_width, cfg.weight_depth),
         ):
+            port = mem.write_port(granularity=lane_width(width, dw))
             m.d.sync += [
-                w_en.eq(src.en),
-                w_addr.eq(Mux(src.bank, src.addr + depth, src.addr)),
-                w_data.eq(src.data),
+                port.en.eq(src.en),
+                port.addr.eq(Mux(src.bank, src.addr + depth, src.addr)),
+                port.data.eq(src.data),
             ]
         # param_depth is a multiple of the lanes (NpuConfig): a bank starts in lane 0's memory.
         src = self.param_write
@@ -248,15 +234,17 @@ class Core(wiring.Component):
         en = Signal(init=1)
         m.d.comb += [agen.en.eq(en), array.en.eq(en), array.taken.eq(row_taken)]
 
-        # FETCH_LATENCY stages from the step to the array's operands. On an ECP5 the banks
-        # register the words beside their blocks (a block RAM's output is slow: 5.8 ns), the
-        # activations are registered once more before their pad select, and the weights take
-        # that stage on the address; the operands' registers sit by the multipliers. On an
-        # iCE40 the multipliers' own input registers follow the memory directly, and the
-        # fetch's extra stages register the step before the read instead: 54 flip-flops for
-        # 320, and those 320 could not share a logic cell with a LUT (a RAM drives them).
-        *_, act_en, act_addr_in, act_data = act_buffer
-        *_, weight_en, weight_addr_in, weight_data = weight_buffer
+        # FETCH_LATENCY stages from the step to the array's operands. On an ECP5 the words are
+        # registered twice as they leave the memories, before the activations' pad select: a
+        # block RAM's output is slow (5.8 ns), a buffer's blocks spread over the device, and the
+        # operands' registers sit by the multipliers; with one register between, its route from
+        # the memory or to the multipliers missed a 100 MHz cycle. The weights take their
+        # first stage on the address. On an iCE40 the multipliers' own input registers follow
+        # the memory directly, and the fetch's extra stages register the step before the read
+        # instead: 36 flip-flops for 160, and those 160 could not share a logic cell with a
+        # LUT (a RAM drives them).
+        act_read = act_mem.read_port()
+        weight_read = weights.read_port()
         # The step at each stage; stages[0] as the agen gives it.
         stages = [Signal(FETCHED, name=f"stage_{k}") for k in range(FETCH_LATENCY)]
         fetched = stages[-1]
@@ -271,28 +259,29 @@ class Core(wiring.Component):
         operands = Signal(self.vector_width)
         operand_weights = Signal(self.block_width)
         pad_vector = cmd.pad_value.as_unsigned().replicate(lanes)
-        if banked:
-            (weight_addr,) = self._register(m, en, "early", step.weight_addr)
-            act_addr = step.act_addr
-            (act_held,) = self._register(m, en, "held", act_data)
-            with m.If(en):
-                m.d.sync += [
-                    operands.eq(Mux(stages[-2].pad, pad_vector, act_held)),
-                    operand_weights.eq(weight_data),
-                ]
-        else:
+        if ice40_mac16_blocks(platform):
             act_addr, weight_addr = step.act_addr, step.weight_addr
             for k in range(FETCH_LATENCY - 2):
                 act_addr, weight_addr = self._register(m, en, f"early_{k}", act_addr, weight_addr)
             m.d.comb += [
-                operands.eq(Mux(fetched.pad, pad_vector, act_data)),
-                operand_weights.eq(weight_data),
+                operands.eq(Mux(fetched.pad, pad_vector, act_read.data)),
+                operand_weights.eq(weight_read.data),
             ]
+        else:
+            (weight_addr,) = self._register(m, en, "early", step.weight_addr)
+            act_addr = step.act_addr
+            act_word, weight_word = self._register(m, en, "read", act_read.data, weight_read.data)
+            (act_held,) = self._register(m, en, "held", act_word)
+            with m.If(en):
+                m.d.sync += [
+                    operands.eq(Mux(stages[-2].pad, pad_vector, act_held)),
+                    operand_weights.eq(weight_word),
+                ]
         m.d.comb += [
-            act_addr_in.eq(act_addr),
-            act_en.eq(en),
-            weight_addr_in.eq(weight_addr),
-            weight_en.eq(en),
+            act_read.addr.eq(act_addr),
+            act_read.en.eq(en),
+            weight_read.addr.eq(weight_addr),
+            weight_read.en.eq(en),
             array.valid.eq(fetched.valid),
             array.last.eq(fetched.last),
             array.a.eq(operands),
