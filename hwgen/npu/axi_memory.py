@@ -24,12 +24,13 @@ from amaranth.utils import bits_for, exact_log2
 
 from hwgen.npu.axi import OKAY, SLVERR, axi4
 
-# Cycles from a read's `rd_en` to its word on `rd_data`: the block RAM's read, two registers
-# per bank, a register per group of banks (BlockRam). A large memory's blocks spread over the
-# device, and their output is slow (5.8 ns on an ECP5): only a route from one straight to a
-# register fits a 100 MHz cycle on the ULX3S, and only if that register may sit by its block,
-# with a register after it to take the long route to the multiplexers.
-PORT_LATENCY = 4
+# Cycles from a read's `rd_en` to its word on `rd_data`: the block RAM's read, a register per
+# bank, a register per group of banks (BlockRam). A large memory's blocks spread over the
+# device: their slow outputs (5.8 ns on an ECP5) with the route to one multiplexer, or that
+# multiplexer over every bank, did not fit a 100 MHz cycle on the ULX3S. The route from a
+# block to its bank's register still does not: nextpnr places the register away from the
+# block, even with a second register after it (measured, docs/npu.md).
+PORT_LATENCY = 3
 # Cycles from a read burst's acceptance to its first beat: the burst taken, the port, the
 # queue that holds words while the master waits.
 READ_LATENCY = 1 + PORT_LATENCY + 1
@@ -220,7 +221,7 @@ class ReadQueue(wiring.Component):
 
 
 # Words of each bank of a BlockRam: one block deep (an ECP5 DP16KD of 2,048 x 9 per byte), so
-# that each bank's register sits by its blocks.
+# that a bank's register follows its blocks with no multiplexer between.
 BANK_WORDS = 2048
 # Banks whose words one register per group selects from, before the last multiplexer.
 GROUP_BANKS = 4
@@ -230,9 +231,8 @@ class BlockRam(wiring.Component):
     """A memory_port backed by FPGA block RAM: the board's system memory.
 
     Banks of BANK_WORDS words, each read every cycle (a read has no side effect) and its word
-    registered beside its blocks, then again; then a register per GROUP_BANKS banks holds the
-    word of the bank addressed, and the group addressed is `rd_data`, PORT_LATENCY cycles
-    after the read.
+    registered; then a register per GROUP_BANKS banks holds the word of the
+    bank addressed, and the group addressed is `rd_data`, PORT_LATENCY cycles after the read.
     A write lands the cycle after the port shows it: its enable, address and data are
     registered first, so that no logic before the port (the AXI4 slave's, the host port's)
     drives the many blocks of a large memory directly. It lands no later than the AXI4 write
@@ -283,17 +283,16 @@ class BlockRam(wiring.Component):
                 write.data.eq(wr_data),
                 write.en.eq(Mux(mine, wr_en, 0)),
             ]
-            beside = Signal(self.data_width, name=f"bank_{k}_read")
-            m.d.sync += [beside.eq(read.data), word.eq(beside)]
+            m.d.sync += word.eq(read.data)
             staged.append(word)
         in_group = exact_log2(GROUP_BANKS)
         groups = []
         for g in range(0, banks, GROUP_BANKS):
             group = Signal(self.data_width, name=f"group_{g // GROUP_BANKS}_word")
-            m.d.sync += group.eq(Array(staged[g : g + GROUP_BANKS])[bank_at[2][:in_group]])
+            m.d.sync += group.eq(Array(staged[g : g + GROUP_BANKS])[bank_at[1][:in_group]])
             groups.append(group)
         if len(groups) == 1:
             m.d.comb += port.rd_data.eq(groups[0])
         else:
-            m.d.comb += port.rd_data.eq(Array(groups)[bank_at[3][in_group:]])
+            m.d.comb += port.rd_data.eq(Array(groups)[bank_at[2][in_group:]])
         return m
