@@ -241,7 +241,7 @@ class Core(wiring.Component):
         # the memory or to the multipliers missed a 100 MHz cycle. The weights take their
         # first stage on the address. On an iCE40 the multipliers' own input registers follow
         # the memory directly, and the fetch's extra stages register the step before the read
-        # instead: 36 flip-flops for 160, and those 160 could not share a logic cell with a
+        # instead: 54 flip-flops for 320, and those 320 could not share a logic cell with a
         # LUT (a RAM drives them).
         act_read = act_mem.read_port()
         weight_read = weights.read_port()

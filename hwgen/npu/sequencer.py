@@ -321,24 +321,16 @@ class Sequencer(wiring.Component):
         m.d.sync += queued.eq(left)
         # An idle engine's command registers follow the head, so that `issue` only starts it:
         # loaded on the decision, they were its widest fan-out.
+        for idle, engine, view, fields in (
+            (~loading, loader, head_load, ("bank", "flip", "local_addr", "src", *PATTERN)),
+            (~storing, storer, head_store, ("bank", "local_addr", "dst", *PATTERN)),
+        ):
+            with m.If(idle):
+                m.d.sync += [getattr(engine, f).eq(getattr(view, f)) for f in fields]
         with m.If(~loading):
-            m.d.sync += [
-                loader.target.eq(head_load.buffer),
-                loader.bank.eq(head_load.bank),
-                loader.flip.eq(head_load.flip),
-                loader.local_addr.eq(head_load.local_addr),
-                loader.src.eq(head_load.src),
-                *(getattr(loader, f).eq(getattr(head_load, f)) for f in PATTERN),
-            ]
+            m.d.sync += loader.target.eq(head_load.buffer)
         with m.If(~computing):
             m.d.sync += compute_cmd.eq(head_compute)
-        with m.If(~storing):
-            m.d.sync += [
-                storer.bank.eq(head_store.bank),
-                storer.local_addr.eq(head_store.local_addr),
-                storer.dst.eq(head_store.dst),
-                *(getattr(storer, f).eq(getattr(head_store, f)) for f in PATTERN),
-            ]
         m.d.sync += [loader.start.eq(0), core.start.eq(0), storer.start.eq(0), self.done.eq(0)]
         with m.FSM():
             with m.State("IDLE"):
