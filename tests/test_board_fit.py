@@ -8,6 +8,7 @@ import pytest
 from hwgen.boards.fit import blocks_for, check_fit, fit, multipliers
 from hwgen.boards.targets import board
 from hwgen.errors import HwgenError
+from hwgen.npu.banked_memory import BANK_WORDS
 from hwgen.npu.budget import config_for
 from hwgen.npu.config import NpuConfig, RequantMode
 from hwgen.npu.tiling import LayerShape
@@ -37,7 +38,11 @@ def test_every_buffer_of_the_design_is_counted() -> None:
     config = config_for(ulx3s.npu, [LAYER], RequantMode.ORT)
     found = fit(config, ulx3s)
     paths = {m.path.rsplit("/", 1)[-1] for m in found.memories}
-    assert {"act", "weights", "param_mem_0", "param_mem_1", "out_mem", "program"} <= paths
+    assert {"act", "param_mem_0", "param_mem_1", "out_mem", "program"} <= paths
+    # The weights in banks one block deep (hwgen.npu.banked_memory), each its blocks' width.
+    weights = [m for m in found.memories if "/weights/" in m.path]
+    assert weights and sum(m.depth for m in weights) == config.weight_words
+    assert all(m.depth <= BANK_WORDS for m in weights)
     parts = found.blocks_by_part()
     assert parts["system memory"] * 2048 == ulx3s.sysmem_bytes
     # Each buffer takes at least its bytes in blocks.

@@ -9,6 +9,7 @@ from cocotb.handle import HierarchyObject
 from cocotb.triggers import ClockCycles, FallingEdge, ReadOnly, RisingEdge
 
 from hwgen.npu.config import NpuConfig
+from hwgen.npu.core import OUT_READ_LATENCY
 from hwgen.npu.descriptor import CONV_DESCRIPTOR
 from hwgen.sim_models.npu import ConvCommand, NpuMemories
 from verification.npu_data import param_word, vector_word, word_bytes
@@ -81,7 +82,8 @@ class CoreDriver:
         for i, address in enumerate(addresses):
             dut.out_read__bank.value = address // depth
             dut.out_read__addr.value = address % depth
-            await RisingEdge(dut.clk)  # the synchronous read port takes the address here
+            for _ in range(OUT_READ_LATENCY):  # the read, then its word registered
+                await RisingEdge(dut.clk)
             await ReadOnly()
             got[i] = word_bytes(int(dut.out_read__data.value), lanes)
             await RisingEdge(dut.clk)

@@ -13,6 +13,7 @@ lane's wide product, one for command setup. Logic is only known after place and 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 from amaranth.hdl import Fragment, Shape
 from amaranth.hdl._mem import MemoryInstance
@@ -59,8 +60,12 @@ def blocks_for(width: int, depth: int, lanes: int, family: str) -> int:
     return lanes * per_lane
 
 
-def memories(config: NpuConfig, sysmem_bytes: int, family: str) -> list[MemoryUse]:
+def memories(config: NpuConfig, board: Board) -> list[MemoryUse]:
+    """The memories of the bridged NPU as it is built for the board's device (its choices of
+    primitives and memory structure are the device's: hwgen.npu.device)."""
     from hwgen.boards.top import BridgedNpu
+
+    family = board.family.name
 
     found: list[MemoryUse] = []
 
@@ -76,7 +81,8 @@ def memories(config: NpuConfig, sysmem_bytes: int, family: str) -> list[MemoryUs
             walk(sub, f"{path}/{name}" if path else str(name))
 
     # The divisor only sizes the UART's counters.
-    walk(Fragment.get(BridgedNpu(config, 16, sysmem_bytes), None), "")
+    device = SimpleNamespace(device=board.device)
+    walk(Fragment.get(BridgedNpu(config, 16, board.sysmem_bytes), device), "")
     return found
 
 
@@ -134,7 +140,7 @@ def fit(config: NpuConfig, board: Board) -> Fit:
     family = board.family.name
     return Fit(
         board,
-        memories(config, board.sysmem_bytes, family),
+        memories(config, board),
         board.capacity.bram_bytes // BLOCK_BYTES[family],
         min(multipliers(config, family), board.capacity.dsp)
         if family == "ice40"

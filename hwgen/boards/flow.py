@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from hwgen.boards.ram_output_registers import fold_file
 from hwgen.boards.targets import Board, tool_env
 from hwgen.boards.timing import late_registers
 from hwgen.boards.top import BoardTop, uart_divisor
@@ -46,6 +47,9 @@ class FpgaResult:
     # Where timing is not met: the registers whose endpoints settle after the period, latest
     # first (hwgen.boards.timing).
     late_registers: list[dict[str, Any]]
+    # Flip-flops moved into the block RAMs as their output registers (ECP5 only:
+    # hwgen.boards.ram_output_registers).
+    ram_output_registers: int
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -182,10 +186,13 @@ def build_bitstream(
 
         attempts: list[float] = []
         seed: int | None = None
+        moved = 0
         for stage, line in steps:
             if stage != STAGES["NEXTPNR"]:
                 progress(stage)
                 run(stage, line)
+                if stage == STAGES["YOSYS"] and board.family.name == "ecp5":
+                    moved = fold_file(work / "top.json")
                 continue
             for attempt in range(seeds):
                 seed = attempt_seed(attempt)
@@ -225,6 +232,7 @@ def build_bitstream(
         fmax_by_attempt=[round(f, 2) for f in attempts],
         seed=seed,
         late_registers=[r.as_dict() for r in late_registers(report, 1000 / constraint)],
+        ram_output_registers=moved,
     )
     (work / "fpga.json").write_text(json.dumps(result.as_dict(), indent=2) + "\n")
     shutil.rmtree(destination, ignore_errors=True)

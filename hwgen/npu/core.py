@@ -20,10 +20,11 @@ from amaranth.utils import bits_for, exact_log2
 
 from hwgen.npu.address_gen import AddressGenerator
 from hwgen.npu.arith import StallPipeline
+from hwgen.npu.banked_memory import BankedMemory
 from hwgen.npu.command_setup import PROGRAM, command_setup
 from hwgen.npu.config import NpuConfig, RequantMode
 from hwgen.npu.descriptor import ADDR, CONV_DESCRIPTOR
-from hwgen.npu.device import ice40_mac16_blocks
+from hwgen.npu.device import ice40_mac16_blocks, is_ice40
 from hwgen.npu.errors import NpuError
 from hwgen.npu.mac_array import MacArray
 from hwgen.npu.requant import ORT_PARAMS, SHIFT_PARAMS, requant_unit
@@ -35,6 +36,7 @@ FETCHED = data.StructLayout({"valid": 1, "pad": 1, "last": 1})
 FETCH_LATENCY = 5
 ISSUE_LATENCY = 3  # a channel's parameter read, the word registered, the bias added
 CHECK_LATENCY = 1  # the range check's verdict, registered
+OUT_READ_LATENCY = 2  # the output buffer's read, and its word registered
 
 
 def counter_width(config: NpuConfig) -> int:
@@ -78,8 +80,8 @@ def write_port(width: int, depth: int, data_width: int) -> wiring.Signature:
 
 
 def read_port(width: int, depth: int) -> wiring.Signature:
-    """A banked memory's synchronous read port: `data` is the word at (`bank`, `addr`) of the
-    last cycle `en` was high, held since."""
+    """A banked memory's read port: `data` is the word at (`bank`, `addr`) of the cycle
+    OUT_READ_LATENCY cycles ago where `en` was high, held until the next read's word."""
     return wiring.Signature(
         {"en": Out(1), "bank": Out(1), "addr": Out(range(depth)), "data": In(width)}
     )
@@ -136,9 +138,6 @@ class Core(wiring.Component):
         m.submodules.act = act_mem = Memory(
             shape=unsigned(len(self.act_write.data)), depth=2 * cfg.act_depth, init=[]
         )
-        m.submodules.weights = weights = Memory(
-            shape=unsigned(len(self.weight_write.data)), depth=cfg.weight_words, init=[]
-        )
         # A parameter memory per requant lane: channel c in lane c % L's, at c // L.
         param_mems = [
             Memory(
@@ -158,16 +157,29 @@ class Core(wiring.Component):
         # Writes are registered before the memories: the bank's offset and the lane's enable,
         # fanned out to a wide memory's many blocks, missed a 100 MHz cycle on the ULX3S. A
         # write lands the cycle after the loader's; a computation reading it starts later.
-        for mem, src, width, depth in (
-            (act_mem, self.act_write, self.vector_width, cfg.act_depth),
-            (weights, self.weight_write, self.block_width, cfg.weight_depth),
-        ):
-            port = mem.write_port(granularity=lane_width(width, dw))
-            m.d.sync += [
-                port.en.eq(src.en),
-                port.addr.eq(Mux(src.bank, src.addr + depth, src.addr)),
-                port.data.eq(src.data),
+        src = self.act_write
+        port = act_mem.write_port(granularity=lane_width(self.vector_width, dw))
+        m.d.sync += [
+            port.en.eq(src.en),
+            port.addr.eq(Mux(src.bank, src.addr + cfg.act_depth, src.addr)),
+            port.data.eq(src.data),
+        ]
+        src = self.weight_write
+        weight_data = unsigned(len(src.data))
+        weight_address = Mux(src.bank, src.addr + cfg.weight_depth, src.addr)
+        weight_granule = lane_width(self.block_width, dw)
+        if ice40_mac16_blocks(platform):
+            weights = Memory(shape=weight_data, depth=cfg.weight_words, init=[])
+            port = weights.write_port(granularity=weight_granule)
+            m.d.sync += [port.en.eq(src.en), port.addr.eq(weight_address), port.data.eq(src.data)]
+        else:
+            weights = BankedMemory(len(src.data), cfg.weight_words, weight_granule)
+            m.d.comb += [
+                weights.wr_en.eq(src.en),
+                weights.wr_addr.eq(weight_address),
+                weights.wr_data.eq(src.data),
             ]
+        m.submodules.weights = weights
         # param_depth is a multiple of the lanes (NpuConfig): a bank starts in lane 0's memory.
         src = self.param_write
         lane_bits = exact_log2(units)
@@ -180,14 +192,23 @@ class Core(wiring.Component):
                 port.addr.eq(Mux(src.bank, within + cfg.param_depth // units, within)),
                 port.data.eq(src.data),
             ]
+        # A read takes OUT_READ_LATENCY cycles: the word read is registered, a register that
+        # becomes the blocks' own output register on an ECP5 (hwgen.boards.ram_output_registers).
+        # An iCE40's block RAM has none, and the read is registered before the memory instead:
+        # fewer flip-flops.
         out_read = out_mem.read_port()
-        m.d.comb += [
-            out_read.en.eq(self.out_read.en),
-            out_read.addr.eq(
-                Mux(self.out_read.bank, self.out_read.addr + cfg.out_depth, self.out_read.addr)
-            ),
-            self.out_read.data.eq(out_read.data),
-        ]
+        out_addr = Mux(self.out_read.bank, self.out_read.addr + cfg.out_depth, self.out_read.addr)
+        if is_ice40(platform):
+            m.d.sync += [out_read.en.eq(self.out_read.en), out_read.addr.eq(out_addr)]
+            m.d.comb += self.out_read.data.eq(out_read.data)
+        else:
+            out_word = Signal(self.vector_width)
+            m.d.sync += out_word.eq(out_read.data)
+            m.d.comb += [
+                out_read.en.eq(self.out_read.en),
+                out_read.addr.eq(out_addr),
+                self.out_read.data.eq(out_word),
+            ]
         out_write = out_mem.write_port()
 
         # Command state: at start the descriptor is taken and its products derived
@@ -244,7 +265,6 @@ class Core(wiring.Component):
         # instead: 54 flip-flops for 320, and those 320 could not share a logic cell with a
         # LUT (a RAM drives them).
         act_read = act_mem.read_port()
-        weight_read = weights.read_port()
         # The step at each stage; stages[0] as the agen gives it.
         stages = [Signal(FETCHED, name=f"stage_{k}") for k in range(FETCH_LATENCY)]
         fetched = stages[-1]
@@ -259,29 +279,32 @@ class Core(wiring.Component):
         operands = Signal(self.vector_width)
         operand_weights = Signal(self.block_width)
         pad_vector = cmd.pad_value.as_unsigned().replicate(lanes)
-        if ice40_mac16_blocks(platform):
+        if isinstance(weights, Memory):
+            weight_read = weights.read_port()
             act_addr, weight_addr = step.act_addr, step.weight_addr
             for k in range(FETCH_LATENCY - 2):
                 act_addr, weight_addr = self._register(m, en, f"early_{k}", act_addr, weight_addr)
             m.d.comb += [
                 operands.eq(Mux(fetched.pad, pad_vector, act_read.data)),
                 operand_weights.eq(weight_read.data),
+                weight_read.addr.eq(weight_addr),
+                weight_read.en.eq(en),
             ]
         else:
+            # The weights' second stage is the bank's word (BankedMemory.READ_LATENCY).
             (weight_addr,) = self._register(m, en, "early", step.weight_addr)
             act_addr = step.act_addr
-            act_word, weight_word = self._register(m, en, "read", act_read.data, weight_read.data)
+            (act_word,) = self._register(m, en, "read", act_read.data)
             (act_held,) = self._register(m, en, "held", act_word)
+            m.d.comb += [weights.rd_addr.eq(weight_addr), weights.rd_en.eq(en)]
             with m.If(en):
                 m.d.sync += [
                     operands.eq(Mux(stages[-2].pad, pad_vector, act_held)),
-                    operand_weights.eq(weight_word),
+                    operand_weights.eq(weights.rd_data),
                 ]
         m.d.comb += [
             act_read.addr.eq(act_addr),
             act_read.en.eq(en),
-            weight_read.addr.eq(weight_addr),
-            weight_read.en.eq(en),
             array.valid.eq(fetched.valid),
             array.last.eq(fetched.last),
             array.a.eq(operands),

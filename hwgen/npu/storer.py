@@ -19,17 +19,22 @@ from amaranth.utils import exact_log2
 from hwgen.npu.axi import INCR, OKAY
 from hwgen.npu.axi_memory import ReadQueue
 from hwgen.npu.commands import PATTERN
+from hwgen.npu.core import OUT_READ_LATENCY
 from hwgen.npu.dma import MAX_BURST, BurstWalker
 
-BURSTS = 4  # bursts taken ahead of their address handshake and their last beat
+# Bursts taken ahead of their address handshake and their last beat. A burst's words are read
+# once it is taken, so with bursts of one beat the bursts taken must cover every word between a
+# take and its beat: the count of words registered, the read (OUT_READ_LATENCY) and the read
+# queue's two; with fewer, one-beat bursts left gaps between beats.
+BURSTS = OUT_READ_LATENCY + 3
 
 
 def store_duration(beats: int) -> int:
     """Cycles from the one where the storer sees `start` to the one of its `done` pulse: the
     walker's first burst (offered the cycle after start, taken at once), the count of words to
-    read, the memory, the read queue, the W register; the beats; the last burst's response, and
-    `done` registered."""
-    return 7 + beats
+    read, the memory's OUT_READ_LATENCY, the read queue, the W register; the beats; the last
+    burst's response, and `done` registered."""
+    return 6 + OUT_READ_LATENCY + beats
 
 
 class Storer(wiring.Component):
@@ -117,7 +122,7 @@ class Storer(wiring.Component):
         # Words of the bursts taken, read in order from `word` while the queue has room: the
         # decision to read comes from flip-flops only, as it reaches the memory's enable.
         # `unread` counts the words of the bursts taken not yet read (a burst is whole words).
-        m.submodules.words = words = ReadQueue(self.lanes * dw, latency=1)
+        m.submodules.words = words = ReadQueue(self.lanes * dw, latency=OUT_READ_LATENCY)
         word = Signal(16)
         bank = Signal()
         unread = Signal(32)
