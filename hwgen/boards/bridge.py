@@ -14,6 +14,7 @@ from amaranth import Cat, Const, Module, Mux, Signal, Value
 from amaranth.lib import stream, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
+from amaranth.utils import exact_log2
 
 from hwgen.boards.protocol import (
     HEADER_BYTES,
@@ -109,6 +110,11 @@ class Bridge(wiring.Component):
         # 100 MHz cycle. A read holds its address for two cycles to see its byte here.
         buffered = Signal(8, reset_less=True)
         m.d.sync += buffered.eq(rd.data)
+        # The buffer is read at `index`, in the half of the answer while one is sent: a read
+        # has no side effect, and an address chosen by the FSM's state (ten logic levels and
+        # a long route to the block) missed a 100 MHz cycle on the ULX3S.
+        answering = Signal()
+        m.d.comb += rd.addr.eq(Cat(index[: exact_log2(size)], answering))
         head = Signal(8, reset_less=True)  # the answer's next header byte
         lane = Signal(range(max(beat_bytes, 2)))
         axi = self.m_axil
@@ -216,7 +222,7 @@ class Bridge(wiring.Component):
 
         with m.FSM() as fsm:
             with m.State("HUNT"):
-                m.d.sync += [crc.eq(0xFFFF), index.eq(0), idle.eq(0)]
+                m.d.sync += [crc.eq(0xFFFF), index.eq(0), idle.eq(0), answering.eq(0)]
                 with m.If(got & (byte == REQUEST_SYNC)):
                     m.next = "HEADER"
             with m.State("HEADER"):
@@ -319,10 +325,8 @@ class Bridge(wiring.Component):
 
             # Stream write: the buffered payload, byte by byte into beats.
             with m.State("SW_FETCH"):
-                m.d.comb += rd.addr.eq(index)
                 m.next = "SW_READ"
             with m.State("SW_READ"):
-                m.d.comb += rd.addr.eq(index)
                 m.next = "SW_TAKE"
             with m.State("SW_TAKE"):
                 m.d.sync += [
@@ -373,7 +377,12 @@ class Bridge(wiring.Component):
             # choice between the request's and the last answer's makes no path into the CRC
             # (the iCEBreaker's critical path went from `nak` through it).
             with m.State("SYNC"):
-                m.d.sync += [crc.eq(0xFFFF), index.eq(0), head.eq(Mux(nak, seq, last_seq))]
+                m.d.sync += [
+                    crc.eq(0xFFFF),
+                    index.eq(0),
+                    head.eq(Mux(nak, seq, last_seq)),
+                    answering.eq(1),
+                ]
                 send(Const(RESPONSE_SYNC, 8), "SEQ", with_crc=False)
             with m.State("SEQ"):
                 send(head, "STATUS")
@@ -394,13 +403,10 @@ class Bridge(wiring.Component):
                 with m.Elif(body_done):
                     m.next = "CRC_OUT_HI"
                 with m.Else():
-                    m.d.comb += rd.addr.eq(size + index)
                     m.next = "BODY_BUFFER"
             with m.State("BODY_BUFFER"):  # the read port has the byte at index
-                m.d.comb += rd.addr.eq(size + index)
                 m.next = "BODY_SEND"
             with m.State("BODY_SEND"):  # `buffered` has it
-                m.d.comb += rd.addr.eq(size + index)
                 send(buffered, "BODY")
                 with m.If(sent):
                     body_step()

@@ -122,10 +122,12 @@ class Storer(wiring.Component):
         # Words of the bursts taken, read in order from `word` while the queue has room: the
         # decision to read comes from flip-flops only, as it reaches the memory's enable.
         # `unread` counts the words of the bursts taken not yet read (a burst is whole words).
+        # A burst's words are read before its last beat leaves its queue, so no more than
+        # BURSTS bursts' words are unread: a narrow count, whose carry chain is short.
         m.submodules.words = words = ReadQueue(self.lanes * dw, latency=OUT_READ_LATENCY)
         word = Signal(16)
         bank = Signal()
-        unread = Signal(32)
+        unread = Signal(range(BURSTS * MAX_BURST + 1))
         any_unread = Signal()
         burst_words = walker.burst.beats[exact_log2(self.lanes) :]
         next_unread = Signal.like(unread)
