@@ -3,8 +3,8 @@ C's own memory (through a DPI port). Both run the same protocol logic here, so t
 one timing, which the cycle model counts on:
 
 - a read burst accepted in cycle t answers its first beat in t + READ_LATENCY, then one beat
-  per cycle while the master takes them; the next burst is accepted on the last beat's issue,
-  so bursts run back to back;
+  per cycle while the master takes them; accepted bursts wait in a register slice, and the next
+  is taken on the last beat's issue, so bursts run back to back;
 - a write burst is accepted when the last one's last beat is (or when idle), its beats are
   taken one per cycle, and its response comes the cycle after its last beat.
 
@@ -16,24 +16,25 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from amaranth import Array, Module, Mux, Signal
+from amaranth import Array, Cat, Module, Mux, Signal
 from amaranth.lib import data, fifo, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import bits_for, exact_log2
 
 from hwgen.npu.axi import OKAY, SLVERR, axi4
+from hwgen.npu.register_slice import RegisterSlice
 
 # Cycles from a read's `rd_en` to its word on `rd_data`: the block RAM's read, a register per
 # bank, a register per group of banks (BlockRam). A large memory's blocks spread over the
 # device: their slow outputs (5.8 ns on an ECP5) with the route to one multiplexer, or that
-# multiplexer over every bank, did not fit a 100 MHz cycle on the ULX3S. The route from a
-# block to its bank's register still does not: nextpnr places the register away from the
-# block, even with a second register after it (measured, docs/npu.md).
+# multiplexer over every bank, did not fit a 100 MHz cycle on the ULX3S. The bank's register
+# becomes its blocks' own output register on an ECP5 (hwgen.boards.ram_output_registers):
+# nextpnr placed it away from the blocks (measured, docs/npu.md).
 PORT_LATENCY = 3
-# Cycles from a read burst's acceptance to its first beat: the burst taken, the port, the
-# queue that holds words while the master waits.
-READ_LATENCY = 1 + PORT_LATENCY + 1
+# Cycles from a read burst's acceptance to its first beat: the register slice, the burst
+# taken, the port, the queue that holds words while the master waits.
+READ_LATENCY = 1 + 1 + PORT_LATENCY + 1
 
 
 def memory_port(word_addr_width: int, data_width: int) -> wiring.Signature:
@@ -77,6 +78,18 @@ class AxiMemory(wiring.Component):
 
     def _reads(self, m: Module) -> None:
         bus, port = self.s_axi, self.port
+        # Bursts pass a register slice before they are taken: `arready` is a register, and the
+        # taking (the read queue's room, the burst's last issue) reaches no register of the
+        # master's (on the ULX3S the loader's address queue missed a 100 MHz cycle by it).
+        m.submodules.ar = ar = RegisterSlice(len(bus.araddr) + len(bus.arlen) + len(bus.arid))
+        m.d.comb += [
+            ar.i.valid.eq(bus.arvalid),
+            ar.i.payload.eq(Cat(bus.araddr, bus.arlen, bus.arid)),
+            bus.arready.eq(ar.i.ready),
+        ]
+        araddr = ar.o.payload[: len(bus.araddr)]
+        arlen = ar.o.payload[len(bus.araddr) :][: len(bus.arlen)]
+        arid = ar.o.payload[len(bus.araddr) + len(bus.arlen) :]
         word = len(port.rd_addr)
         active = Signal()
         addr = Signal(word)
@@ -92,19 +105,19 @@ class AxiMemory(wiring.Component):
             reads.tag.inside.eq(addr < self.words),
             reads.tag.id.eq(burst_id),
             last.eq(issue & (left == 1)),
-            bus.arready.eq(~active | last),
+            ar.o.ready.eq(~active | last),
             port.rd_en.eq(issue),
             port.rd_addr.eq(addr),
             reads.data.eq(port.rd_data),
         ]
         with m.If(issue):
             m.d.sync += [addr.eq(addr + 1), left.eq(left - 1)]
-        with m.If(bus.arvalid & bus.arready):
+        with m.If(ar.o.valid & ar.o.ready):
             m.d.sync += [
-                burst_id.eq(bus.arid),
+                burst_id.eq(arid),
                 active.eq(1),
-                addr.eq(bus.araddr[self.shift :]),
-                left.eq(bus.arlen + 1),
+                addr.eq(araddr[self.shift :]),
+                left.eq(arlen + 1),
             ]
         with m.Elif(last):
             m.d.sync += active.eq(0)

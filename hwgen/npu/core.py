@@ -259,8 +259,10 @@ class Core(wiring.Component):
         # registered twice as they leave the memories, before the activations' pad select: a
         # block RAM's output is slow (5.8 ns), a buffer's blocks spread over the device, and the
         # operands' registers sit by the multipliers; with one register between, its route from
-        # the memory or to the multipliers missed a 100 MHz cycle. The weights take their
-        # first stage on the address. On an iCE40 the multipliers' own input registers follow
+        # the memory or to the multipliers missed a 100 MHz cycle. The first of the two becomes
+        # the blocks' own output register (hwgen.boards.ram_output_registers); the weights'
+        # is their bank's (BankedMemory), and they take their other stage on the address.
+        # On an iCE40 the multipliers' own input registers follow
         # the memory directly, and the fetch's extra stages register the step before the read
         # instead: 54 flip-flops for 320, and those 320 could not share a logic cell with a
         # LUT (a RAM drives them).

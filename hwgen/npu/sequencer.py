@@ -166,13 +166,17 @@ class Sequencer(wiring.Component):
             storer.read_data.eq(core.out_read.data),
         ]
         m.submodules.program = program = Memory(shape=RECORD_BITS, depth=cfg.cmd_depth, init=[])
+        # The fetch's writes are registered before the command memory, each lane's enable
+        # decoded first: decoded after the loader's registers, the enables' route to the
+        # blocks missed a 100 MHz cycle on the ULX3S. The last record lands the cycle the
+        # loader is done, before the first is read.
         program_write = program.write_port(granularity=dw)
-        m.d.comb += [
+        m.d.sync += [
             program_write.addr.eq(loader.write_addr),
             program_write.data.eq(loader.write_data.replicate(RECORD_BITS // dw)),
         ]
         for k in range(RECORD_BITS // dw):
-            m.d.comb += program_write.en[k].eq(
+            m.d.sync += program_write.en[k].eq(
                 loader.write_en & (loader.write_target == Target.PROGRAM) & (loader.write_lane == k)
             )
         self._engines = (loader, core, storer)  # for tests that trace them
