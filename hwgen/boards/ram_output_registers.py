@@ -76,9 +76,10 @@ def _fold_module(module: dict[str, Any]) -> int:
     moved = 0
     for cell in [c for c in cells.values() if c["type"] == "DP16KD"]:
         for group in read_groups(cell):
-            registers = _output_registers(cell, group, cells, sinks)
-            if registers:
-                _take_up(cell, group, registers, cells)
+            found = _output_registers(cell, group, cells, sinks)
+            if found:
+                registers, enable = found
+                _take_up(cell, group, registers, enable, cells)
                 moved += len(registers)
     return moved
 
@@ -88,9 +89,9 @@ def _output_registers(
     group: ReadGroup,
     cells: dict[str, dict[str, Any]],
     sinks: dict[Bit, list[tuple[str, str]]],
-) -> dict[str, str] | None:
-    """The flip-flops that follow the group's read, by output pin, if they can be its output
-    register; else None."""
+) -> tuple[dict[str, str], tuple[Bit, ...]] | None:
+    """The flip-flops that follow the group's read, by output pin, and their one enable, if
+    they can be its output register; else None."""
     params, pins = cell["parameters"], cell["connections"]
     for p in group.ports:
         if params.get(f"REGMODE_{p}", "NOREG") != "NOREG" or pins.get(f"RST{p}", ["0"]) != ["0"]:
@@ -99,7 +100,7 @@ def _output_registers(
         return None
     clock = pins[group.clock]
     registers: dict[str, str] = {}
-    enables = set()
+    enables: set[tuple[Bit, ...]] = set()
     for pin, bits in pins.items():
         if not pin.startswith(group.outputs):
             continue
@@ -118,13 +119,17 @@ def _output_registers(
             return None
         enables.add(enable)
         registers[pin] = name
-    return registers if len(enables) == 1 else None
+    if len(enables) != 1:
+        return None
+    return registers, enables.pop()
 
 
-def _plain_register_enable(ff: dict[str, Any], clock: list[Bit], gsr: str) -> Bit | None:
-    """A TRELLIS_FF's enable ("1" if it has none) when it is a plain register on `clock`: never
-    reset, zero at configuration and on the global reset if it takes it as the block does
-    (`gsr`), its clock not inverted; else None."""
+def _plain_register_enable(
+    ff: dict[str, Any], clock: list[Bit], gsr: str
+) -> tuple[Bit, ...] | None:
+    """A TRELLIS_FF's enable, as a pin's connection ("1" if it has none), when it is a plain
+    register on `clock`: never reset, zero at configuration and on the global reset if it
+    takes it as the block does (`gsr`), its clock not inverted; else None."""
     params, pins = ff["parameters"], ff["connections"]
     plain = (
         pins.get("CLK") == clock
@@ -137,9 +142,9 @@ def _plain_register_enable(ff: dict[str, Any], clock: list[Bit], gsr: str) -> Bi
         return None
     mux = params.get("CEMUX", "1").strip()
     if mux == "1":
-        return "1"
+        return ("1",)
     if mux == "CE":
-        return str(pins["CE"][0])
+        return tuple(pins["CE"])
     return None  # an inverted enable
 
 
@@ -147,15 +152,13 @@ def _take_up(
     cell: dict[str, Any],
     group: ReadGroup,
     registers: dict[str, str],
+    enable: tuple[Bit, ...],
     cells: dict[str, dict[str, Any]],
 ) -> None:
     pins = cell["connections"]
-    enable = cells[next(iter(registers.values()))]
-    mux = enable["parameters"].get("CEMUX", "1").strip()
-    oce = ["1"] if mux == "1" else enable["connections"]["CE"]
     for p in group.ports:
         cell["parameters"][f"REGMODE_{p}"] = "OUTREG"
-        pins[f"OCE{p}"] = list(oce)
+        pins[f"OCE{p}"] = list(enable)
     for pin, name in registers.items():
         pins[pin] = list(cells[name]["connections"]["Q"])
         del cells[name]
