@@ -110,6 +110,28 @@ def test_resize_alone_equals_onnxruntime(
     assert_bit_exact(got, want, "Resize")
 
 
+@pytest.mark.parametrize(
+    ("rows", "out_rows", "transform", "nearest"),
+    [
+        (7, 2, "asymmetric", "round_prefer_ceil"),  # 1 / float32(2/7) = 3.4999998: a tie
+        (10, 12, "asymmetric", "round_prefer_ceil"),  # 7.4999995: a tie
+        (7, 38, "asymmetric", "round_prefer_floor"),  # 3.5000002: a tie
+        (23, 14, "asymmetric", "round_prefer_floor"),  # 11.500001: a tie
+        (26, 28, "asymmetric", "round_prefer_ceil"),  # row 21 at 19.499998, 1.9e-6 off: no tie
+        (20, 6, "half_pixel", "round_prefer_ceil"),
+    ],
+)
+def test_nearest_takes_a_coordinate_within_a_micron_of_a_half_as_the_half(
+    rows: int, out_rows: int, transform: str, nearest: str
+) -> None:
+    x = np.arange(rows, dtype=np.uint8).reshape(1, 1, rows, 1)
+    attrs = {"mode": "nearest", "coordinate_transformation_mode": transform}
+    sizes = {"sizes": np.array([1, 1, out_rows, 1], np.int64)}
+    model = _model([_resize_node("x", "y", True, 13, nearest_mode=nearest, **attrs)], x, sizes, 13)
+    want = ort_run(model, {"x": x})["y"]
+    assert_bit_exact(golden.run(lower_or_raise(model), {"x": x})["y"], want, "Resize")
+
+
 def _conv_resize_conv(
     x: np.ndarray, channels: int, attrs: dict[str, object], consts: dict[str, np.ndarray]
 ) -> onnx.ModelProto:

@@ -47,14 +47,25 @@ _COORDINATES: dict[str, Coordinate] = {
 
 
 # The pickers take the float32 coordinate as a Python float: exact, and floor, ceil and trunc
-# of it are those of the float32.
+# of it are those of the float32. onnxruntime (1.31) takes a coordinate within 1e-6 of a half
+# as the half itself, so that a quotient like 1 / float32(2/7) = 3.4999998 rounds as 3.5 does;
+# the difference from the half is exact in float32, so comparing it as a double changes nothing.
+TIE = 1e-6
+
+
+def _is_tie(x: float) -> bool:
+    return abs(x - math.floor(x) - 0.5) <= TIE
+
+
 def _round_prefer_floor(x: float, _: bool) -> int:
-    if f32(x) == f32(math.trunc(x)) + HALF:
-        return math.floor(x)
-    return _round_half_away(x)
+    return math.floor(x) if _is_tie(x) else _round_half_away(x)
 
 
-def _round_half_away(x: float, _: bool = False) -> int:
+def _round_prefer_ceil(x: float, _: bool) -> int:
+    return math.ceil(x) if _is_tie(x) else _round_half_away(x)
+
+
+def _round_half_away(x: float) -> int:
     return int(math.copysign(math.floor(abs(x) + 0.5), x))
 
 
@@ -65,7 +76,7 @@ def _simple(x: float, downsample: bool) -> int:
 # nearest_mode -> the input index of an original coordinate (and whether the axis shrinks).
 _NEAREST: dict[str, Callable[[float, bool], int]] = {
     "round_prefer_floor": _round_prefer_floor,
-    "round_prefer_ceil": _round_half_away,
+    "round_prefer_ceil": _round_prefer_ceil,
     "floor": lambda x, _: math.floor(x),
     "ceil": lambda x, _: math.ceil(x),
     "simple": _simple,  # Resize-10 and Upsample, which have no nearest_mode
