@@ -94,6 +94,8 @@ class AxiMemory(wiring.Component):
         active = Signal()
         addr = Signal(word)
         left = Signal(9)  # beats of the burst not yet issued
+        # Whether one is left, kept beside the count: the burst's end reaches `arready`.
+        one_left = Signal()
         burst_id = Signal.like(bus.arid)  # answered with each beat of the burst
         tag = data.StructLayout({"last": 1, "inside": 1, "id": len(bus.arid)})
         m.submodules.reads = reads = ReadQueue(self.data_width, tag)
@@ -101,23 +103,24 @@ class AxiMemory(wiring.Component):
         last = Signal()
         m.d.comb += [
             reads.want.eq(active),
-            reads.tag.last.eq(left == 1),
+            reads.tag.last.eq(one_left),
             reads.tag.inside.eq(addr < self.words),
             reads.tag.id.eq(burst_id),
-            last.eq(issue & (left == 1)),
+            last.eq(issue & one_left),
             ar.o.ready.eq(~active | last),
             port.rd_en.eq(issue),
             port.rd_addr.eq(addr),
             reads.data.eq(port.rd_data),
         ]
         with m.If(issue):
-            m.d.sync += [addr.eq(addr + 1), left.eq(left - 1)]
+            m.d.sync += [addr.eq(addr + 1), left.eq(left - 1), one_left.eq(left == 2)]
         with m.If(ar.o.valid & ar.o.ready):
             m.d.sync += [
                 burst_id.eq(arid),
                 active.eq(1),
                 addr.eq(araddr[self.shift :]),
                 left.eq(arlen + 1),
+                one_left.eq(arlen == 0),
             ]
         with m.Elif(last):
             m.d.sync += active.eq(0)
@@ -179,9 +182,13 @@ class AxiMemory(wiring.Component):
 class ReadQueue(wiring.Component):
     """Reads of a memory into a queue that a stream drains. A read is issued (`issue`) while
     one is wanted and the queue has room for it beside those on their way, so no word is lost
-    while the stream waits; each word leaves with the `tag` given at its issue. The room is
-    judged from registers only: the decision reaches the memory's address. The memory gives a
-    word `latency` cycles after its read (a memory_port: PORT_LATENCY)."""
+    while the stream waits; each word leaves with the `tag` given at its issue. The memory
+    gives a word `latency` cycles after its read (a memory_port: PORT_LATENCY).
+
+    The decision reaches the memory's address, so the room is a flip-flop of its own: the
+    places neither filled nor promised are counted, and whether one is left next cycle is
+    chosen by this cycle's issue and departure among comparisons already made (summing the
+    queue's level and the reads on their way, then comparing, held the ULX3S's clock)."""
 
     def __init__(
         self, data_width: int, tag: data.StructLayout | None = None, latency: int = PORT_LATENCY
@@ -209,8 +216,20 @@ class ReadQueue(wiring.Component):
         tag_bits = self.tag_bits
         m.submodules.queue = queue = fifo.SyncFIFO(width=self.width + tag_bits, depth=self.depth)
         coming = [Signal(name=f"coming_{k}") for k in range(self.latency)]
-        room = queue.level + sum(coming) < self.depth
+        free = Signal(range(self.depth + 1), init=self.depth)
+        room = Signal(init=1)
+        leaving = self.ready & queue.r_rdy
         m.d.comb += self.issue.eq(self.want & room)
+        m.d.sync += [
+            free.eq(free - self.issue + leaving),
+            room.eq(
+                Mux(
+                    self.issue,
+                    leaving | (free > 1),
+                    leaving | (free != 0),
+                )
+            ),
+        ]
         m.d.sync += coming[0].eq(self.issue)
         for k in range(1, self.latency):
             m.d.sync += coming[k].eq(coming[k - 1])

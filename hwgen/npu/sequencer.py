@@ -307,9 +307,10 @@ class Sequencer(wiring.Component):
         ]
         with m.If(reading):
             m.d.sync += read_addr.eq(read_addr + 1)
-        # After this cycle's start and landing: the records left.
-        left = Signal.like(queued)
-        m.d.comb += left.eq(queued - issue + landing)
+        # After this cycle's landing: the records kept, one fewer if the head starts. The
+        # sums are made beside the decision to start, which then only chooses between them.
+        kept = Signal(range(QUEUE + 2))
+        m.d.comb += kept.eq(queued + landing)
         landing_decoded = self._decode(m, arrived)
         for k, (slot, flags) in enumerate(zip(slots, decoded, strict=True)):
             with m.If(landing & (tail_at == k)):
@@ -322,7 +323,7 @@ class Sequencer(wiring.Component):
             m.d.sync += tail_at.eq(after(tail_at))
         with m.If(issue):
             m.d.sync += head_at.eq(after(head_at))
-        m.d.sync += queued.eq(left)
+        m.d.sync += queued.eq(Mux(issue, kept - 1, kept))
         # An idle engine's command registers follow the head, so that `issue` only starts it:
         # loaded on the decision, they were its widest fan-out.
         for idle, engine, view, fields in (
@@ -387,7 +388,8 @@ class Sequencer(wiring.Component):
                 # Read ahead while the queue has room for what is in flight (its count after
                 # this cycle, the record on the memory's output, this cycle's read, the next
                 # one): a decision that only feeds flip-flops.
-                m.d.sync += reading.eq(left + arriving + reading < QUEUE)
+                in_flight = kept + arriving + reading
+                m.d.sync += reading.eq(Mux(issue, in_flight <= QUEUE, in_flight < QUEUE))
                 with m.If(failed):
                     m.next = "FINISH"
                 with m.Elif(queued == 0):

@@ -123,23 +123,28 @@ class Storer(wiring.Component):
         # decision to read comes from flip-flops only, as it reaches the memory's enable.
         # `unread` counts the words of the bursts taken not yet read (a burst is whole words).
         # A burst's words are read before its last beat leaves its queue, so no more than
-        # BURSTS bursts' words are unread: a narrow count, whose carry chain is short.
+        # BURSTS bursts' words are unread: a narrow count, whose carry chain is short. The
+        # count with this cycle's burst is summed beside the queue's decision, which then
+        # only chooses it or one less.
         m.submodules.words = words = ReadQueue(self.lanes * dw, latency=OUT_READ_LATENCY)
         word = Signal(16)
         bank = Signal()
         unread = Signal(range(BURSTS * MAX_BURST + 1))
         any_unread = Signal()
         burst_words = walker.burst.beats[exact_log2(self.lanes) :]
-        next_unread = Signal.like(unread)
+        counted = Signal.like(unread)
         m.d.comb += [
             words.want.eq(any_unread),
             self.read_en.eq(words.issue),
             self.read_bank.eq(bank),
             self.read_addr.eq(word),
             words.data.eq(self.read_data),
-            next_unread.eq(unread + Mux(take, burst_words, 0) - words.issue),
+            counted.eq(unread + Mux(take, burst_words, 0)),
         ]
-        m.d.sync += [unread.eq(next_unread), any_unread.eq(next_unread != 0)]
+        m.d.sync += [
+            unread.eq(Mux(words.issue, counted - 1, counted)),
+            any_unread.eq(Mux(words.issue, counted > 1, counted != 0)),
+        ]
         with m.If(words.issue):
             m.d.sync += word.eq(word + 1)
             with m.If(word >= self.depth):
