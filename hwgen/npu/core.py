@@ -1,7 +1,7 @@
 """The compute core: memories, address generator, multiplier array, requantization, output.
 
 Pipeline: command setup (once per command) -> address generator -> memory read -> operand
-registers -> MacArray (5 stages) -> row of M sums -> `requant_lanes` channels per cycle through
+registers -> MacArray (6 stages) -> row of M sums -> `requant_lanes` channels per cycle through
 as many requant units (bias added, parameters read per channel, each lane from a parameter
 memory of its own) -> bytes collected into an output vector -> output buffer. Everything up to
 the array stalls as a whole (`en`) while a row would finish before the requant lanes have taken

@@ -5,8 +5,8 @@ Each step one M-vector of activations a[i] meets one M x M weight block w[i][c];
 sum_i a[i] * w[i][c] to its accumulator. A step marked `last` hands the sums out on `sums` with
 `sums_valid` and clears the accumulators, so the next row starts from zero: rows follow one
 another, and no step needs a mark of its own to start one. The sums stay until the owner raises
-`taken` in the last cycle it reads them. Five pipeline stages (operands, products, the trees'
-first level, the rest of the trees, accumulate) move only while `en` is high, and keep
+`taken` in the last cycle it reads them. Six pipeline stages (operands, products, the trees'
+first level, their second, the rest of the trees, accumulate) move only while `en` is high, and keep
 accumulating the next row while the owner reads the last: the owner holds `en` low only while a
 row would finish onto sums not taken, so the array stalls as a whole and no row is lost.
 
@@ -29,8 +29,9 @@ from hwgen.npu.dsp import mult18x18d, sb_mac16_dual8x8
 
 
 class MacArray(wiring.Component):
-    # Steps in, sums out: operands, products, first tree level, rest of the trees, accumulators.
-    LATENCY = 5
+    # Steps in, sums out: operands, products, the trees' first level, their second, the rest
+    # of the trees, accumulators.
+    LATENCY = 6
 
     def __init__(self, config: NpuConfig) -> None:
         """The products go into the DSP blocks of the platform's device (hwgen.npu.dsp): one
@@ -102,8 +103,9 @@ class MacArray(wiring.Component):
             m.d.sync += [i_valid.eq(self.valid), i_last.eq(self.last)]
             m.d.sync += [p_valid.eq(i_valid), p_last.eq(i_last)]
 
-        # Stages 3 and 4: one adder tree per output lane, its first level registered apart
-        # (at M = 8 three carry chains in a row would not make 100 MHz on an ECP5).
+        # Stages 3 to 5: one adder tree per output lane, its first two levels registered
+        # apart (at M = 8 the two carry chains of its last levels in a row were 10.1 ns on
+        # the ULX3S).
         tree_width = product_width + max(size.bit_length() - 1, 1)
         halves = [
             [
@@ -120,19 +122,33 @@ class MacArray(wiring.Component):
                 for reg, value in zip(halves[c], first_level, strict=True):
                     m.d.sync += reg.eq(value)
             m.d.sync += [h_valid.eq(p_valid), h_last.eq(p_last)]
+        quarters = [
+            [
+                Signal(signed(tree_width), name=f"quarter_{c}_{k}", reset_less=True)
+                for k in range(-(-len(halves[c]) // 2))
+            ]
+            for c in range(size)
+        ]
+        q_valid, q_last = Signal(), Signal()
+        with m.If(self.en):
+            for c in range(size):
+                second_level = adder_tree_level(m, halves[c], signed(tree_width), f"t{c}_l1")
+                for reg, value in zip(quarters[c], second_level, strict=True):
+                    m.d.sync += reg.eq(value)
+            m.d.sync += [q_valid.eq(h_valid), q_last.eq(h_last)]
         sums = [Signal(signed(tree_width), name=f"tree_{c}", reset_less=True) for c in range(size)]
         t_valid, t_last = Signal(), Signal()
         with m.If(self.en):
             for c in range(size):
-                m.d.sync += sums[c].eq(adder_tree(m, halves[c], signed(tree_width), f"t{c}"))
-            m.d.sync += [t_valid.eq(h_valid), t_last.eq(h_last)]
+                m.d.sync += sums[c].eq(adder_tree(m, quarters[c], signed(tree_width), f"t{c}"))
+            m.d.sync += [t_valid.eq(q_valid), t_last.eq(q_last)]
 
-        # Stage 5: accumulators, NpuConfig.sum_width wide (no command's sum reaches the int32
+        # Stage 6: accumulators, NpuConfig.sum_width wide (no command's sum reaches the int32
         # wrap); a finished row is copied out so that the next row starts at once.
         accs = [Signal(signed(sum_width), name=f"acc_{c}") for c in range(size)]
         finishing = t_valid & t_last
         m.d.comb += [
-            self.finishing_next.eq(Mux(self.en, h_valid & h_last, finishing)),
+            self.finishing_next.eq(Mux(self.en, q_valid & q_last, finishing)),
             self.sums_valid_next.eq((self.en & finishing) | (self.sums_valid & ~self.taken)),
         ]
         m.d.sync += self.sums_valid.eq(self.sums_valid_next)

@@ -74,6 +74,7 @@ DECODED = data.StructLayout(
     {
         "kind": 2,
         "misaligned": 1,
+        "faulty": 1,  # BAD or misaligned: one flag before the error registers' enable
         "load": 2 * len(Buffer),  # the bank a load fills
         "reads": 2 * len(Buffer),  # the input banks a compute reads
         "writes": 2,  # its output bank
@@ -274,7 +275,7 @@ class Sequencer(wiring.Component):
         error = self.error
         error_command = self.error_command
 
-        def fail(code: NpuError, index: object) -> None:
+        def fail(code: NpuError | Value, index: object) -> None:
             with m.If(~failed):
                 m.d.sync += [failed.eq(1), error.eq(code), error_command.eq(index)]
 
@@ -394,10 +395,9 @@ class Sequencer(wiring.Component):
                     m.next = "FINISH"
                 with m.Elif(queued == 0):
                     pass
-                with m.Elif(head.kind == Kind.BAD):
-                    fail(NpuError.BAD_COMMAND, pc)
-                with m.Elif(head.misaligned):
-                    fail(NpuError.ALIGNMENT, pc)
+                with m.Elif(head.faulty):
+                    code = Mux(head.kind == Kind.BAD, NpuError.BAD_COMMAND, NpuError.ALIGNMENT)
+                    fail(code, pc)
                 with m.Elif(head.kind == Kind.LOAD):
                     with m.If(load_ok):
                         m.d.comb += issue.eq(1)
@@ -476,6 +476,7 @@ class Sequencer(wiring.Component):
                 out.kind.eq(Kind.STORE),
                 out.misaligned.eq(misaligned(store.dst, store.stride0, store.stride1)),
             ]
+        m.d.comb += out.faulty.eq((out.kind == Kind.BAD) | out.misaligned)
         return out
 
     def _count(self, m: Module, core: Core, loader: Loader, storer: Storer) -> None:
