@@ -242,7 +242,9 @@ class Sequencer(wiring.Component):
         passed = Signal(RECORD_BITS)  # `arrived`, registered again
         landing = Signal()  # the record in `passed` goes into the queue this cycle
         record = Array(slots)[head_at]
-        head = Array(decoded)[head_at]
+        # The head's decoded flags, a register of their own that follows the queue: the
+        # decision to start reads them from flip-flops, not through the queue's select.
+        head = Signal(DECODED)
         head_load = LOAD_LAYOUT(record[: LOAD_LAYOUT.size])
         head_store = STORE_LAYOUT(record[: STORE_LAYOUT.size])
         head_compute = COMPUTE_LAYOUT(record[: COMPUTE_LAYOUT.size])
@@ -332,6 +334,14 @@ class Sequencer(wiring.Component):
             m.d.sync += tail_at.eq(after(tail_at))
         with m.If(issue):
             m.d.sync += head_at.eq(after(head_at))
+
+        def flags_at(pointer: Value) -> Value:
+            """The flags of the record at `pointer` after this cycle's landing."""
+            kept_flags = Value.cast(Array(decoded)[pointer])
+            return Mux(landing & (tail_at == pointer), landing_decoded.as_value(), kept_flags)
+
+        # After the queue's update: the next head's flags, both ways, chosen by the decision.
+        m.d.sync += head.eq(Mux(issue, flags_at(after(head_at)), flags_at(head_at)))
         m.d.sync += queued.eq(Mux(issue, kept - 1, kept))
         # An idle engine's command registers follow the head, so that `issue` only starts it:
         # loaded on the decision, they were its widest fan-out.
