@@ -18,7 +18,7 @@ multiplier.
 
 from __future__ import annotations
 
-from amaranth import Module, Mux, Signal, signed
+from amaranth import Module, Mux, Signal, Value, signed
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -27,11 +27,14 @@ from hwgen.npu.config import NpuConfig
 from hwgen.npu.device import ice40_mac16_blocks, is_ecp5
 from hwgen.npu.dsp import mult18x18d, sb_mac16_dual8x8
 
+# Levels of each adder tree registered apart, before the rest of the tree.
+REGISTERED_TREE_LEVELS = 2
+
 
 class MacArray(wiring.Component):
-    # Steps in, sums out: operands, products, the trees' first level, their second, the rest
-    # of the trees, accumulators.
-    LATENCY = 6
+    # Steps in, sums out: operands, products, the trees' registered levels, the rest of the
+    # trees, accumulators.
+    LATENCY = 2 + REGISTERED_TREE_LEVELS + 2
 
     def __init__(self, config: NpuConfig) -> None:
         """The products go into the DSP blocks of the platform's device (hwgen.npu.dsp): one
@@ -103,52 +106,39 @@ class MacArray(wiring.Component):
             m.d.sync += [i_valid.eq(self.valid), i_last.eq(self.last)]
             m.d.sync += [p_valid.eq(i_valid), p_last.eq(i_last)]
 
-        # Stages 3 to 5: one adder tree per output lane, its first two levels registered
+        # Stages 3 to 5: one adder tree per output lane, its first two levels each registered
         # apart (at M = 8 the two carry chains of its last levels in a row were 10.1 ns on
         # the ULX3S).
         tree_width = product_width + max(size.bit_length() - 1, 1)
-        halves = [
-            [
-                Signal(signed(tree_width), name=f"half_{c}_{k}", reset_less=True)
-                for k in range(size // 2)
-            ]
-            for c in range(size)
-        ]
-        h_valid, h_last = Signal(), Signal()
-        with m.If(self.en):
-            for c in range(size):
-                column = [products[i][c] for i in range(size)]
-                first_level = adder_tree_level(m, column, signed(tree_width), f"t{c}_l0")
-                for reg, value in zip(halves[c], first_level, strict=True):
-                    m.d.sync += reg.eq(value)
-            m.d.sync += [h_valid.eq(p_valid), h_last.eq(p_last)]
-        quarters = [
-            [
-                Signal(signed(tree_width), name=f"quarter_{c}_{k}", reset_less=True)
-                for k in range(-(-len(halves[c]) // 2))
-            ]
-            for c in range(size)
-        ]
-        q_valid, q_last = Signal(), Signal()
-        with m.If(self.en):
-            for c in range(size):
-                second_level = adder_tree_level(m, halves[c], signed(tree_width), f"t{c}_l1")
-                for reg, value in zip(quarters[c], second_level, strict=True):
-                    m.d.sync += reg.eq(value)
-            m.d.sync += [q_valid.eq(h_valid), q_last.eq(h_last)]
+        columns: list[list[Value]] = [[products[i][c] for i in range(size)] for c in range(size)]
+        valid, last = p_valid, p_last
+        for level in range(REGISTERED_TREE_LEVELS):
+            summed_columns: list[list[Value]] = []
+            level_valid, level_last = Signal(name=f"l{level}_valid"), Signal(name=f"l{level}_last")
+            with m.If(self.en):
+                for c, column in enumerate(columns):
+                    summed = adder_tree_level(m, column, signed(tree_width), f"t{c}_l{level}")
+                    kept = [
+                        Signal(signed(tree_width), name=f"level{level}_{c}_{k}", reset_less=True)
+                        for k in range(len(summed))
+                    ]
+                    m.d.sync += [reg.eq(value) for reg, value in zip(kept, summed, strict=True)]
+                    summed_columns.append(list(kept))
+                m.d.sync += [level_valid.eq(valid), level_last.eq(last)]
+            columns, valid, last = summed_columns, level_valid, level_last
         sums = [Signal(signed(tree_width), name=f"tree_{c}", reset_less=True) for c in range(size)]
         t_valid, t_last = Signal(), Signal()
         with m.If(self.en):
             for c in range(size):
-                m.d.sync += sums[c].eq(adder_tree(m, quarters[c], signed(tree_width), f"t{c}"))
-            m.d.sync += [t_valid.eq(q_valid), t_last.eq(q_last)]
+                m.d.sync += sums[c].eq(adder_tree(m, columns[c], signed(tree_width), f"t{c}"))
+            m.d.sync += [t_valid.eq(valid), t_last.eq(last)]
 
         # Stage 6: accumulators, NpuConfig.sum_width wide (no command's sum reaches the int32
         # wrap); a finished row is copied out so that the next row starts at once.
         accs = [Signal(signed(sum_width), name=f"acc_{c}") for c in range(size)]
         finishing = t_valid & t_last
         m.d.comb += [
-            self.finishing_next.eq(Mux(self.en, q_valid & q_last, finishing)),
+            self.finishing_next.eq(Mux(self.en, valid & last, finishing)),
             self.sums_valid_next.eq((self.en & finishing) | (self.sums_valid & ~self.taken)),
         ]
         m.d.sync += self.sums_valid.eq(self.sums_valid_next)

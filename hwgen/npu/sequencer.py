@@ -75,8 +75,7 @@ class Kind(enum.IntEnum):
 DECODED = data.StructLayout(
     {
         "kind": 2,
-        "misaligned": 1,
-        "faulty": 1,  # BAD or misaligned: one flag before the error registers' enable
+        "faulty": 1,  # BAD, or an address off the beat: the kind tells which
         "load": 2 * len(Buffer),  # the bank a load fills
         "reads": 2 * len(Buffer),  # the input banks a compute reads
         "writes": 2,  # its output bank
@@ -470,6 +469,7 @@ class Sequencer(wiring.Component):
             return (Const(1, width) << (2 * buffer + bank))[:width]
 
         out = Signal(DECODED)
+        off_beat = Signal()
         buffers = 2 * len(Buffer)
         m.d.comb += [
             out.kind.eq(Kind.BAD),
@@ -485,16 +485,16 @@ class Sequencer(wiring.Component):
         with m.If((opcode == Opcode.LOAD) & (load.buffer <= Buffer.PARAM)):
             m.d.comb += [
                 out.kind.eq(Kind.LOAD),
-                out.misaligned.eq(misaligned(load.src, load.stride0, load.stride1)),
+                off_beat.eq(misaligned(load.src, load.stride0, load.stride1)),
             ]
         with m.If(opcode == Opcode.COMPUTE):
             m.d.comb += out.kind.eq(Kind.COMPUTE)
         with m.If(opcode == Opcode.STORE):
             m.d.comb += [
                 out.kind.eq(Kind.STORE),
-                out.misaligned.eq(misaligned(store.dst, store.stride0, store.stride1)),
+                off_beat.eq(misaligned(store.dst, store.stride0, store.stride1)),
             ]
-        m.d.comb += out.faulty.eq((out.kind == Kind.BAD) | out.misaligned)
+        m.d.comb += out.faulty.eq((out.kind == Kind.BAD) | off_beat)
         return out
 
     def _count(self, m: Module, core: Core, loader: Loader, storer: Storer) -> None:
